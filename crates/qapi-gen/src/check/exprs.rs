@@ -1,0 +1,593 @@
+//! Stage 2: the shape checks of QEMU's `expr.py`, one expression at a time,
+//! in QEMU's order, producing typed [`Definition`]s.
+
+use std::borrow::Cow;
+
+use crate::error::{Error, Result};
+use crate::parse::{Dict, Doc, Node, Parsed, Pragma, TopExpr, Value};
+use crate::source::{Info, SourceMap};
+
+use super::ast::*;
+use super::names::{self, NameError};
+
+const METAS: [&str; 6] = ["enum", "struct", "union", "alternate", "command", "event"];
+
+/// Runs the shape checks over every top-level expression.
+pub fn check_exprs(parsed: &mut Parsed) -> Result<Vec<Expr>> {
+    let mut out = Vec::with_capacity(parsed.exprs.len());
+    let exprs = std::mem::take(&mut parsed.exprs);
+    for top in &exprs {
+        match top {
+            TopExpr::Include { path, info } => out.push(Expr::Include {
+                path: path.clone(),
+                info: *info,
+            }),
+            TopExpr::Definition { expr, info, doc } => {
+                let mut cx = Cx {
+                    sources: &mut parsed.sources,
+                    pragma: &parsed.pragma,
+                    info: *info,
+                };
+                let doc = doc.map(|d| (d, &parsed.docs[d]));
+                out.push(Expr::Definition(cx.check_expr(expr, doc)?));
+            }
+        }
+    }
+    parsed.exprs = exprs;
+    Ok(out)
+}
+
+struct Cx<'a> {
+    sources: &'a mut SourceMap,
+    pragma: &'a Pragma,
+    info: Info,
+}
+
+/// A member value after QEMU's `normalize_members`: a dict stays, anything
+/// else `v` becomes `{'type': v}`.
+fn normalized<'n>(node: &'n Node, key: &str) -> Cow<'n, Dict> {
+    match &node.value {
+        Value::Dict(d) => Cow::Borrowed(d),
+        _ => Cow::Owned(Dict {
+            entries: vec![(key.to_string(), node.clone())],
+        }),
+    }
+}
+
+fn quoted_sorted<'s>(items: impl Iterator<Item = &'s str>) -> String {
+    let mut v: Vec<&str> = items.collect();
+    v.sort_unstable();
+    v.dedup();
+    v.iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Cx<'_> {
+    fn err(&self, msg: &str) -> Error {
+        Error::at(self.sources, self.info, msg)
+    }
+
+    fn name_err(&self, e: NameError, source: &str) -> Error {
+        self.err(&e.message(source))
+    }
+
+    fn check_keys(
+        &self,
+        value: &Dict,
+        source: &str,
+        required: &[&str],
+        optional: &[&str],
+    ) -> Result<()> {
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|k| !value.contains(k))
+            .collect();
+        if !missing.is_empty() {
+            return Err(self.err(&format!(
+                "{source} misses key{} {}",
+                if missing.len() > 1 { "s" } else { "" },
+                quoted_sorted(missing.into_iter())
+            )));
+        }
+        let unknown: Vec<&str> = value
+            .keys()
+            .filter(|k| !required.contains(k) && !optional.contains(k))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(self.err(&format!(
+                "{source} has unknown key{} {}\nValid keys are {}.",
+                if unknown.len() > 1 { "s" } else { "" },
+                quoted_sorted(unknown.into_iter()),
+                quoted_sorted(required.iter().chain(optional).copied())
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_if(&self, value: &Dict, source: &str) -> Result<Option<IfCond>> {
+        match value.get("if") {
+            None => Ok(None),
+            Some(cond) => self.check_cond(cond, source, 0).map(Some),
+        }
+    }
+
+    fn check_cond(&self, cond: &Node, source: &str, depth: usize) -> Result<IfCond> {
+        match &cond.value {
+            Value::Str(s) => {
+                let mut cs = s.chars();
+                let ok = matches!(cs.next(), Some(c) if c.is_ascii_uppercase())
+                    && cs.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                if !ok {
+                    return Err(self.err(&format!(
+                        "'if' condition '{s}' of {source} is not a valid identifier"
+                    )));
+                }
+                Ok(IfCond::Name(s.clone()))
+            }
+            Value::Dict(d) => {
+                self.check_keys(
+                    d,
+                    &format!("'if' condition of {source}"),
+                    &[],
+                    &["all", "any", "not"],
+                )?;
+                if d.len() != 1 {
+                    return Err(
+                        self.err(&format!("'if' condition of {source} has conflicting keys"))
+                    );
+                }
+                let (key, operand) = &d.entries[0];
+                if key == "not" {
+                    return Ok(IfCond::Not(Box::new(self.check_cond(
+                        operand,
+                        source,
+                        depth + 1,
+                    )?)));
+                }
+                let Value::List(ops) = &operand.value else {
+                    return Err(
+                        self.err(&format!("'{key}' condition of {source} must be an array"))
+                    );
+                };
+                if ops.is_empty() {
+                    return Err(self.err(&format!("'if' condition [] of {source} is useless")));
+                }
+                let ops = ops
+                    .iter()
+                    .map(|o| self.check_cond(o, source, depth + 1))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(if key == "all" {
+                    IfCond::All(ops)
+                } else {
+                    IfCond::Any(ops)
+                })
+            }
+            _ => Err(self.err(&format!(
+                "'if' condition of {source} must be a string or an object"
+            ))),
+        }
+    }
+
+    fn check_features(&self, features: Option<&Node>) -> Result<Vec<FeatureDef>> {
+        let Some(features) = features else {
+            return Ok(Vec::new());
+        };
+        let Value::List(items) = &features.value else {
+            return Err(self.err("'features' must be an array"));
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let feat = normalized(item, "name");
+            let source = "'features' member";
+            self.check_keys(&feat, source, &["name"], &["if"])?;
+            let Some(name) = feat.get("name").and_then(|n| n.value.as_str()) else {
+                return Err(self.err(&format!("{source} requires a string name")));
+            };
+            let source = format!("{source} '{name}'");
+            names::check_name_lower(name, false, false).map_err(|e| self.name_err(e, &source))?;
+            let ifcond = self.check_if(&feat, &source)?;
+            out.push(FeatureDef {
+                name: name.to_string(),
+                ifcond,
+            });
+        }
+        Ok(out)
+    }
+
+    fn check_type_name(&self, value: Option<&Node>, source: &str) -> Result<Option<String>> {
+        match value.map(|n| &n.value) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.err(&format!("{source} should be a type name"))),
+        }
+    }
+
+    fn check_type_name_or_array(
+        &self,
+        value: Option<&Node>,
+        source: &str,
+    ) -> Result<Option<TypeRef>> {
+        match value.map(|n| &n.value) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(TypeRef::Named(s.clone()))),
+            Some(Value::List(items)) => match items.as_slice() {
+                [Node {
+                    value: Value::Str(s),
+                    ..
+                }] => Ok(Some(TypeRef::Array(s.clone()))),
+                _ => Err(self.err(&format!(
+                    "{source}: array type must contain single type name"
+                ))),
+            },
+            Some(_) => Err(self.err(&format!("{source} should be a type name or array"))),
+        }
+    }
+
+    fn check_type_implicit(
+        &self,
+        value: &Node,
+        source: &str,
+        parent: Option<&str>,
+    ) -> Result<Vec<MemberDef>> {
+        let Value::Dict(members) = &value.value else {
+            return Err(self.err(&format!("{source} should be an object or type name")));
+        };
+        let permissive =
+            parent.is_some_and(|p| self.pragma.member_name_exceptions.iter().any(|e| e == p));
+        let mut out = Vec::with_capacity(members.len());
+        for (key, arg) in &members.entries {
+            let key_source = format!("{source} member '{key}'");
+            let (name, optional) = match key.strip_prefix('*') {
+                Some(k) => (k, true),
+                None => (key.as_str(), false),
+            };
+            names::check_name_lower(name, permissive, permissive)
+                .map_err(|e| self.name_err(e, &key_source))?;
+            let c = names::c_name(name, false);
+            if c == "u" || c.starts_with("has_") {
+                return Err(self.err(&format!("{key_source} uses reserved name")));
+            }
+            let arg = normalized(arg, "type");
+            self.check_keys(&arg, &key_source, &["type"], &["if", "features"])?;
+            let ifcond = self.check_if(&arg, &key_source)?;
+            let features = self.check_features(arg.get("features"))?;
+            let ty = self
+                .check_type_name_or_array(arg.get("type"), &key_source)?
+                .expect("check_keys guarantees 'type'");
+            out.push(MemberDef {
+                name: name.to_string(),
+                optional,
+                ty,
+                ifcond,
+                features,
+            });
+        }
+        Ok(out)
+    }
+
+    fn check_type_name_or_implicit(
+        &self,
+        value: Option<&Node>,
+        source: &str,
+        parent: Option<&str>,
+    ) -> Result<Option<ObjectRef>> {
+        match value {
+            None => Ok(None),
+            Some(Node {
+                value: Value::Str(s),
+                ..
+            }) => Ok(Some(ObjectRef::Named(s.clone()))),
+            Some(v) => Ok(Some(ObjectRef::Members(
+                self.check_type_implicit(v, source, parent)?,
+            ))),
+        }
+    }
+
+    fn check_flag(&self, expr: &Dict, key: &str, allowed: bool, default: bool) -> Result<bool> {
+        match expr.get(key).map(|n| &n.value) {
+            None => Ok(default),
+            Some(Value::Bool(b)) if *b == allowed => Ok(allowed),
+            Some(_) => Err(self.err(&format!(
+                "flag '{key}' may only use {} value",
+                if allowed { "true" } else { "false" }
+            ))),
+        }
+    }
+
+    fn check_expr(&mut self, expr: &Dict, doc: Option<(usize, &Doc)>) -> Result<Definition> {
+        let metas: Vec<&str> = METAS.iter().copied().filter(|m| expr.contains(m)).collect();
+        let [meta] = metas.as_slice() else {
+            return Err(self.err(
+                "expression must have exactly one key 'enum', 'struct', 'union', 'alternate', 'command', 'event'",
+            ));
+        };
+        let meta = *meta;
+        let Some(name) = expr.get(meta).and_then(|n| n.value.as_str()) else {
+            return Err(self.err(&format!("'{meta}' requires a string name")));
+        };
+        let name = name.to_string();
+        self.sources.set_defn(self.info, meta, &name);
+        match meta {
+            "event" => names::check_name_upper(&name),
+            "command" => {
+                let permit = self
+                    .pragma
+                    .command_name_exceptions
+                    .iter()
+                    .any(|e| *e == name);
+                names::check_name_lower(&name, false, permit)
+            }
+            _ => names::check_name_camel(&name),
+        }
+        .map_err(|e| self.name_err(e, meta))?;
+        if meta != "event" && meta != "command" && name.ends_with("List") {
+            return Err(self.err(&format!("{meta} name should not end in 'List'")));
+        }
+
+        if let Some((_, d)) = doc {
+            let symbol = d.symbol.as_deref().unwrap_or_default();
+            if symbol != name {
+                return Err(self.err(&format!("documentation comment is for '{symbol}'")));
+            }
+            self.check_doc_expr(d, meta, expr)?;
+        } else if self.pragma.doc_required {
+            return Err(self.err("documentation comment required"));
+        }
+
+        let kind = match meta {
+            "enum" => {
+                self.check_keys(expr, meta, &["enum", "data"], &["if", "features", "prefix"])?;
+                self.check_enum(expr, &name)?
+            }
+            "union" => {
+                self.check_keys(
+                    expr,
+                    meta,
+                    &["union", "base", "discriminator", "data"],
+                    &["if", "features"],
+                )?;
+                self.check_union(expr, &name)?
+            }
+            "alternate" => {
+                self.check_keys(expr, meta, &["alternate", "data"], &["if", "features"])?;
+                self.check_alternate(expr)?
+            }
+            "struct" => {
+                self.check_keys(expr, meta, &["struct", "data"], &["base", "if", "features"])?;
+                let members = self.check_type_implicit(
+                    expr.get("data").expect("required"),
+                    "'data'",
+                    Some(&name),
+                )?;
+                let base = self.check_type_name(expr.get("base"), "'base'")?;
+                DefKind::Struct { base, members }
+            }
+            "command" => {
+                self.check_keys(
+                    expr,
+                    meta,
+                    &["command"],
+                    &[
+                        "data",
+                        "returns",
+                        "boxed",
+                        "if",
+                        "features",
+                        "gen",
+                        "success-response",
+                        "allow-oob",
+                        "allow-preconfig",
+                        "coroutine",
+                    ],
+                )?;
+                let (data, boxed) = self.check_args(expr)?;
+                let returns = self.check_type_name_or_array(expr.get("returns"), "'returns'")?;
+                DefKind::Command {
+                    data,
+                    returns,
+                    boxed,
+                    gen: true,
+                    success_response: true,
+                    allow_oob: false,
+                    allow_preconfig: false,
+                    coroutine: false,
+                }
+            }
+            _ => {
+                self.check_keys(expr, meta, &["event"], &["data", "boxed", "if", "features"])?;
+                let (data, boxed) = self.check_args(expr)?;
+                DefKind::Event { data, boxed }
+            }
+        };
+
+        let ifcond = self.check_if(expr, meta)?;
+        let features = self.check_features(expr.get("features"))?;
+        let gen = self.check_flag(expr, "gen", false, true)?;
+        let success_response = self.check_flag(expr, "success-response", false, true)?;
+        let boxed_flag = self.check_flag(expr, "boxed", true, false)?;
+        let allow_oob = self.check_flag(expr, "allow-oob", true, false)?;
+        let allow_preconfig = self.check_flag(expr, "allow-preconfig", true, false)?;
+        let coroutine = self.check_flag(expr, "coroutine", true, false)?;
+        if expr.contains("allow-oob") && expr.contains("coroutine") {
+            return Err(self.err("flags 'allow-oob' and 'coroutine' are incompatible"));
+        }
+        let kind = match kind {
+            DefKind::Command { data, returns, .. } => DefKind::Command {
+                data,
+                returns,
+                boxed: boxed_flag,
+                gen,
+                success_response,
+                allow_oob,
+                allow_preconfig,
+                coroutine,
+            },
+            DefKind::Event { data, .. } => DefKind::Event {
+                data,
+                boxed: boxed_flag,
+            },
+            k => k,
+        };
+        Ok(Definition {
+            name,
+            info: self.info,
+            doc: doc.map(|(i, _)| i),
+            ifcond,
+            features,
+            kind,
+        })
+    }
+
+    /// QEMU's `QAPIDoc.check_expr`: `Returns:` and `Errors:` sections
+    /// belong to commands, and `Returns:` only to commands that return.
+    fn check_doc_expr(&self, doc: &Doc, meta: &str, expr: &Dict) -> Result<()> {
+        if meta == "command" {
+            if let Some(r) = doc.returns() {
+                if !expr.contains("returns") {
+                    return Err(Error::at(
+                        self.sources,
+                        r.info,
+                        "'Returns' section, but command doesn't return anything",
+                    ));
+                }
+            }
+        } else {
+            if let Some(r) = doc.returns() {
+                return Err(Error::at(
+                    self.sources,
+                    r.info,
+                    "'Returns' section is only valid for commands",
+                ));
+            }
+            if let Some(e) = doc.errors() {
+                return Err(Error::at(
+                    self.sources,
+                    e.info,
+                    "'Errors' section is only valid for commands",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `data` and `boxed` of commands and events.
+    fn check_args(&self, expr: &Dict) -> Result<(Option<ObjectRef>, bool)> {
+        let args = expr.get("data");
+        let boxed = expr.get("boxed").is_some_and(|b| b.value.truthy());
+        if boxed {
+            let Some(args) = args else {
+                return Err(self.err("'boxed': true requires 'data'"));
+            };
+            let name = self
+                .check_type_name(Some(args), "'data'")?
+                .expect("present");
+            Ok((Some(ObjectRef::Named(name)), true))
+        } else {
+            Ok((
+                self.check_type_name_or_implicit(args, "'data'", None)?,
+                false,
+            ))
+        }
+    }
+
+    fn check_enum(&self, expr: &Dict, name: &str) -> Result<DefKind> {
+        let Value::List(members) = &expr.get("data").expect("required").value else {
+            return Err(self.err("'data' must be an array"));
+        };
+        let prefix = match expr.get("prefix").map(|n| &n.value) {
+            None => None,
+            Some(Value::Str(s)) => Some(s.clone()),
+            Some(_) => return Err(self.err("'prefix' must be a string")),
+        };
+        let permissive = self.pragma.member_name_exceptions.iter().any(|e| e == name);
+        let mut values = Vec::with_capacity(members.len());
+        for m in members {
+            let member = normalized(m, "name");
+            let source = "'data' member";
+            self.check_keys(&member, source, &["name"], &["if", "features"])?;
+            let Some(vname) = member.get("name").and_then(|n| n.value.as_str()) else {
+                return Err(self.err(&format!("{source} requires a string name")));
+            };
+            let source = format!("{source} '{vname}'");
+            // Enum values may start with a digit: QEMU checks 'd' + value.
+            // (QEMU crashes on an empty value; we report it as invalid.)
+            let checked = if vname.starts_with(|c: char| c.is_ascii_digit()) {
+                Cow::Owned(format!("d{vname}"))
+            } else {
+                Cow::Borrowed(vname)
+            };
+            names::check_name_lower(&checked, permissive, permissive)
+                .map_err(|e| self.name_err(e, &source))?;
+            let ifcond = self.check_if(&member, &source)?;
+            let features = self.check_features(member.get("features"))?;
+            values.push(EnumValueDef {
+                name: vname.to_string(),
+                ifcond,
+                features,
+            });
+        }
+        Ok(DefKind::Enum { values, prefix })
+    }
+
+    fn check_union(&self, expr: &Dict, name: &str) -> Result<DefKind> {
+        let base = self
+            .check_type_name_or_implicit(expr.get("base"), "'base'", Some(name))?
+            .expect("required");
+        let Some(discriminator) = expr.get("discriminator").and_then(|n| n.value.as_str()) else {
+            return Err(self.err("'discriminator' requires a string name"));
+        };
+        let Value::Dict(data) = &expr.get("data").expect("required").value else {
+            return Err(self.err("'data' must be an object"));
+        };
+        let mut branches = Vec::with_capacity(data.len());
+        for (key, value) in &data.entries {
+            let source = format!("'data' member '{key}'");
+            let value = normalized(value, "type");
+            self.check_keys(&value, &source, &["type"], &["if"])?;
+            let ifcond = self.check_if(&value, &source)?;
+            let ty = self
+                .check_type_name(value.get("type"), &source)?
+                .expect("required");
+            branches.push(BranchDef {
+                name: key.clone(),
+                ty: TypeRef::Named(ty),
+                ifcond,
+            });
+        }
+        Ok(DefKind::Union {
+            base,
+            discriminator: discriminator.to_string(),
+            branches,
+        })
+    }
+
+    fn check_alternate(&self, expr: &Dict) -> Result<DefKind> {
+        let data = expr.get("data").expect("required");
+        if !data.value.truthy() {
+            return Err(self.err("'data' must not be empty"));
+        }
+        let Value::Dict(data) = &data.value else {
+            return Err(self.err("'data' must be an object"));
+        };
+        let mut branches = Vec::with_capacity(data.len());
+        for (key, value) in &data.entries {
+            let source = format!("'data' member '{key}'");
+            names::check_name_lower(key, false, false).map_err(|e| self.name_err(e, &source))?;
+            let value = normalized(value, "type");
+            self.check_keys(&value, &source, &["type"], &["if"])?;
+            let ifcond = self.check_if(&value, &source)?;
+            let ty = self
+                .check_type_name_or_array(value.get("type"), &source)?
+                .expect("required");
+            branches.push(BranchDef {
+                name: key.clone(),
+                ty,
+                ifcond,
+            });
+        }
+        Ok(DefKind::Alternate { branches })
+    }
+}

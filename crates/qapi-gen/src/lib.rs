@@ -1,0 +1,37 @@
+//! `qapi-gen`: reads QEMU QAPI schemas, checks them exactly as strictly as
+//! QEMU's own generator does, and hands a resolved model to backends.
+//!
+//! ```no_run
+//! let schema = qapi_gen::load("qapi/qapi-schema.json")?;
+//! for (_, def) in schema.definitions() {
+//!     println!("{} {}", def.meta(), def.name);
+//! }
+//! # Ok::<(), qapi_gen::Error>(())
+//! ```
+//!
+//! The stages (see `docs/ARCHITECTURE.md`): [`parse`] reads files into
+//! expressions and doc blocks; [`check`] checks each expression's shape and
+//! types it; [`model`] defines every entity, resolves and checks it, and
+//! connects the docs.  The first error stops everything and carries QEMU's
+//! exact text.
+
+#![warn(missing_docs)]
+
+pub mod check;
+pub mod dump;
+pub mod error;
+pub mod model;
+pub mod parse;
+pub mod source;
+
+pub use error::{Error, Result};
+pub use model::Schema;
+
+/// Reads, checks and models the schema rooted at `path`.
+///
+/// `path` is used as given for messages and module names, as QEMU does.
+pub fn load(path: &str) -> Result<Schema> {
+    let mut parsed = parse::parse_schema(path)?;
+    let exprs = check::check_exprs(&mut parsed)?;
+    model::build_schema(parsed, exprs)
+}

@@ -1,0 +1,466 @@
+//! Stage 3: define every entity in QEMU's order (QEMU's `_def_exprs`).
+//!
+//! Built-ins come first, then each expression's implicit types just before
+//! the definition that needs them: member arrays, then the implicit
+//! argument or base type, then the return array, then the definition.
+
+use std::collections::HashMap;
+
+use crate::check::ast::{self, DefKind, Expr, FeatureDef, ObjectRef, TypeRef};
+use crate::error::{Error, Result};
+use crate::parse::{path, Parsed};
+use crate::source::Info;
+
+use super::*;
+
+const BUILTINS: [(&str, &str); 15] = [
+    ("str", "string"),
+    ("number", "number"),
+    ("int", "int"),
+    ("int8", "int"),
+    ("int16", "int"),
+    ("int32", "int"),
+    ("int64", "int"),
+    ("uint8", "int"),
+    ("uint16", "int"),
+    ("uint32", "int"),
+    ("uint64", "int"),
+    ("size", "int"),
+    ("bool", "boolean"),
+    ("any", "value"),
+    ("null", "null"),
+];
+
+/// Name of the module of built-in types.
+pub const BUILTIN_MODULE: &str = "./builtin";
+
+/// Builds and checks the schema model from the checked expressions.
+pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
+    let Parsed {
+        sources,
+        docs,
+        pragma,
+        root,
+        ..
+    } = parsed;
+    let mut b = Builder {
+        schema: Schema {
+            entities: Vec::with_capacity(exprs.len() * 2 + 40),
+            modules: Vec::new(),
+            docs,
+            pragma,
+            feature_names: Vec::new(),
+            sources,
+            root: root.clone(),
+            index: HashMap::new(),
+        },
+        schema_dir: path::dirname(&root),
+        module_index: HashMap::new(),
+        feature_infos: Vec::new(),
+    };
+    b.make_module(None);
+    b.make_module(Some(&root));
+    b.def_predefineds()?;
+    for expr in exprs {
+        b.def_expr(expr)?;
+    }
+    let Builder {
+        mut schema,
+        module_index,
+        feature_infos,
+        schema_dir,
+    } = b;
+    check::check_schema(&mut schema, &module_index, &schema_dir, &feature_infos)?;
+    Ok(schema)
+}
+
+pub(super) struct Builder {
+    schema: Schema,
+    schema_dir: String,
+    module_index: HashMap<String, ModuleId>,
+    feature_infos: Vec<Option<Info>>,
+}
+
+/// QEMU's module name for a file: relative to the root's directory, except
+/// that names starting `./` are taken as they are ("system" modules).
+pub(super) fn module_name(fname: Option<&str>, schema_dir: &str) -> String {
+    match fname {
+        None => BUILTIN_MODULE.to_string(),
+        Some(f) if f.starts_with("./") => f.to_string(),
+        Some(f) => path::relpath(f, schema_dir),
+    }
+}
+
+impl Builder {
+    fn make_module(&mut self, fname: Option<&str>) -> ModuleId {
+        let name = module_name(fname, &self.schema_dir);
+        if let Some(id) = self.module_index.get(&name) {
+            return *id;
+        }
+        let id = ModuleId(self.schema.modules.len() as u32);
+        self.schema.modules.push(Module {
+            name: name.clone(),
+            path: fname.map(str::to_string),
+            entities: Vec::new(),
+        });
+        self.module_index.insert(name, id);
+        id
+    }
+
+    fn def_entity(&mut self, ent: Entity) -> Result<EntityId> {
+        let id = EntityId(self.schema.entities.len() as u32);
+        if !ent.name.is_empty() {
+            if let Some(other) = self.schema.index.get(&ent.name) {
+                let other = &self.schema.entities[other.0 as usize];
+                let info = ent.info.expect("only predefined entities lack info");
+                let msg = match other.info {
+                    Some(oi) => format!(
+                        "'{}' is already defined\n{}: previous definition",
+                        ent.name,
+                        self.schema.sources.location(oi, None)
+                    ),
+                    None => format!("{} is already defined", other.describe()),
+                };
+                return Err(Error::at(&self.schema.sources, info, &msg));
+            }
+            self.schema.index.insert(ent.name.clone(), id);
+        }
+        self.schema.entities.push(ent);
+        Ok(id)
+    }
+
+    fn lookup_type(&self, name: &str) -> Option<EntityId> {
+        let id = self.schema.index.get(name)?;
+        self.schema.entities[id.0 as usize].is_type().then_some(*id)
+    }
+
+    fn entity(name: &str, info: Option<Info>, kind: EntityKind) -> Entity {
+        Entity {
+            name: name.to_string(),
+            info,
+            doc: None,
+            ifcond: None,
+            features: Vec::new(),
+            module: ModuleId(0),
+            kind,
+        }
+    }
+
+    fn def_predefineds(&mut self) -> Result<()> {
+        for special in ["deprecated", "unstable"] {
+            self.schema.feature_names.push(special.to_string());
+            self.feature_infos.push(None);
+        }
+        for (name, json_type) in BUILTINS {
+            self.def_entity(Self::entity(name, None, EntityKind::Builtin { json_type }))?;
+            self.make_array_type(name, None)?;
+        }
+        self.def_entity(Self::entity(
+            "q_empty",
+            None,
+            EntityKind::Object(ObjectType {
+                base_name: None,
+                base: None,
+                local_members: Vec::new(),
+                branches: None,
+                members: None,
+                checking: false,
+            }),
+        ))?;
+        let members = [
+            "none", "qnull", "qnum", "qstring", "qdict", "qlist", "qbool",
+        ]
+        .iter()
+        .map(|n| EnumMember {
+            name: n.to_string(),
+            info: None,
+            ifcond: None,
+            features: Vec::new(),
+            doc: None,
+        })
+        .collect();
+        self.def_entity(Self::entity(
+            "QType",
+            None,
+            EntityKind::Enum {
+                members,
+                prefix: None,
+            },
+        ))?;
+        Ok(())
+    }
+
+    fn make_array_type(&mut self, element: &str, info: Option<Info>) -> Result<String> {
+        let name = format!("{element}List");
+        if self.lookup_type(&name).is_none() {
+            self.def_entity(Self::entity(
+                &name,
+                info,
+                EntityKind::Array {
+                    element_name: element.to_string(),
+                    element: None,
+                },
+            ))?;
+        }
+        Ok(name)
+    }
+
+    fn make_features(&mut self, features: Vec<FeatureDef>, info: Info) -> Vec<Feature> {
+        features
+            .into_iter()
+            .map(|f| {
+                if !self.schema.feature_names.contains(&f.name) {
+                    self.schema.feature_names.push(f.name.clone());
+                    self.feature_infos.push(Some(info));
+                }
+                Feature {
+                    name: f.name,
+                    info: Some(info),
+                    ifcond: f.ifcond,
+                    doc: None,
+                }
+            })
+            .collect()
+    }
+
+    fn type_name(&mut self, ty: TypeRef, info: Info) -> Result<String> {
+        match ty {
+            TypeRef::Named(n) => Ok(n),
+            TypeRef::Array(elem) => self.make_array_type(&elem, Some(info)),
+        }
+    }
+
+    fn make_members(
+        &mut self,
+        members: Vec<ast::MemberDef>,
+        info: Info,
+        owner: &str,
+    ) -> Result<Vec<Member>> {
+        members
+            .into_iter()
+            .map(|m| {
+                let type_name = self.type_name(m.ty, info)?;
+                Ok(Member {
+                    name: m.name,
+                    info: Some(info),
+                    type_name,
+                    ty: None,
+                    optional: m.optional,
+                    ifcond: m.ifcond,
+                    features: self.make_features(m.features, info),
+                    defined_in: owner.to_string(),
+                    role: Role::Member,
+                    doc: None,
+                })
+            })
+            .collect()
+    }
+
+    fn make_branches(
+        &mut self,
+        branches: Vec<ast::BranchDef>,
+        info: Info,
+        owner: &str,
+    ) -> Result<Vec<Member>> {
+        branches
+            .into_iter()
+            .map(|b| {
+                let type_name = self.type_name(b.ty, info)?;
+                Ok(Member {
+                    name: b.name,
+                    info: Some(info),
+                    type_name,
+                    ty: None,
+                    optional: false,
+                    ifcond: b.ifcond,
+                    features: Vec::new(),
+                    defined_in: owner.to_string(),
+                    role: Role::Branch,
+                    doc: None,
+                })
+            })
+            .collect()
+    }
+
+    /// Defines `q_obj_NAME-ROLE` for inline members; `None` when empty.
+    fn make_implicit_object(
+        &mut self,
+        name: &str,
+        role: &str,
+        info: Info,
+        ifcond: Option<ast::IfCond>,
+        members: Vec<ast::MemberDef>,
+    ) -> Result<Option<String>> {
+        if members.is_empty() {
+            return Ok(None);
+        }
+        let obj_name = format!("q_obj_{name}-{role}");
+        let members = self.make_members(members, info, &obj_name)?;
+        if self.schema.index.contains_key(&obj_name) {
+            return Ok(Some(obj_name));
+        }
+        let mut ent = Self::entity(
+            &obj_name,
+            Some(info),
+            EntityKind::Object(ObjectType {
+                base_name: None,
+                base: None,
+                local_members: members,
+                branches: None,
+                members: None,
+                checking: false,
+            }),
+        );
+        ent.ifcond = ifcond;
+        self.def_entity(ent)?;
+        Ok(Some(obj_name))
+    }
+
+    fn object_ref(
+        &mut self,
+        r: Option<ObjectRef>,
+        name: &str,
+        role: &str,
+        info: Info,
+        ifcond: &Option<ast::IfCond>,
+    ) -> Result<Option<String>> {
+        match r {
+            None => Ok(None),
+            Some(ObjectRef::Named(n)) => Ok(Some(n)),
+            Some(ObjectRef::Members(m)) => {
+                self.make_implicit_object(name, role, info, ifcond.clone(), m)
+            }
+        }
+    }
+
+    fn def_expr(&mut self, expr: Expr) -> Result<()> {
+        let def = match expr {
+            Expr::Include { path, info } => {
+                let module = self.make_module(Some(&path));
+                self.def_entity(Self::entity("", Some(info), EntityKind::Include { module }))?;
+                return Ok(());
+            }
+            Expr::Definition(def) => def,
+        };
+        let ast::Definition {
+            name,
+            info,
+            doc,
+            ifcond,
+            features,
+            kind,
+        } = def;
+        let features = self.make_features(features, info);
+        let kind = match kind {
+            DefKind::Enum { values, prefix } => {
+                let members = values
+                    .into_iter()
+                    .map(|v| EnumMember {
+                        name: v.name,
+                        info: Some(info),
+                        ifcond: v.ifcond,
+                        features: self.make_features(v.features, info),
+                        doc: None,
+                    })
+                    .collect();
+                EntityKind::Enum { members, prefix }
+            }
+            DefKind::Struct { base, members } => {
+                let local_members = self.make_members(members, info, &name)?;
+                EntityKind::Object(ObjectType {
+                    base_name: base,
+                    base: None,
+                    local_members,
+                    branches: None,
+                    members: None,
+                    checking: false,
+                })
+            }
+            DefKind::Union {
+                base,
+                discriminator,
+                branches,
+            } => {
+                let base_name = self.object_ref(Some(base), &name, "base", info, &ifcond)?;
+                let variants = self.make_branches(branches, info, &name)?;
+                EntityKind::Object(ObjectType {
+                    base_name,
+                    base: None,
+                    local_members: Vec::new(),
+                    branches: Some(Branches {
+                        tag_name: discriminator,
+                        tag_member: None,
+                        variants,
+                    }),
+                    members: None,
+                    checking: false,
+                })
+            }
+            DefKind::Alternate { branches } => {
+                let variants = self.make_branches(branches, info, &name)?;
+                let tag_member = Member {
+                    name: "type".to_string(),
+                    info: Some(info),
+                    type_name: "QType".to_string(),
+                    ty: None,
+                    optional: false,
+                    ifcond: None,
+                    features: Vec::new(),
+                    defined_in: name.clone(),
+                    role: Role::Member,
+                    doc: None,
+                };
+                EntityKind::Alternate {
+                    tag_member,
+                    variants,
+                }
+            }
+            DefKind::Command {
+                data,
+                returns,
+                boxed,
+                gen,
+                success_response,
+                allow_oob,
+                allow_preconfig,
+                coroutine,
+            } => {
+                let arg_type_name = self.object_ref(data, &name, "arg", info, &ifcond)?;
+                let ret_type_name = match returns {
+                    Some(r) => Some(self.type_name(r, info)?),
+                    None => None,
+                };
+                EntityKind::Command(Command {
+                    arg_type_name,
+                    arg_type: None,
+                    ret_type_name,
+                    ret_type: None,
+                    gen,
+                    success_response,
+                    boxed,
+                    allow_oob,
+                    allow_preconfig,
+                    coroutine,
+                })
+            }
+            DefKind::Event { data, boxed } => {
+                let arg_type_name = self.object_ref(data, &name, "arg", info, &ifcond)?;
+                EntityKind::Event(Event {
+                    arg_type_name,
+                    arg_type: None,
+                    boxed,
+                })
+            }
+        };
+        self.def_entity(Entity {
+            name,
+            info: Some(info),
+            doc,
+            ifcond,
+            features,
+            module: ModuleId(0),
+            kind,
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,435 @@
+//! Stages 3–6: the checked schema model.
+//!
+//! [`Schema`] holds every entity in QEMU's definition order — built-in
+//! types, the implicit types QEMU creates (`q_empty`, `QType`, `XList`
+//! arrays, `q_obj_CMD-arg`, `q_obj_UNION-base`) and the user's definitions —
+//! with every type reference resolved, object members flattened (base
+//! members first, each knowing which type defined it), union branches
+//! completed with the implicit `q_empty` ones, doc blocks connected, and
+//! each entity placed in its module.  A backend walks it and re-derives
+//! nothing.
+
+mod build;
+mod check;
+
+use std::collections::HashMap;
+
+use crate::check::ast::IfCond;
+use crate::parse::{Doc, Pragma};
+use crate::source::{Info, SourceMap};
+
+pub use build::build_schema;
+
+/// Index of an entity in [`Schema::entities`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntityId(pub u32);
+
+/// Index of a module in [`Schema::modules`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleId(pub u32);
+
+/// The checked schema.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    /// Every entity, in definition order (includes too).
+    pub entities: Vec<Entity>,
+    /// Modules in QEMU's order: `./builtin`, the root file, then included
+    /// files in order of their first include.
+    pub modules: Vec<Module>,
+    /// Every doc block, in source order.
+    pub docs: Vec<Doc>,
+    /// The pragmas in force.
+    pub pragma: Pragma,
+    /// Every distinct feature name, in order of first use (`deprecated` and
+    /// `unstable` first).
+    pub feature_names: Vec<String>,
+    /// The files read.
+    pub sources: SourceMap,
+    /// The root file as given.
+    pub root: String,
+    index: HashMap<String, EntityId>,
+}
+
+/// A module: one schema file, or `./builtin`.
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// Path relative to the root file's directory (QEMU's module name).
+    pub name: String,
+    /// The file's path as read (None for `./builtin`).
+    pub path: Option<String>,
+    /// Its entities, in definition order.
+    pub entities: Vec<EntityId>,
+}
+
+/// One entity of the schema.
+#[derive(Debug, Clone)]
+pub struct Entity {
+    /// Its name (empty for include directives).
+    pub name: String,
+    /// Where it is defined; for implicit types, where first used; `None`
+    /// for built-ins.
+    pub info: Option<Info>,
+    /// Its doc block (index into [`Schema::docs`]).
+    pub doc: Option<usize>,
+    /// Its condition (arrays: their element's; implicit types: their user's).
+    pub ifcond: Option<IfCond>,
+    /// Its features.
+    pub features: Vec<Feature>,
+    /// The module it belongs to.
+    pub module: ModuleId,
+    /// What it is.
+    pub kind: EntityKind,
+}
+
+/// A feature of a definition, member or enum value.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    /// Its name.
+    pub name: String,
+    /// Where it is declared.
+    pub info: Option<Info>,
+    /// Its condition.
+    pub ifcond: Option<IfCond>,
+    /// Its description from the doc block.
+    pub doc: Option<String>,
+}
+
+impl Feature {
+    /// `deprecated` and `unstable` are special (QEMU acts on them).
+    pub fn is_special(&self) -> bool {
+        self.name == "deprecated" || self.name == "unstable"
+    }
+}
+
+/// What role a member plays, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// An object member.
+    Member,
+    /// An enum value.
+    Value,
+    /// A union branch or alternate alternative.
+    Branch,
+    /// A feature.
+    Feature,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Value => "value",
+            Role::Branch => "branch",
+            Role::Feature => "feature",
+        }
+    }
+}
+
+/// An object member, union branch or alternate alternative.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Wire name.
+    pub name: String,
+    /// Where declared.
+    pub info: Option<Info>,
+    /// Type name as written (arrays already named `XList`).
+    pub type_name: String,
+    /// The resolved type.
+    pub ty: Option<EntityId>,
+    /// Whether it is optional (`*name`).
+    pub optional: bool,
+    /// Its condition.
+    pub ifcond: Option<IfCond>,
+    /// Its features.
+    pub features: Vec<Feature>,
+    /// Name of the type that declares it.
+    pub defined_in: String,
+    /// Member or branch.
+    pub role: Role,
+    /// Its description from the doc block.
+    pub doc: Option<String>,
+}
+
+impl Member {
+    /// The resolved type (always set once the schema is checked).
+    pub fn type_id(&self) -> EntityId {
+        self.ty.expect("member types are resolved by the checks")
+    }
+}
+
+/// An enum value.
+#[derive(Debug, Clone)]
+pub struct EnumMember {
+    /// The value.
+    pub name: String,
+    /// Where declared.
+    pub info: Option<Info>,
+    /// Its condition.
+    pub ifcond: Option<IfCond>,
+    /// Its features.
+    pub features: Vec<Feature>,
+    /// Its description from the doc block.
+    pub doc: Option<String>,
+}
+
+/// A union's branches.
+#[derive(Debug, Clone)]
+pub struct Branches {
+    /// The discriminator's name.
+    pub tag_name: String,
+    /// The discriminator member (set by the checks).
+    pub tag_member: Option<Member>,
+    /// Branches: explicit ones, then implicit `q_empty` ones in enum order.
+    pub variants: Vec<Member>,
+}
+
+/// An object type (struct, union, or implicit `q_obj_*`/`q_empty`).
+#[derive(Debug, Clone)]
+pub struct ObjectType {
+    /// Base type name.
+    pub base_name: Option<String>,
+    /// Resolved base.
+    pub base: Option<EntityId>,
+    /// Members declared here.
+    pub local_members: Vec<Member>,
+    /// Union branches.
+    pub branches: Option<Branches>,
+    /// All members, base first (set by the checks).
+    pub members: Option<Vec<Member>>,
+    checking: bool,
+}
+
+/// A command.
+#[derive(Debug, Clone)]
+pub struct Command {
+    /// Argument type name.
+    pub arg_type_name: Option<String>,
+    /// Resolved argument type.
+    pub arg_type: Option<EntityId>,
+    /// Return type name.
+    pub ret_type_name: Option<String>,
+    /// Resolved return type.
+    pub ret_type: Option<EntityId>,
+    /// `gen`.
+    pub gen: bool,
+    /// `success-response`.
+    pub success_response: bool,
+    /// `boxed`.
+    pub boxed: bool,
+    /// `allow-oob`.
+    pub allow_oob: bool,
+    /// `allow-preconfig`.
+    pub allow_preconfig: bool,
+    /// `coroutine`.
+    pub coroutine: bool,
+}
+
+/// An event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Data type name.
+    pub arg_type_name: Option<String>,
+    /// Resolved data type.
+    pub arg_type: Option<EntityId>,
+    /// `boxed`.
+    pub boxed: bool,
+}
+
+/// What an entity is.
+#[derive(Debug, Clone)]
+pub enum EntityKind {
+    /// An `include` directive, kept for the module structure.
+    Include {
+        /// The included module.
+        module: ModuleId,
+    },
+    /// A built-in type.
+    Builtin {
+        /// Its JSON type: `string`, `number`, `int`, `boolean`, `null`, `value`.
+        json_type: &'static str,
+    },
+    /// An enum.
+    Enum {
+        /// Values in order.
+        members: Vec<EnumMember>,
+        /// C constant prefix.
+        prefix: Option<String>,
+    },
+    /// An array type `XList`.
+    Array {
+        /// Element type name.
+        element_name: String,
+        /// Resolved element type.
+        element: Option<EntityId>,
+    },
+    /// A struct or union.
+    Object(ObjectType),
+    /// An alternate.
+    Alternate {
+        /// The implicit tag member `type: QType`.
+        tag_member: Member,
+        /// Alternatives.
+        variants: Vec<Member>,
+    },
+    /// A command.
+    Command(Command),
+    /// An event.
+    Event(Event),
+}
+
+impl Entity {
+    /// `built-in`, `enum`, `array`, `struct`, `union`, `alternate`,
+    /// `command`, `event` (or `include`).
+    pub fn meta(&self) -> &'static str {
+        match &self.kind {
+            EntityKind::Include { .. } => "include",
+            EntityKind::Builtin { .. } => "built-in",
+            EntityKind::Enum { .. } => "enum",
+            EntityKind::Array { .. } => "array",
+            EntityKind::Object(o) => {
+                if o.branches.is_some() {
+                    "union"
+                } else {
+                    "struct"
+                }
+            }
+            EntityKind::Alternate { .. } => "alternate",
+            EntityKind::Command(_) => "command",
+            EntityKind::Event(_) => "event",
+        }
+    }
+
+    /// Whether this is a type (something a member can have).
+    pub fn is_type(&self) -> bool {
+        !matches!(
+            self.kind,
+            EntityKind::Include { .. } | EntityKind::Command(_) | EntityKind::Event(_)
+        )
+    }
+
+    /// Whether QEMU created this type itself (`q_empty`, `q_obj_*`, `QType`,
+    /// arrays, built-ins).
+    pub fn is_implicit(&self) -> bool {
+        match &self.kind {
+            EntityKind::Object(_) => self.name.starts_with("q_"),
+            EntityKind::Enum { .. } => self.name == "QType",
+            EntityKind::Array { .. } | EntityKind::Builtin { .. } => true,
+            _ => self.info.is_none(),
+        }
+    }
+
+    /// QEMU's `describe()`: `struct type 'Foo'`, `array type ['int']`,
+    /// `command 'bar'`, ...
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            EntityKind::Array { element_name, .. } => format!("array type ['{element_name}']"),
+            EntityKind::Command(_) | EntityKind::Event(_) | EntityKind::Include { .. } => {
+                format!("{} '{}'", self.meta(), self.name)
+            }
+            _ => format!("{} type '{}'", self.meta(), self.name),
+        }
+    }
+
+    /// The JSON type of values of this type, as QEMU's introspection names
+    /// it (`string`, `int`, `object`, `array`, `value`, ...).
+    pub fn json_type(&self) -> Option<&'static str> {
+        Some(match &self.kind {
+            EntityKind::Builtin { json_type } => json_type,
+            EntityKind::Enum { .. } => "string",
+            EntityKind::Array { .. } => "array",
+            EntityKind::Object(_) => "object",
+            EntityKind::Alternate { .. } => "value",
+            _ => return None,
+        })
+    }
+
+    /// The object, if this is one.
+    pub fn as_object(&self) -> Option<&ObjectType> {
+        match &self.kind {
+            EntityKind::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The C name QEMU uses for this entity.
+    pub fn c_name(&self) -> String {
+        match self.kind {
+            EntityKind::Builtin { .. } => self.name.clone(),
+            _ => crate::check::names::c_name(&self.name, true),
+        }
+    }
+}
+
+impl Schema {
+    /// The entity called `name`.
+    pub fn lookup(&self, name: &str) -> Option<EntityId> {
+        self.index.get(name).copied()
+    }
+
+    /// The entity behind an id.
+    pub fn entity(&self, id: EntityId) -> &Entity {
+        &self.entities[id.0 as usize]
+    }
+
+    /// User-visible definitions (no includes, built-ins or implicit types).
+    pub fn definitions(&self) -> impl Iterator<Item = (EntityId, &Entity)> {
+        self.entities
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                e.info.is_some()
+                    && !e.is_implicit()
+                    && !matches!(e.kind, EntityKind::Include { .. })
+            })
+            .map(|(i, e)| (EntityId(i as u32), e))
+    }
+
+    /// The doc block of an entity.
+    pub fn doc_of(&self, id: EntityId) -> Option<&Doc> {
+        self.entity(id).doc.map(|d| &self.docs[d])
+    }
+
+    /// The version in an entity's `Since:` section, e.g. `2.9`.
+    pub fn since_of(&self, id: EntityId) -> Option<String> {
+        let doc = self.doc_of(id)?;
+        let text = doc.since()?.text.trim();
+        let v = text.split_whitespace().next()?;
+        Some(v.trim_end_matches(['.', ',']).to_string())
+    }
+}
+
+/// The version a member description gives as `(since X.Y)`, if any.
+pub fn since_in_text(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let i = lower.find("(since")?;
+    let rest = &text[i + "(since".len()..];
+    let rest = rest.trim_start_matches([':', ' ']);
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let v = rest[..end].trim_end_matches('.');
+    if v.is_empty()
+        || !rest[end..].starts_with(')') && !rest[end..].starts_with(|c: char| c.is_whitespace())
+    {
+        return None;
+    }
+    Some(v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_since_versions() {
+        let cases = [
+            ("whether it is static (since 2.9)", Some("2.9")),
+            ("foo (Since 10.0)", Some("10.0")),
+            ("foo (since: 8.2.1)", Some("8.2.1")),
+            ("foo (since 2.9) and more", Some("2.9")),
+            ("no version here", None),
+            ("(since the start)", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(since_in_text(text).as_deref(), want, "{text}");
+        }
+    }
+}

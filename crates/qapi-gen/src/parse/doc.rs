@@ -1,0 +1,587 @@
+//! Documentation comments: the `##` blocks and their structure.
+//!
+//! A block opens with a line `##` and closes with one.  A block whose first
+//! line is `@SYMBOL:` documents the definition that follows; any other block
+//! is free-form.  Definition blocks consist of a body, member descriptions
+//! (`@name: text`), feature descriptions (after `Features:`), tagged sections
+//! (`Returns:`, `Errors:`, `Since:`, `TODO:`) and further plain paragraphs.
+//! The rules, and the errors for breaking them, are QEMU 10.0.2's.
+
+use crate::error::{Error, Result};
+use crate::source::Info;
+
+use super::lexer::TokKind;
+use super::FileParser;
+
+/// The kind of a doc section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SectionKind {
+    /// Untagged text: the body, or a paragraph after other sections.
+    Plain,
+    /// `@member: text`.
+    Member,
+    /// `@feature: text` after `Features:`.
+    Feature,
+    /// `Returns:`.
+    Returns,
+    /// `Errors:`.
+    Errors,
+    /// `Since:`.
+    Since,
+    /// `TODO:`.
+    Todo,
+}
+
+impl SectionKind {
+    /// The name QEMU prints (`Plain`, `Member`, `Returns`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            SectionKind::Plain => "Plain",
+            SectionKind::Member => "Member",
+            SectionKind::Feature => "Feature",
+            SectionKind::Returns => "Returns",
+            SectionKind::Errors => "Errors",
+            SectionKind::Since => "Since",
+            SectionKind::Todo => "Todo",
+        }
+    }
+
+    fn from_tag(tag: &str) -> SectionKind {
+        match tag {
+            "Returns" => SectionKind::Returns,
+            "Errors" => SectionKind::Errors,
+            "Since" => SectionKind::Since,
+            _ => SectionKind::Todo,
+        }
+    }
+}
+
+/// One section of a doc block.
+#[derive(Clone, Debug)]
+pub struct Section {
+    /// Where the section starts.
+    pub info: Info,
+    /// Its kind.
+    pub kind: SectionKind,
+    /// Its text: lines joined with `\n`, leading and trailing blank lines
+    /// stripped, indentation kept.
+    pub text: String,
+    /// For member and feature descriptions: the name after `@`.
+    pub name: Option<String>,
+    /// For member and feature descriptions: whether a schema member or
+    /// feature of that name was connected to it.
+    pub connected: bool,
+}
+
+impl Section {
+    fn new(info: Info, kind: SectionKind, name: Option<String>) -> Self {
+        Section {
+            info,
+            kind,
+            text: String::new(),
+            name,
+            connected: false,
+        }
+    }
+}
+
+/// A documentation block.
+#[derive(Clone, Debug)]
+pub struct Doc {
+    /// The block's first line (the opening `##`).
+    pub info: Info,
+    /// The documented definition's name; `None` for free-form blocks.
+    pub symbol: Option<String>,
+    /// Every section; index 0 is the body.
+    secs: Vec<Section>,
+    /// Section indexes in textual order (stubs inserted where QEMU puts them).
+    order: Vec<usize>,
+    /// Member descriptions by name, in order (documented, then stubs).
+    args: Vec<(String, usize)>,
+    /// Feature descriptions by name, in order.
+    features: Vec<(String, usize)>,
+    /// Tagged sections and later plain paragraphs, in order.
+    sections: Vec<usize>,
+    returns: Option<usize>,
+    errors: Option<usize>,
+    since: Option<usize>,
+}
+
+impl Doc {
+    fn new(info: Info, symbol: Option<String>) -> Self {
+        Doc {
+            info,
+            symbol,
+            secs: vec![Section::new(info, SectionKind::Plain, None)],
+            order: vec![0],
+            args: Vec::new(),
+            features: Vec::new(),
+            sections: Vec::new(),
+            returns: None,
+            errors: None,
+            since: None,
+        }
+    }
+
+    /// The body: the text before any description or tagged section.
+    pub fn body(&self) -> &Section {
+        &self.secs[0]
+    }
+
+    /// Member (argument, value, branch) descriptions, in order.
+    pub fn args(&self) -> impl Iterator<Item = (&str, &Section)> {
+        self.args
+            .iter()
+            .map(move |(n, i)| (n.as_str(), &self.secs[*i]))
+    }
+
+    /// Feature descriptions, in order.
+    pub fn features(&self) -> impl Iterator<Item = (&str, &Section)> {
+        self.features
+            .iter()
+            .map(move |(n, i)| (n.as_str(), &self.secs[*i]))
+    }
+
+    /// Sections after the body other than descriptions: tagged ones and
+    /// later plain paragraphs, in order.
+    pub fn sections(&self) -> impl Iterator<Item = &Section> {
+        self.sections.iter().map(move |i| &self.secs[*i])
+    }
+
+    /// All sections in textual order, the body first.
+    pub fn all_sections(&self) -> impl Iterator<Item = &Section> {
+        self.order.iter().map(move |i| &self.secs[*i])
+    }
+
+    /// The `Returns:` section.
+    pub fn returns(&self) -> Option<&Section> {
+        self.returns.map(|i| &self.secs[i])
+    }
+
+    /// The `Errors:` section.
+    pub fn errors(&self) -> Option<&Section> {
+        self.errors.map(|i| &self.secs[i])
+    }
+
+    /// The `Since:` section.
+    pub fn since(&self) -> Option<&Section> {
+        self.since.map(|i| &self.secs[i])
+    }
+
+    /// The description of member `name`, if documented.
+    pub fn arg(&self, name: &str) -> Option<&Section> {
+        self.args
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, i)| &self.secs[*i])
+    }
+
+    /// The description of feature `name`, if documented.
+    pub fn feature(&self, name: &str) -> Option<&Section> {
+        self.features
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, i)| &self.secs[*i])
+    }
+
+    fn push(&mut self, sec: Section) -> usize {
+        self.secs.push(sec);
+        let i = self.secs.len() - 1;
+        self.order.push(i);
+        i
+    }
+
+    fn last(&mut self) -> &mut Section {
+        let i = *self.order.last().expect("a doc always has its body");
+        &mut self.secs[i]
+    }
+
+    fn append_line(&mut self, line: &str) {
+        let s = self.last();
+        s.text.push_str(line);
+        s.text.push('\n');
+    }
+
+    fn ensure_untagged_section(&mut self, info: Info) {
+        let last = self.last();
+        if last.kind == SectionKind::Plain {
+            if last.text.is_empty() {
+                last.info = info;
+            }
+            last.text.push('\n');
+            return;
+        }
+        let i = self.push(Section::new(info, SectionKind::Plain, None));
+        self.sections.push(i);
+    }
+
+    /// Marks member `name` as documented by the schema; when it has no
+    /// description, either inserts an empty stub (the definition is listed
+    /// in the `documentation-exceptions` pragma) or returns `false`.
+    pub(crate) fn connect_member(&mut self, name: &str, excepted: bool) -> bool {
+        if let Some((_, i)) = self.args.iter().find(|(n, _)| n == name) {
+            self.secs[*i].connected = true;
+            return true;
+        }
+        if !excepted {
+            return false;
+        }
+        let mut sec = Section::new(self.info, SectionKind::Member, Some(name.to_string()));
+        sec.connected = true;
+        self.secs.push(sec);
+        let idx = self.secs.len() - 1;
+        self.args.push((name.to_string(), idx));
+        // QEMU puts the stub after the run of member sections that follows
+        // the body.  (QEMU 10.0.2 crashes when that run reaches the end of
+        // the block; we append at the end instead.)
+        let mut pos = 1;
+        while pos < self.order.len() && self.secs[self.order[pos]].kind == SectionKind::Member {
+            pos += 1;
+        }
+        self.order.insert(pos, idx);
+        true
+    }
+
+    /// Marks feature `name` as documented; `false` when it is not.
+    pub(crate) fn connect_feature(&mut self, name: &str) -> bool {
+        match self.features.iter().find(|(n, _)| n == name) {
+            Some((_, i)) => {
+                self.secs[*i].connected = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Descriptions of members or features that no schema entity claimed.
+    pub(crate) fn unconnected(&self, features: bool) -> Vec<(&str, Info)> {
+        let list = if features { &self.features } else { &self.args };
+        list.iter()
+            .filter(|(_, i)| !self.secs[*i].connected)
+            .map(|(n, i)| (n.as_str(), self.secs[*i].info))
+            .collect()
+    }
+}
+
+/// `@name: ` at the start of a line: QEMU's `@([^:]*): *`.  Returns the name
+/// and the text after the colon and spaces.
+fn match_at_name_colon(line: &str) -> Option<(&str, &str)> {
+    let rest = line.strip_prefix('@')?;
+    let colon = rest.find(':')?;
+    let name = &rest[..colon];
+    let text = rest[colon + 1..].trim_start_matches(' ');
+    Some((name, text))
+}
+
+/// A tagged section line: `(Returns|Errors|Since|Notes?|Examples?|TODO)`,
+/// not followed by `::`, then `:` and spaces.  Returns the tag and the rest.
+fn match_tag(line: &str) -> Option<(&str, &str)> {
+    const TAGS: [&str; 8] = [
+        "Returns", "Errors", "Since", "Notes", "Note", "Examples", "Example", "TODO",
+    ];
+    for tag in TAGS {
+        if let Some(rest) = line.strip_prefix(tag) {
+            if rest.starts_with("::") {
+                continue;
+            }
+            if let Some(after) = rest.strip_prefix(':') {
+                return Some((tag, after.trim_start_matches(' ')));
+            }
+        }
+    }
+    None
+}
+
+/// Length of the leading white space (Python's `\s*` match).
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+impl FileParser<'_> {
+    /// The current token as a doc line: `None` at the closing `##`, the line
+    /// text otherwise (QEMU's `get_doc_line`).
+    fn get_doc_line(&self) -> Result<Option<String>> {
+        let tok = self.tok();
+        if tok.kind != TokKind::Comment {
+            return Err(self.err_here("documentation comment must end with '##'"));
+        }
+        let val = tok.text(&self.src);
+        if let Some(rest) = val.strip_prefix("##") {
+            if !rest.is_empty() {
+                return Err(self.err_here("junk after '##' at end of documentation comment"));
+            }
+            return Ok(None);
+        }
+        if val == "#" {
+            return Ok(Some(String::new()));
+        }
+        if !val[1..].starts_with(' ') {
+            return Err(self.err_here("missing space after #"));
+        }
+        Ok(Some(val[2..].trim_end().to_string()))
+    }
+
+    fn next_doc_line(&mut self) -> Result<Option<String>> {
+        self.accept(false)?;
+        self.get_doc_line()
+    }
+
+    fn get_doc_indented(&mut self, doc: &mut Doc) -> Result<Option<String>> {
+        let mut line = self.next_doc_line()?;
+        while line.as_deref() == Some("") {
+            doc.append_line("");
+            line = self.next_doc_line()?;
+        }
+        let Some(first) = line else { return Ok(None) };
+        let indent = indent_of(&first);
+        if indent == 0 {
+            return Ok(Some(first));
+        }
+        doc.append_line(&first);
+        let mut prev_line_blank = false;
+        loop {
+            let Some(line) = self.next_doc_line()? else {
+                return Ok(None);
+            };
+            if match_at_name_colon(&line).is_some() {
+                return Ok(Some(line));
+            }
+            if !line.is_empty() && indent_of(&line) < indent {
+                if prev_line_blank {
+                    return Ok(Some(line));
+                }
+                return Err(self.err_here(&format!(
+                    "unexpected de-indent (expected at least {indent} spaces)"
+                )));
+            }
+            doc.append_line(&line);
+            // QEMU sets this flag after every line, blank or not, so only
+            // the second continuation line can be reported as a de-indent.
+            prev_line_blank = true;
+        }
+    }
+
+    fn get_doc_paragraph(&mut self, doc: &mut Doc) -> Result<Option<String>> {
+        loop {
+            let line = self.next_doc_line()?;
+            match line.as_deref() {
+                None => return Ok(None),
+                Some("") => return Ok(line),
+                Some(l) => doc.append_line(l),
+            }
+        }
+    }
+
+    fn new_description(&mut self, doc: &mut Doc, name: &str, feature: bool) -> Result<()> {
+        let info = self.info();
+        if name.is_empty() {
+            return Err(self.sem_err(info, "invalid parameter name"));
+        }
+        let list = if feature { &doc.features } else { &doc.args };
+        if list.iter().any(|(n, _)| n == name) {
+            return Err(self.sem_err(info, &format!("'{name}' parameter name duplicated")));
+        }
+        let kind = if feature {
+            SectionKind::Feature
+        } else {
+            SectionKind::Member
+        };
+        let i = doc.push(Section::new(info, kind, Some(name.to_string())));
+        if feature {
+            doc.features.push((name.to_string(), i));
+        } else {
+            doc.args.push((name.to_string(), i));
+        }
+        Ok(())
+    }
+
+    fn new_tagged_section(&mut self, doc: &mut Doc, kind: SectionKind) -> Result<()> {
+        let info = self.info();
+        let i = doc.secs.len();
+        let slot = match kind {
+            SectionKind::Returns => Some(&mut doc.returns),
+            SectionKind::Errors => Some(&mut doc.errors),
+            SectionKind::Since => Some(&mut doc.since),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            if slot.is_some() {
+                return Err(self.sem_err(info, &format!("duplicated '{}' section", kind.name())));
+            }
+            *slot = Some(i);
+        }
+        let i = doc.push(Section::new(info, kind, None));
+        doc.sections.push(i);
+        Ok(())
+    }
+
+    /// Reads a doc block; the current token is its opening comment.
+    pub(super) fn get_doc(&mut self) -> Result<Doc> {
+        if self.tok().text(&self.src) != "##" {
+            return Err(self.err_here("junk after '##' at start of documentation comment"));
+        }
+        let info = self.info();
+        let mut line = self.next_doc_line()?;
+        let mut doc;
+        if let Some(first) = line.as_deref().filter(|l| l.starts_with('@')) {
+            if !first.ends_with(':') {
+                return Err(self.err_here("line should end with ':'"));
+            }
+            let symbol = &first[1..first.len() - 1];
+            if symbol.is_empty() {
+                return Err(self.err_here("name required after '@'"));
+            }
+            doc = Doc::new(info, Some(symbol.to_string()));
+            line = self.next_doc_line()?;
+            let mut no_more_args = false;
+            while line.is_some() {
+                while line.as_deref() == Some("") {
+                    line = self.next_doc_line()?;
+                }
+                let Some(l) = line.take() else { break };
+                if l == "Features:" {
+                    if !doc.features.is_empty() {
+                        return Err(self.err_here("duplicated 'Features:' line"));
+                    }
+                    line = self.next_doc_line()?;
+                    while line.as_deref() == Some("") {
+                        line = self.next_doc_line()?;
+                    }
+                    while let Some((name, text)) = line.as_deref().and_then(match_at_name_colon) {
+                        let (name, text) = (name.to_string(), text.to_string());
+                        self.new_description(&mut doc, &name, true)?;
+                        if !text.is_empty() {
+                            doc.append_line(&text);
+                        }
+                        line = self.get_doc_indented(&mut doc)?;
+                    }
+                    if doc.features.is_empty() {
+                        return Err(self.err_here("feature descriptions expected"));
+                    }
+                    no_more_args = true;
+                } else if let Some((name, _)) = match_at_name_colon(&l) {
+                    if no_more_args {
+                        return Err(
+                            self.err_here(&format!("description of '@{name}:' follows a section"))
+                        );
+                    }
+                    line = Some(l);
+                    while let Some((name, text)) = line.as_deref().and_then(match_at_name_colon) {
+                        let (name, text) = (name.to_string(), text.to_string());
+                        self.new_description(&mut doc, &name, false)?;
+                        if !text.is_empty() {
+                            doc.append_line(&text);
+                        }
+                        line = self.get_doc_indented(&mut doc)?;
+                    }
+                    no_more_args = true;
+                } else if let Some((tag, text)) = match_tag(&l) {
+                    if tag.starts_with("Note") {
+                        return Err(self.err_here(&format!(
+                            "The '{tag}' section is no longer supported. Please use rST's \
+                             '.. note::' or '.. admonition:: notes' directives, or another \
+                             suitable admonition instead."
+                        )));
+                    }
+                    if tag.starts_with("Example") {
+                        return Err(self.err_here(&format!(
+                            "The '{tag}' section is no longer supported. Please use the \
+                             '.. qmp-example::' directive, or other suitable markup instead."
+                        )));
+                    }
+                    let text = text.to_string();
+                    self.new_tagged_section(&mut doc, SectionKind::from_tag(tag))?;
+                    if !text.is_empty() {
+                        doc.append_line(&text);
+                    }
+                    line = self.get_doc_indented(&mut doc)?;
+                    no_more_args = true;
+                } else if l.starts_with('=') {
+                    return Err(self.err_here("unexpected '=' markup in definition documentation"));
+                } else {
+                    doc.ensure_untagged_section(self.info());
+                    doc.append_line(&l);
+                    line = self.get_doc_paragraph(&mut doc)?;
+                }
+            }
+        } else {
+            doc = Doc::new(info, None);
+            doc.ensure_untagged_section(self.info());
+            let mut first = true;
+            while let Some(l) = line {
+                if let Some((name, _)) = match_at_name_colon(&l) {
+                    return Err(self.err_here(&format!(
+                        "'@{name}:' not allowed in free-form documentation"
+                    )));
+                }
+                if l.starts_with('=') && !first {
+                    return Err(self.err_here("'=' heading must come first in a comment block"));
+                }
+                doc.append_line(&l);
+                line = self.next_doc_line()?;
+                first = false;
+            }
+        }
+        self.accept(true)?;
+        self.end_doc(&mut doc)?;
+        Ok(doc)
+    }
+
+    fn end_doc(&self, doc: &mut Doc) -> Result<()> {
+        for &i in &doc.order {
+            let sec = &mut doc.secs[i];
+            let trimmed = sec.text.trim_matches('\n');
+            if trimmed.len() != sec.text.len() {
+                sec.text = trimmed.to_string();
+            }
+            if sec.kind != SectionKind::Plain && sec.text.is_empty() {
+                return Err(Error::at(
+                    &self.ctx.sources,
+                    sec.info,
+                    &format!("text required after '{}:'", sec.kind.name()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_name_colon() {
+        let cases = [
+            ("@foo: bar", Some(("foo", "bar"))),
+            ("@foo:", Some(("foo", ""))),
+            ("@foo:   x ", Some(("foo", "x "))),
+            ("@: x", Some(("", "x"))),
+            ("@foo bar: x", Some(("foo bar", "x"))),
+            ("@foo", None),
+            ("foo: x", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(match_at_name_colon(line), want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn tags() {
+        let cases = [
+            ("Returns: x", Some(("Returns", "x"))),
+            ("Since: 2.9", Some(("Since", "2.9"))),
+            ("TODO: a", Some(("TODO", "a"))),
+            ("Notes: a", Some(("Notes", "a"))),
+            ("Note: a", Some(("Note", "a"))),
+            ("Note:: a", None),
+            ("Examples::", None),
+            ("Returns", None),
+            ("Returnsx: a", None),
+            ("Todo: a", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(match_tag(line), want, "{line:?}");
+        }
+    }
+}

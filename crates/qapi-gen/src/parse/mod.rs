@@ -1,0 +1,467 @@
+//! Stage 1: read schema files into top-level expressions and doc blocks.
+//!
+//! Files are read as QEMU reads them (UTF-8, universal newlines), split into
+//! tokens by the pest grammar (`qapi.pest`), and parsed by a small
+//! recursive-descent parser that reports errors where and as QEMU does.
+//! `include` directives are followed in place, `pragma` directives are
+//! collected, and `##` blocks become [`Doc`]s attached to the definition
+//! that follows them.
+
+pub mod doc;
+pub mod lexer;
+pub mod path;
+pub mod value;
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use crate::error::{strerror, Error, Result};
+use crate::source::{FileId, Info, SourceFile, SourceMap, Span};
+
+pub use doc::{Doc, Section, SectionKind};
+use lexer::{TokKind, Token};
+pub use value::{Dict, Node, Value};
+
+/// How deep values may nest.  QEMU's own schemas nest five levels at most;
+/// the limit keeps hostile input from exhausting the stack.
+pub const MAX_NESTING: usize = 256;
+
+/// The pragmas in force (one set for the whole schema; the last directive
+/// that sets a key wins, as in QEMU).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pragma {
+    /// `doc-required`: every definition needs a doc block.
+    pub doc_required: bool,
+    /// `command-name-exceptions`: commands that may use `_`.
+    pub command_name_exceptions: Vec<String>,
+    /// `command-returns-exceptions`: commands that may return any type.
+    pub command_returns_exceptions: Vec<String>,
+    /// `documentation-exceptions`: definitions whose members need no docs.
+    pub documentation_exceptions: Vec<String>,
+    /// `member-name-exceptions`: types whose members may use upper case and `_`.
+    pub member_name_exceptions: Vec<String>,
+}
+
+/// A top-level expression, in schema order (includes expanded in place).
+#[derive(Debug, Clone)]
+pub enum TopExpr {
+    /// An `include` directive; `path` is joined to the including file's
+    /// directory.  Kept even when the file was already included.
+    Include {
+        /// The joined path.
+        path: String,
+        /// The directive's line.
+        info: Info,
+    },
+    /// A definition (not yet checked).
+    Definition {
+        /// The expression.
+        expr: Dict,
+        /// The line of its opening brace.
+        info: Info,
+        /// The doc block right before it, as an index into `Parsed::docs`.
+        doc: Option<usize>,
+    },
+}
+
+/// What stage 1 hands to stage 2.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// Every file read, and the definitions their lines belong to.
+    pub sources: SourceMap,
+    /// Top-level expressions in order.
+    pub exprs: Vec<TopExpr>,
+    /// Doc blocks in order.
+    pub docs: Vec<Doc>,
+    /// Pragmas in force.
+    pub pragma: Pragma,
+    /// The root file's name as given.
+    pub root: String,
+}
+
+/// Reads the schema rooted at `path`, following includes.
+pub fn parse_schema(path: &str) -> Result<Parsed> {
+    let mut ctx = Parsed {
+        root: path.to_string(),
+        ..Parsed::default()
+    };
+    let mut included = HashSet::new();
+    included.insert(path::abspath(path));
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::bare(format!("can't read schema file '{path}': {}", strerror(&e))))?;
+    let file = load_file(&mut ctx, path, None, bytes)?;
+    FileParser::new(&mut ctx, &mut included, file, 0).parse_file()?;
+    Ok(ctx)
+}
+
+/// Registers a file's text (normalised as Python would read it).
+fn load_file(
+    ctx: &mut Parsed,
+    name: &str,
+    included_from: Option<Info>,
+    bytes: Vec<u8>,
+) -> Result<FileId> {
+    let (text, bad) = match String::from_utf8(bytes) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let byte = bytes[at];
+            (
+                String::from_utf8_lossy(&bytes[..at]).into_owned(),
+                Some((at, byte)),
+            )
+        }
+    };
+    let mut text = if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text
+    };
+    let bad_at = bad.map(|(at, byte)| (text.len().min(at), byte));
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let id = ctx.sources.add_file(SourceFile {
+        name: name.to_string(),
+        included_from,
+        text: Rc::from(text),
+    });
+    if let Some((at, byte)) = bad_at {
+        let text = &ctx.sources.file(id).text;
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[..at].matches('\n').count() as u32 + 1;
+        let span = Span {
+            info: Info { file: id, line },
+            col: crate::source::qemu_column(text, line_start, at),
+            offset: at as u32,
+        };
+        return Err(Error::at_span(
+            &ctx.sources,
+            span,
+            &format!("invalid UTF-8 (byte 0x{byte:02x}); schema files must be UTF-8 text"),
+        ));
+    }
+    Ok(id)
+}
+
+/// Parser state for one file.
+pub(crate) struct FileParser<'a> {
+    ctx: &'a mut Parsed,
+    included: &'a mut HashSet<String>,
+    file: FileId,
+    src: Rc<str>,
+    toks: Vec<Token>,
+    pos: usize,
+    include_depth: usize,
+}
+
+impl<'a> FileParser<'a> {
+    fn new(
+        ctx: &'a mut Parsed,
+        included: &'a mut HashSet<String>,
+        file: FileId,
+        include_depth: usize,
+    ) -> Self {
+        let src = Rc::clone(&ctx.sources.file(file).text);
+        let toks = lexer::tokenize(&src);
+        FileParser {
+            ctx,
+            included,
+            file,
+            src,
+            toks,
+            pos: 0,
+            include_depth,
+        }
+    }
+
+    fn tok(&self) -> &Token {
+        &self.toks[self.pos]
+    }
+
+    fn info(&self) -> Info {
+        Info {
+            file: self.file,
+            line: self.tok().line,
+        }
+    }
+
+    fn span(&self) -> Span {
+        self.tok().span(self.file, &self.src)
+    }
+
+    /// A parse error at the current token (QEMU prints its column).
+    fn err_here(&self, msg: &str) -> Error {
+        Error::at_span(&self.ctx.sources, self.span(), msg)
+    }
+
+    /// An error on a line (no column).
+    fn sem_err(&self, info: Info, msg: &str) -> Error {
+        Error::at(&self.ctx.sources, info, msg)
+    }
+
+    /// Moves to the next token.  Plain comments are skipped unless
+    /// `skip_comment` is false (inside doc blocks); comments starting `##`
+    /// are always returned.  Reaching a malformed token is an error, raised
+    /// here as QEMU's lexer raises it.
+    fn accept(&mut self, skip_comment: bool) -> Result<()> {
+        self.pos += 1;
+        self.settle(skip_comment)
+    }
+
+    fn settle(&mut self, skip_comment: bool) -> Result<()> {
+        loop {
+            let tok = self.toks[self.pos];
+            match tok.kind {
+                TokKind::Comment => {
+                    if !skip_comment || tok.text(&self.src).starts_with("##") {
+                        return Ok(());
+                    }
+                    self.pos += 1;
+                }
+                TokKind::BadStr => {
+                    let msg = lexer::bad_string_message(tok.text(&self.src));
+                    return Err(self.err_here(&msg));
+                }
+                TokKind::Stray => {
+                    let msg = lexer::stray_message(tok.text(&self.src));
+                    return Err(self.err_here(&msg));
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn is_punct(&self, c: u8) -> bool {
+        self.tok().kind == TokKind::Punct(c)
+    }
+
+    fn parse_file(&mut self) -> Result<()> {
+        self.settle(true)?;
+        let mut cur_doc: Option<usize> = None;
+        while self.tok().kind != TokKind::Eof {
+            let info = self.info();
+            if self.tok().kind == TokKind::Comment {
+                self.reject_expr_doc(cur_doc)?;
+                let doc = self.get_doc()?;
+                self.ctx.docs.push(doc);
+                cur_doc = Some(self.ctx.docs.len() - 1);
+                continue;
+            }
+            let node = self.get_expr(0)?;
+            let Value::Dict(expr) = node.value else {
+                return Err(self.sem_err(info, "top-level expression must be an object"));
+            };
+            if expr.contains("include") {
+                self.reject_expr_doc(cur_doc)?;
+                if expr.len() != 1 {
+                    return Err(self.sem_err(info, "invalid 'include' directive"));
+                }
+                let Some(include) = expr.get("include").and_then(|n| n.value.as_str()) else {
+                    return Err(self.sem_err(info, "value of 'include' must be a string"));
+                };
+                let fname = &self.ctx.sources.file(self.file).name;
+                let incl_fname = path::join(&path::dirname(fname), include);
+                self.ctx.exprs.push(TopExpr::Include {
+                    path: incl_fname.clone(),
+                    info,
+                });
+                self.include(include, info, &incl_fname)?;
+            } else if expr.contains("pragma") {
+                self.reject_expr_doc(cur_doc)?;
+                if expr.len() != 1 {
+                    return Err(self.sem_err(info, "invalid 'pragma' directive"));
+                }
+                let Some(Value::Dict(pragma)) = expr.get("pragma").map(|n| &n.value) else {
+                    return Err(self.sem_err(info, "value of 'pragma' must be an object"));
+                };
+                for (name, value) in &pragma.entries {
+                    self.pragma(name, &value.value, info)?;
+                }
+            } else {
+                if let Some(d) = cur_doc {
+                    if self.ctx.docs[d].symbol.is_none() {
+                        let doc_info = self.ctx.docs[d].info;
+                        return Err(self.sem_err(doc_info, "definition documentation required"));
+                    }
+                }
+                self.ctx.exprs.push(TopExpr::Definition {
+                    expr,
+                    info,
+                    doc: cur_doc,
+                });
+            }
+            cur_doc = None;
+        }
+        self.reject_expr_doc(cur_doc)
+    }
+
+    fn reject_expr_doc(&self, doc: Option<usize>) -> Result<()> {
+        if let Some(d) = doc {
+            let doc = &self.ctx.docs[d];
+            if let Some(symbol) = &doc.symbol {
+                return Err(self.sem_err(
+                    doc.info,
+                    &format!("documentation for '{symbol}' is not followed by the definition"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn include(&mut self, include: &str, info: Info, incl_fname: &str) -> Result<()> {
+        let incl_abs = path::abspath(incl_fname);
+        let mut inf = Some(info);
+        while let Some(i) = inf {
+            let file = self.ctx.sources.file(i.file);
+            if path::abspath(&file.name) == incl_abs {
+                return Err(self.sem_err(info, &format!("inclusion loop for {include}")));
+            }
+            inf = file.included_from;
+        }
+        if self.included.contains(&incl_abs) {
+            return Ok(());
+        }
+        self.included.insert(incl_abs);
+        let bytes = std::fs::read(incl_fname).map_err(|e| {
+            self.sem_err(
+                info,
+                &format!("can't read include file '{incl_fname}': {}", strerror(&e)),
+            )
+        })?;
+        let file = load_file(self.ctx, incl_fname, Some(info), bytes)?;
+        FileParser::new(self.ctx, self.included, file, self.include_depth + 1).parse_file()
+    }
+
+    fn pragma(&mut self, name: &str, value: &Value, info: Info) -> Result<()> {
+        let list = |this: &Self| -> Result<Vec<String>> {
+            match value {
+                Value::List(items) => items
+                    .iter()
+                    .map(|n| n.value.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        this.sem_err(info, &format!("pragma {name} must be a list of strings"))
+                    }),
+                _ => Err(this.sem_err(info, &format!("pragma {name} must be a list of strings"))),
+            }
+        };
+        match name {
+            "doc-required" => match value {
+                Value::Bool(b) => self.ctx.pragma.doc_required = *b,
+                _ => return Err(self.sem_err(info, "pragma 'doc-required' must be boolean")),
+            },
+            "command-name-exceptions" => self.ctx.pragma.command_name_exceptions = list(self)?,
+            "command-returns-exceptions" => {
+                self.ctx.pragma.command_returns_exceptions = list(self)?
+            }
+            "documentation-exceptions" => self.ctx.pragma.documentation_exceptions = list(self)?,
+            "member-name-exceptions" => self.ctx.pragma.member_name_exceptions = list(self)?,
+            _ => return Err(self.sem_err(info, &format!("unknown pragma '{name}'"))),
+        }
+        Ok(())
+    }
+
+    /// `value = object | array | string | true | false`
+    fn get_expr(&mut self, depth: usize) -> Result<Node> {
+        let span = self.span();
+        if depth >= MAX_NESTING {
+            return Err(self.err_here(&format!(
+                "expression nests too deeply (more than {MAX_NESTING} levels); \
+                 flatten it"
+            )));
+        }
+        let value = match self.tok().kind {
+            TokKind::Punct(b'{') => {
+                self.accept(true)?;
+                Value::Dict(self.get_members(depth)?)
+            }
+            TokKind::Punct(b'[') => {
+                self.accept(true)?;
+                Value::List(self.get_values(depth)?)
+            }
+            TokKind::Str => {
+                let v = lexer::string_value(self.tok().text(&self.src));
+                self.accept(true)?;
+                Value::Str(v)
+            }
+            TokKind::True => {
+                self.accept(true)?;
+                Value::Bool(true)
+            }
+            TokKind::False => {
+                self.accept(true)?;
+                Value::Bool(false)
+            }
+            _ => return Err(self.err_here("expected '{', '[', string, or boolean")),
+        };
+        Ok(Node { value, span })
+    }
+
+    /// `object = '{' [ STRING ':' value ( ',' STRING ':' value )* ] '}'`
+    fn get_members(&mut self, depth: usize) -> Result<Dict> {
+        let mut dict = Dict::default();
+        if self.is_punct(b'}') {
+            self.accept(true)?;
+            return Ok(dict);
+        }
+        if self.tok().kind != TokKind::Str {
+            return Err(self.err_here("expected string or '}'"));
+        }
+        loop {
+            let key = lexer::string_value(self.tok().text(&self.src));
+            self.accept(true)?;
+            if !self.is_punct(b':') {
+                return Err(self.err_here("expected ':'"));
+            }
+            self.accept(true)?;
+            if dict.contains(&key) {
+                return Err(self.err_here(&format!("duplicate key '{key}'")));
+            }
+            let value = self.get_expr(depth + 1)?;
+            dict.entries.push((key, value));
+            if self.is_punct(b'}') {
+                self.accept(true)?;
+                return Ok(dict);
+            }
+            if !self.is_punct(b',') {
+                return Err(self.err_here("expected ',' or '}'"));
+            }
+            self.accept(true)?;
+            if self.tok().kind != TokKind::Str {
+                return Err(self.err_here("expected string"));
+            }
+        }
+    }
+
+    /// `array = '[' [ value ( ',' value )* ] ']'`
+    fn get_values(&mut self, depth: usize) -> Result<Vec<Node>> {
+        let mut list = Vec::new();
+        if self.is_punct(b']') {
+            self.accept(true)?;
+            return Ok(list);
+        }
+        if !matches!(
+            self.tok().kind,
+            TokKind::Punct(b'{')
+                | TokKind::Punct(b'[')
+                | TokKind::Str
+                | TokKind::True
+                | TokKind::False
+        ) {
+            return Err(self.err_here("expected '{', '[', ']', string, or boolean"));
+        }
+        loop {
+            list.push(self.get_expr(depth + 1)?);
+            if self.is_punct(b']') {
+                self.accept(true)?;
+                return Ok(list);
+            }
+            if !self.is_punct(b',') {
+                return Err(self.err_here("expected ',' or ']'"));
+            }
+            self.accept(true)?;
+        }
+    }
+}

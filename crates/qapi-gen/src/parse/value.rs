@@ -1,0 +1,88 @@
+//! The JSON-like values a schema file is made of.
+
+use crate::source::Span;
+
+/// A parsed value and the position of its first token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The value.
+    pub value: Value,
+    /// Where it starts.
+    pub span: Span,
+}
+
+/// A QAPI value: the JSON subset QAPI uses (no numbers, no null).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A single-quoted string.
+    Str(String),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `[ ... ]`.
+    List(Vec<Node>),
+    /// `{ ... }`, keys in source order.
+    Dict(Dict),
+}
+
+/// An object: keys in source order, no duplicates.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Dict {
+    /// The members, in source order.
+    pub entries: Vec<(String, Node)>,
+}
+
+impl Dict {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k == key)
+    }
+
+    /// The keys, in source order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the object is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Value {
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The object, if this is one.
+    pub fn as_dict(&self) -> Option<&Dict> {
+        match self {
+            Value::Dict(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Python truthiness, which QEMU's checks rely on in places
+    /// (`if not members`, `if boxed`).
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::Str(s) => !s.is_empty(),
+            Value::Bool(b) => *b,
+            Value::List(l) => !l.is_empty(),
+            Value::Dict(d) => !d.is_empty(),
+        }
+    }
+}
