@@ -31,7 +31,13 @@ pub use model::Schema;
 ///
 /// `path` is used as given for messages and module names, as QEMU does.
 pub fn load(path: &str) -> Result<Schema> {
-    let mut parsed = parse::parse_schema(path)?;
+    load_with(path, parse::Lexer::default())
+}
+
+/// [`load`] with a choice of tokenizer (both give identical results; the
+/// pest grammar is the specification, the scanner the fast path).
+pub fn load_with(path: &str, lexer: parse::Lexer) -> Result<Schema> {
+    let mut parsed = parse::parse_schema_with(path, lexer)?;
     let exprs = check::check_exprs(&mut parsed)?;
     model::build_schema(parsed, exprs)
 }

@@ -110,11 +110,11 @@ impl Cx<'_> {
     fn check_if(&self, value: &Dict, source: &str) -> Result<Option<IfCond>> {
         match value.get("if") {
             None => Ok(None),
-            Some(cond) => self.check_cond(cond, source, 0).map(Some),
+            Some(cond) => self.check_cond(cond, source).map(Some),
         }
     }
 
-    fn check_cond(&self, cond: &Node, source: &str, depth: usize) -> Result<IfCond> {
+    fn check_cond(&self, cond: &Node, source: &str) -> Result<IfCond> {
         match &cond.value {
             Value::Str(s) => {
                 let mut cs = s.chars();
@@ -141,11 +141,7 @@ impl Cx<'_> {
                 }
                 let (key, operand) = &d.entries[0];
                 if key == "not" {
-                    return Ok(IfCond::Not(Box::new(self.check_cond(
-                        operand,
-                        source,
-                        depth + 1,
-                    )?)));
+                    return Ok(IfCond::Not(Box::new(self.check_cond(operand, source)?)));
                 }
                 let Value::List(ops) = &operand.value else {
                     return Err(
@@ -157,7 +153,7 @@ impl Cx<'_> {
                 }
                 let ops = ops
                     .iter()
-                    .map(|o| self.check_cond(o, source, depth + 1))
+                    .map(|o| self.check_cond(o, source))
                     .collect::<Result<Vec<_>>>()?;
                 Ok(if key == "all" {
                     IfCond::All(ops)
@@ -313,11 +309,7 @@ impl Cx<'_> {
         match meta {
             "event" => names::check_name_upper(&name),
             "command" => {
-                let permit = self
-                    .pragma
-                    .command_name_exceptions
-                    .iter()
-                    .any(|e| *e == name);
+                let permit = self.pragma.command_name_exceptions.contains(&name);
                 names::check_name_lower(&name, false, permit)
             }
             _ => names::check_name_camel(&name),

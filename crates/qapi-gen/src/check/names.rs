@@ -143,7 +143,7 @@ pub fn camel_to_upper(value: &str) -> String {
     for ch in chars {
         if ch.is_uppercase() != upc {
             if upc {
-                if ch.is_lowercase() && ret.len() > 2 && ret[ret.len() - 2].is_alphanumeric() {
+                if ret.len() > 2 && ret[ret.len() - 2].is_alphanumeric() {
                     let last = ret.pop().expect("ret holds at least three chars");
                     ret.push('_');
                     ret.push(last);

@@ -638,7 +638,7 @@ impl Checker<'_> {
                     EntityKind::Array { element, .. } => *element,
                     _ => Some(r),
                 };
-                if !elem.is_some_and(|t| self.ent(t).as_object().is_some()) {
+                if elem.is_none_or(|t| self.ent(t).as_object().is_none()) {
                     return Err(self.err(
                         info,
                         &format!("command's 'returns' cannot take {}", re.describe()),
@@ -802,15 +802,21 @@ impl Checker<'_> {
     }
 
     fn set_modules(&mut self, module_index: &HashMap<String, ModuleId>, schema_dir: &str) {
+        let builtin = module_index[&module_name(None, schema_dir)];
+        let by_file: Vec<ModuleId> = self
+            .s
+            .sources
+            .files()
+            .iter()
+            .map(|f| module_index[&module_name(Some(&f.name), schema_dir)])
+            .collect();
         for i in 0..self.s.entities.len() {
             let e = &self.s.entities[i];
             let info = match &e.kind {
                 EntityKind::Array { element, .. } => element.and_then(|el| self.ent(el).info),
                 _ => e.info,
             };
-            let fname = info.map(|i| self.s.sources.file(i.file).name.clone());
-            let name = module_name(fname.as_deref(), schema_dir);
-            let m = module_index[&name];
+            let m = info.map_or(builtin, |i| by_file[i.file.0 as usize]);
             self.s.entities[i].module = m;
             self.s.modules[m.0 as usize]
                 .entities

@@ -389,29 +389,50 @@ impl Schema {
         self.entity(id).doc.map(|d| &self.docs[d])
     }
 
-    /// The version in an entity's `Since:` section, e.g. `2.9`.
+    /// The version in an entity's `Since:` section, e.g. `2.9` (the first
+    /// version number in the text).
     pub fn since_of(&self, id: EntityId) -> Option<String> {
-        let doc = self.doc_of(id)?;
-        let text = doc.since()?.text.trim();
-        let v = text.split_whitespace().next()?;
-        Some(v.trim_end_matches(['.', ',']).to_string())
+        version_in(&self.doc_of(id)?.since()?.text)
     }
 }
 
-/// The version a member description gives as `(since X.Y)`, if any.
+/// The first version number (`10`, `2.9`, `8.2.1`) in `text`.
+pub fn version_in(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let start = b.iter().position(u8::is_ascii_digit)?;
+    let mut end = start;
+    loop {
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+        if end + 1 < b.len() && b[end] == b'.' && b[end + 1].is_ascii_digit() {
+            end += 1;
+            continue;
+        }
+        break;
+    }
+    Some(text[start..end].to_string())
+}
+
+/// The version a member description gives as `(since X.Y)` (also
+/// `(Since: X.Y)`, `(since vX.Y)`), if any.
 pub fn since_in_text(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
-    let i = lower.find("(since")?;
-    let rest = &text[i + "(since".len()..];
-    let rest = rest.trim_start_matches([':', ' ']);
-    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    let v = rest[..end].trim_end_matches('.');
-    if v.is_empty()
-        || !rest[end..].starts_with(')') && !rest[end..].starts_with(|c: char| c.is_whitespace())
-    {
-        return None;
+    let mut from = 0;
+    while let Some(i) = lower[from..].find('(') {
+        let open = from + i;
+        from = open + 1;
+        let rest = lower[open + 1..].trim_start();
+        let Some(rest) = rest.strip_prefix("since") else {
+            continue;
+        };
+        let rest = rest.strip_prefix(':').unwrap_or(rest).trim_start();
+        let rest = rest.strip_prefix('v').unwrap_or(rest);
+        if rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return version_in(rest);
+        }
     }
-    Some(v.to_string())
+    None
 }
 
 #[cfg(test)]
@@ -425,6 +446,8 @@ mod tests {
             ("foo (Since 10.0)", Some("10.0")),
             ("foo (since: 8.2.1)", Some("8.2.1")),
             ("foo (since 2.9) and more", Some("2.9")),
+            ("( since v4.0)", Some("4.0")),
+            ("x (see y) (since 7)", Some("7")),
             ("no version here", None),
             ("(since the start)", None),
         ];

@@ -19,6 +19,7 @@ use crate::error::{strerror, Error, Result};
 use crate::source::{FileId, Info, SourceFile, SourceMap, Span};
 
 pub use doc::{Doc, Section, SectionKind};
+pub use lexer::Lexer;
 use lexer::{TokKind, Token};
 pub use value::{Dict, Node, Value};
 
@@ -81,6 +82,11 @@ pub struct Parsed {
 
 /// Reads the schema rooted at `path`, following includes.
 pub fn parse_schema(path: &str) -> Result<Parsed> {
+    parse_schema_with(path, Lexer::default())
+}
+
+/// [`parse_schema`] with a choice of tokenizer.
+pub fn parse_schema_with(path: &str, lexer: Lexer) -> Result<Parsed> {
     let mut ctx = Parsed {
         root: path.to_string(),
         ..Parsed::default()
@@ -90,7 +96,7 @@ pub fn parse_schema(path: &str) -> Result<Parsed> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::bare(format!("can't read schema file '{path}': {}", strerror(&e))))?;
     let file = load_file(&mut ctx, path, None, bytes)?;
-    FileParser::new(&mut ctx, &mut included, file, 0).parse_file()?;
+    FileParser::new(&mut ctx, &mut included, file, lexer).parse_file()?;
     Ok(ctx)
 }
 
@@ -153,7 +159,7 @@ pub(crate) struct FileParser<'a> {
     src: Rc<str>,
     toks: Vec<Token>,
     pos: usize,
-    include_depth: usize,
+    lexer: Lexer,
 }
 
 impl<'a> FileParser<'a> {
@@ -161,10 +167,10 @@ impl<'a> FileParser<'a> {
         ctx: &'a mut Parsed,
         included: &'a mut HashSet<String>,
         file: FileId,
-        include_depth: usize,
+        lexer: Lexer,
     ) -> Self {
         let src = Rc::clone(&ctx.sources.file(file).text);
-        let toks = lexer::tokenize(&src);
+        let toks = lexer::tokenize_with(lexer, &src);
         FileParser {
             ctx,
             included,
@@ -172,7 +178,7 @@ impl<'a> FileParser<'a> {
             src,
             toks,
             pos: 0,
-            include_depth,
+            lexer,
         }
     }
 
@@ -331,7 +337,7 @@ impl<'a> FileParser<'a> {
             )
         })?;
         let file = load_file(self.ctx, incl_fname, Some(info), bytes)?;
-        FileParser::new(self.ctx, self.included, file, self.include_depth + 1).parse_file()
+        FileParser::new(self.ctx, self.included, file, self.lexer).parse_file()
     }
 
     fn pragma(&mut self, name: &str, value: &Value, info: Info) -> Result<()> {

@@ -63,11 +63,16 @@ pub fn abspath(p: &str) -> String {
     if p.starts_with('/') {
         normpath(p)
     } else {
-        let cwd = std::env::current_dir()
-            .map(|d| d.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| "/".to_string());
-        normpath(&join(&cwd, p))
+        normpath(&join(&current_dir(), p))
     }
+}
+
+/// The current directory as Python's `os.getcwd()` gives it.  Read per
+/// call: a library user may change directory between two loads.
+fn current_dir() -> String {
+    std::env::current_dir()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "/".to_string())
 }
 
 /// `os.path.relpath(path, start)` (an empty `start` means the current

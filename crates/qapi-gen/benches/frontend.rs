@@ -1,0 +1,35 @@
+//! Parse + all checks on QEMU's full QMP schema (43 files, 26,109 lines),
+//! docs included.  Reads `../shared/corpus`; prints a note and does nothing
+//! when it is absent.
+
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use qapi_gen::parse::Lexer;
+
+fn corpus() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/qemu-10.0.2");
+    dir.join("qapi/qapi-schema.json").exists().then_some(dir)
+}
+
+fn frontend(c: &mut Criterion) {
+    let Some(dir) = corpus() else {
+        eprintln!("skipping: ../shared/corpus/qemu-10.0.2 not found");
+        return;
+    };
+    std::env::set_current_dir(&dir).expect("corpus dir");
+    let mut g = c.benchmark_group("frontend");
+    g.bench_function("qemu-system: parse + check (scanner)", |b| {
+        b.iter(|| qapi_gen::load_with("qapi/qapi-schema.json", Lexer::Scanner).expect("valid"))
+    });
+    g.bench_function("qemu-system: parse + check (pest)", |b| {
+        b.iter(|| qapi_gen::load_with("qapi/qapi-schema.json", Lexer::Pest).expect("valid"))
+    });
+    g.bench_function("qga: parse + check", |b| {
+        b.iter(|| qapi_gen::load("qga/qapi-schema.json").expect("valid"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, frontend);
+criterion_main!(benches);
