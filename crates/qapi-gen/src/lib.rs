@@ -34,6 +34,14 @@ pub fn load(path: &str) -> Result<Schema> {
     load_with(path, parse::Lexer::default())
 }
 
+/// Like [`load`], for a root schema held in memory.  `path` names it in
+/// messages and anchors its includes, which are read from disk.
+pub fn load_source(path: &str, text: impl Into<Vec<u8>>) -> Result<Schema> {
+    let mut parsed = parse::parse_root(path, text.into(), parse::Lexer::default())?;
+    let exprs = check::check_exprs(&mut parsed)?;
+    model::build_schema(parsed, exprs)
+}
+
 /// [`load`] with a choice of tokenizer (both give identical results; the
 /// pest grammar is the specification, the scanner the fast path).
 pub fn load_with(path: &str, lexer: parse::Lexer) -> Result<Schema> {

@@ -87,14 +87,20 @@ pub fn parse_schema(path: &str) -> Result<Parsed> {
 
 /// [`parse_schema`] with a choice of tokenizer.
 pub fn parse_schema_with(path: &str, lexer: Lexer) -> Result<Parsed> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::bare(format!("can't read schema file '{path}': {}", strerror(&e))))?;
+    parse_root(path, bytes, lexer)
+}
+
+/// Parses a root schema given as bytes; `path` names it in messages and
+/// anchors its includes, which are read from disk.
+pub fn parse_root(path: &str, bytes: Vec<u8>, lexer: Lexer) -> Result<Parsed> {
     let mut ctx = Parsed {
         root: path.to_string(),
         ..Parsed::default()
     };
     let mut included = HashSet::new();
     included.insert(path::abspath(path));
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::bare(format!("can't read schema file '{path}': {}", strerror(&e))))?;
     let file = load_file(&mut ctx, path, None, bytes)?;
     FileParser::new(&mut ctx, &mut included, file, lexer).parse_file()?;
     Ok(ctx)
