@@ -105,11 +105,9 @@ fn entity(schema: &Schema, i: usize) -> Value {
                 "local_members".into(),
                 ob.local_members.iter().map(|m| json!(m.name)).collect(),
             );
-            let ms: Vec<Value> = ob
-                .members
-                .as_deref()
-                .unwrap_or_default()
-                .iter()
+            let ms: Vec<Value> = schema
+                .members(qapi_gen::model::EntityId(i as u32))
+                .into_iter()
                 .map(|m| member(schema, m))
                 .collect();
             o.insert("members".into(), json!(ms));
@@ -249,15 +247,14 @@ fn model_matches_qemu_ir() {
                 _ => None,
             }
             .filter(|a| schema.entity(*a).is_implicit());
-            let object = implicit_args
-                .map(|a| schema.entity(a))
-                .unwrap_or(&schema.entities[i]);
+            let object_id = implicit_args.unwrap_or(id);
+            let object = schema.entity(object_id);
             let owner = &object.name;
             if schema.entities[i].is_implicit() {
                 continue;
             }
-            if let Some(o) = object.as_object() {
-                for m in o.members.as_deref().unwrap_or_default() {
+            if object.as_object().is_some() {
+                for m in schema.members(object_id) {
                     let ours = m.doc.as_deref().and_then(since_in_text);
                     match member_since.get(&m.name) {
                         Some(want) => {

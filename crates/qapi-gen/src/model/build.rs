@@ -163,8 +163,7 @@ impl Builder {
                 base: None,
                 local_members: Vec::new(),
                 branches: None,
-                members: None,
-                checking: false,
+                state: CheckState::Unchecked,
             }),
         ))?;
         let members = [
@@ -307,8 +306,7 @@ impl Builder {
                 base: None,
                 local_members: members,
                 branches: None,
-                members: None,
-                checking: false,
+                state: CheckState::Unchecked,
             }),
         );
         ent.ifcond = ifcond;
@@ -372,8 +370,7 @@ impl Builder {
                     base: None,
                     local_members,
                     branches: None,
-                    members: None,
-                    checking: false,
+                    state: CheckState::Unchecked,
                 })
             }
             DefKind::Union {
@@ -392,8 +389,7 @@ impl Builder {
                         tag_member: None,
                         variants,
                     }),
-                    members: None,
-                    checking: false,
+                    state: CheckState::Unchecked,
                 })
             }
             DefKind::Alternate { branches } => {

@@ -19,36 +19,46 @@ use super::*;
 const MAX_OBJECT_DEPTH: usize = 500;
 
 /// What a name in a clash check stands for (QEMU's `describe`).
-#[derive(Clone)]
-struct Desc {
+#[derive(Clone, Copy)]
+struct Desc<'a> {
     role: &'static str,
-    name: String,
-    defined_in: String,
+    name: &'a str,
+    defined_in: &'a str,
 }
 
-impl Desc {
-    fn of(m: &Member) -> Desc {
+impl<'a> Desc<'a> {
+    fn of(m: &'a Member) -> Desc<'a> {
         Desc {
             role: m.role.as_str(),
-            name: m.name.clone(),
-            defined_in: m.defined_in.clone(),
+            name: &m.name,
+            defined_in: &m.defined_in,
         }
     }
 
-    fn feature(f: &Feature, owner: &str) -> Desc {
+    fn feature(f: &'a Feature, owner: &'a str) -> Desc<'a> {
         Desc {
             role: "feature",
-            name: f.name.clone(),
-            defined_in: owner.to_string(),
+            name: &f.name,
+            defined_in: owner,
         }
     }
 }
 
-/// Members seen so far, by C name, in order.
-#[derive(Clone, Default)]
-struct Seen {
-    order: Vec<Member>,
-    by_cname: HashMap<String, Desc>,
+/// Whether two names have the same C name (`c_name(a) == c_name(b)`),
+/// without building either.
+fn same_c_name(a: &str, b: &str) -> bool {
+    fn map(c: char) -> char {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    }
+    if a.len() == b.len() && a.chars().map(map).eq(b.chars().map(map)) {
+        return true;
+    }
+    // Protection adds `q_`, so `static` and `q-static` meet as `q_static`.
+    (a.starts_with('q') || b.starts_with('q')) && c_name(a, true) == c_name(b, true)
 }
 
 pub(super) fn check_schema(
@@ -93,6 +103,12 @@ impl Checker<'_> {
         &mut self.s.entities[id.0 as usize]
     }
 
+    fn obj(&self, id: EntityId) -> &ObjectType {
+        self.ent(id)
+            .as_object()
+            .expect("caller checked the entity is an object")
+    }
+
     fn obj_mut(&mut self, id: EntityId) -> &mut ObjectType {
         match &mut self.ent_mut(id).kind {
             EntityKind::Object(o) => o,
@@ -101,17 +117,17 @@ impl Checker<'_> {
     }
 
     /// QEMU's `QAPISchemaMember.describe(info)`.
-    fn describe(&self, d: &Desc, info: Info) -> String {
-        let mut role = d.role.to_string();
+    fn describe(&self, d: Desc<'_>, info: Info) -> String {
+        let mut role = std::borrow::Cow::Borrowed(d.role);
         let mut meta = "type";
-        let mut defined_in = d.defined_in.as_str();
+        let mut defined_in = d.defined_in;
         if let Some(rest) = defined_in.strip_prefix("q_obj_") {
             if let Some(cmd) = rest.strip_suffix("-arg") {
-                role = "parameter".to_string();
+                role = "parameter".into();
                 meta = "command";
                 defined_in = cmd;
             } else if let Some(base) = rest.strip_suffix("-base") {
-                role = format!("base {role}");
+                role = format!("base {role}").into();
                 defined_in = base;
             } else {
                 defined_in = rest;
@@ -123,24 +139,25 @@ impl Checker<'_> {
         format!("{role} '{}'", d.name)
     }
 
-    fn clash(&self, info: Info, seen: &mut HashMap<String, Desc>, d: Desc) -> Result<()> {
-        let cname = c_name(&d.name, true);
-        if let Some(other) = seen.get(&cname) {
+    /// Adds `d` to `seen`, failing when a name with the same C name is
+    /// there already.
+    fn clash<'d>(&self, info: Info, seen: &mut Vec<Desc<'d>>, d: Desc<'d>) -> Result<()> {
+        if let Some(other) = seen.iter().find(|o| same_c_name(o.name, d.name)) {
             return Err(self.err(
                 info,
                 &format!(
                     "{} collides with {}",
-                    self.describe(&d, info),
-                    self.describe(other, info)
+                    self.describe(d, info),
+                    self.describe(*other, info)
                 ),
             ));
         }
-        seen.insert(cname, d);
+        seen.push(d);
         Ok(())
     }
 
     fn check_feature_clash(&self, info: Info, features: &[Feature], owner: &str) -> Result<()> {
-        let mut seen = HashMap::new();
+        let mut seen = Vec::with_capacity(features.len());
         for f in features {
             self.clash(info, &mut seen, Desc::feature(f, owner))?;
         }
@@ -178,13 +195,13 @@ impl Checker<'_> {
         }
     }
 
-    /// Resolves a member's type and checks its features.
-    fn check_member(&self, m: &mut Member) -> Result<()> {
+    /// Resolves a member's type and checks its features (QEMU's
+    /// `QAPISchemaObjectTypeMember.check`).
+    fn check_member(&self, m: &Member) -> Result<EntityId> {
         let info = m.info.expect("members of checked types have a location");
-        let d = Desc::of(m);
-        let id = self.resolve_type(&m.type_name, m.info, || self.describe(&d, info))?;
-        m.ty = Some(id);
-        self.check_feature_clash(info, &m.features, &m.name)
+        let id = self.resolve_type(&m.type_name, m.info, || self.describe(Desc::of(m), info))?;
+        self.check_feature_clash(info, &m.features, &m.name)?;
+        Ok(id)
     }
 
     fn check_entity(&mut self, id: EntityId) -> Result<()> {
@@ -206,12 +223,12 @@ impl Checker<'_> {
             unreachable!()
         };
         let Some(info) = e.info else { return Ok(()) };
-        let mut seen = HashMap::new();
+        let mut seen = Vec::with_capacity(members.len());
         for m in members {
             let d = Desc {
                 role: "value",
-                name: m.name.clone(),
-                defined_in: e.name.clone(),
+                name: &m.name,
+                defined_in: &e.name,
             };
             self.clash(info, &mut seen, d)?;
         }
@@ -250,41 +267,46 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// Flattened members of a checked object (base chain first).
+    fn flat(&self, id: EntityId) -> Vec<Desc<'_>> {
+        self.s.members(id).into_iter().map(Desc::of).collect()
+    }
+
     fn check_object(&mut self, id: EntityId) -> Result<()> {
         let e = self.ent(id);
         let EntityKind::Object(o) = &e.kind else {
             unreachable!()
         };
-        if o.members.is_some() {
-            return Ok(());
-        }
-        let name = e.name.clone();
-        let info = e.info;
-        if o.checking {
-            let info = info.expect("q_empty cannot contain itself");
-            return Err(self.err(info, &format!("object {name} contains itself")));
+        match o.state {
+            CheckState::Checked => return Ok(()),
+            CheckState::Checking => {
+                let info = e.info.expect("q_empty cannot contain itself");
+                return Err(self.err(info, &format!("object {} contains itself", e.name)));
+            }
+            CheckState::Unchecked => {}
         }
         if self.depth >= MAX_OBJECT_DEPTH {
-            let info = info.expect("deep objects are user objects");
+            let info = e.info.expect("deep objects are user objects");
             return Err(self.err(
                 info,
-                &format!("type '{name}' nests bases or branches more than {MAX_OBJECT_DEPTH} deep"),
+                &format!(
+                    "type '{}' nests bases or branches more than {MAX_OBJECT_DEPTH} deep",
+                    e.name
+                ),
             ));
         }
+        let info = e.info;
         self.check_definition_features(id)?;
-        self.obj_mut(id).checking = true;
+        self.obj_mut(id).state = CheckState::Checking;
         let Some(info) = info else {
             // q_empty: nothing to check.
-            self.obj_mut(id).members = Some(Vec::new());
+            self.obj_mut(id).state = CheckState::Checked;
             return Ok(());
         };
-        let mut seen = Seen::default();
-        let base_name = self.obj_mut(id).base_name.clone();
-        if let Some(base_name) = base_name {
+        if let Some(base_name) = self.obj(id).base_name.clone() {
             let base = self.resolve_type(&base_name, Some(info), || "'base'".to_string())?;
             let be = self.ent(base);
-            let is_struct = be.as_object().is_some_and(|o| o.branches.is_none());
-            if !is_struct {
+            if !be.as_object().is_some_and(|o| o.branches.is_none()) {
                 return Err(self.err(
                     info,
                     &format!("'base' requires a struct type, {} isn't", be.describe()),
@@ -295,48 +317,45 @@ impl Checker<'_> {
             self.depth -= 1;
             r?;
             self.obj_mut(id).base = Some(base);
-            let base_members = self
-                .ent(base)
-                .as_object()
-                .and_then(|o| o.members.clone())
-                .unwrap_or_default();
-            for m in base_members {
-                self.clash(info, &mut seen.by_cname, Desc::of(&m))?;
-                seen.order.push(m);
+        }
+        // Each local member: resolve its type, then check it against the
+        // members seen so far (base first), as QEMU interleaves the two.
+        let types = {
+            let o = self.obj(id);
+            let mut seen = match o.base {
+                Some(b) => self.flat(b),
+                None => Vec::new(),
+            };
+            let mut types = Vec::with_capacity(o.local_members.len());
+            for m in &o.local_members {
+                types.push(self.check_member(m)?);
+                self.clash(info, &mut seen, Desc::of(m))?;
             }
+            types
+        };
+        for (m, t) in self.obj_mut(id).local_members.iter_mut().zip(types) {
+            m.ty = Some(t);
         }
-        let mut locals = std::mem::take(&mut self.obj_mut(id).local_members);
-        let mut result = Ok(());
-        for m in locals.iter_mut() {
-            result = self
-                .check_member(m)
-                .and_then(|_| self.clash(info, &mut seen.by_cname, Desc::of(m)));
-            if result.is_err() {
-                break;
-            }
-            seen.order.push(m.clone());
+        if self.obj(id).branches.is_some() {
+            self.check_branches(id, info)?;
         }
-        self.obj_mut(id).local_members = locals;
-        result?;
-        if self.obj_mut(id).branches.is_some() {
-            self.check_branches(id, info, &seen)?;
-        }
-        self.obj_mut(id).members = Some(seen.order);
+        self.obj_mut(id).state = CheckState::Checked;
         Ok(())
     }
 
-    fn check_branches(&mut self, id: EntityId, info: Info, seen: &Seen) -> Result<()> {
+    fn check_branches(&mut self, id: EntityId, info: Info) -> Result<()> {
         let tag_name = self
-            .obj_mut(id)
+            .obj(id)
             .branches
             .as_ref()
             .expect("union")
             .tag_name
             .clone();
-        let tag = seen
-            .order
-            .iter()
-            .find(|m| c_name(&m.name, true) == c_name(&tag_name, true))
+        let tag = self
+            .s
+            .members(id)
+            .into_iter()
+            .find(|m| same_c_name(&m.name, &tag_name))
             .filter(|m| m.name == tag_name)
             .cloned();
         let Some(tag) = tag else {
@@ -373,93 +392,102 @@ impl Checker<'_> {
                 &format!("discriminator member '{tag_name}' of {base} must not be conditional"),
             ));
         }
-        let values: Vec<(String, Option<crate::check::ast::IfCond>)> = values
+        let implicit: Vec<Member> = values
             .iter()
-            .map(|v| (v.name.clone(), v.ifcond.clone()))
+            .filter(|v| {
+                !self
+                    .obj(id)
+                    .branches
+                    .as_ref()
+                    .expect("union")
+                    .variants
+                    .iter()
+                    .any(|b| b.name == v.name)
+            })
+            .map(|v| Member {
+                name: v.name.clone(),
+                info: Some(info),
+                type_name: "q_empty".to_string(),
+                ty: None,
+                optional: false,
+                ifcond: v.ifcond.clone(),
+                features: Vec::new(),
+                defined_in: tag.defined_in.clone(),
+                role: Role::Branch,
+                doc: None,
+            })
             .collect();
-        let enum_desc = self.ent(tag_type).describe();
-        let mut variants = {
+        {
             let b = self.obj_mut(id).branches.as_mut().expect("union");
-            b.tag_member = Some(tag.clone());
-            std::mem::take(&mut b.variants)
-        };
-        for (v, ifcond) in &values {
-            if !variants.iter().any(|b| &b.name == v) {
-                variants.push(Member {
-                    name: v.clone(),
-                    info: Some(info),
-                    type_name: "q_empty".to_string(),
-                    ty: None,
-                    optional: false,
-                    ifcond: ifcond.clone(),
-                    features: Vec::new(),
-                    defined_in: tag.defined_in.clone(),
-                    role: Role::Branch,
-                    doc: None,
-                });
-            }
+            b.variants.extend(implicit);
+            b.tag_member = Some(tag);
         }
-        let result = self.check_variants(info, &mut variants, &values, &enum_desc, seen);
-        self.obj_mut(id).branches.as_mut().expect("union").variants = variants;
-        result
-    }
-
-    fn check_variants(
-        &mut self,
-        info: Info,
-        variants: &mut [Member],
-        values: &[(String, Option<crate::check::ast::IfCond>)],
-        enum_desc: &str,
-        seen: &Seen,
-    ) -> Result<()> {
-        if variants.is_empty() {
+        let n = self
+            .obj(id)
+            .branches
+            .as_ref()
+            .expect("union")
+            .variants
+            .len();
+        if n == 0 {
             return Err(self.err(info, "union has no branches"));
         }
-        for v in variants.iter_mut() {
-            self.check_member(v)?;
-            if !values.iter().any(|(n, _)| *n == v.name) {
-                return Err(self.err(
-                    info,
-                    &format!("branch '{}' is not a value of {enum_desc}", v.name),
-                ));
-            }
-            let ty = v.type_id();
-            if self.ent(ty).as_object().is_none() {
-                return Err(self.err(
-                    info,
-                    &format!(
-                        "{} cannot use {}",
-                        self.describe(&Desc::of(v), info),
-                        self.ent(ty).describe()
-                    ),
-                ));
-            }
+        for i in 0..n {
+            let ty = {
+                let v = &self.obj(id).branches.as_ref().expect("union").variants[i];
+                let ty = self.check_member(v)?;
+                let EntityKind::Enum {
+                    members: values, ..
+                } = &self.ent(tag_type).kind
+                else {
+                    unreachable!()
+                };
+                if !values.iter().any(|e| e.name == v.name) {
+                    let enum_desc = self.ent(tag_type).describe();
+                    return Err(self.err(
+                        info,
+                        &format!("branch '{}' is not a value of {enum_desc}", v.name),
+                    ));
+                }
+                if self.ent(ty).as_object().is_none() {
+                    return Err(self.err(
+                        info,
+                        &format!(
+                            "{} cannot use {}",
+                            self.describe(Desc::of(v), info),
+                            self.ent(ty).describe()
+                        ),
+                    ));
+                }
+                ty
+            };
+            self.obj_mut(id).branches.as_mut().expect("union").variants[i].ty = Some(ty);
             self.depth += 1;
             let r = self.check_object(ty);
             self.depth -= 1;
             r?;
         }
-        for v in variants.iter() {
-            let mut s = seen.by_cname.clone();
-            self.check_object_clash(v.type_id(), info, &mut s, 0)?;
+        let base_flat = self.flat(id);
+        for v in &self.obj(id).branches.as_ref().expect("union").variants {
+            let mut seen = base_flat.clone();
+            self.check_object_clash(v.type_id(), info, &mut seen, 0)?;
         }
         Ok(())
     }
 
     /// QEMU's `QAPISchemaObjectType.check_clash`: the type's members, and
     /// each of its branches', against `seen`.
-    fn check_object_clash(
-        &self,
+    fn check_object_clash<'d>(
+        &'d self,
         id: EntityId,
         info: Info,
-        seen: &mut HashMap<String, Desc>,
+        seen: &mut Vec<Desc<'d>>,
         depth: usize,
     ) -> Result<()> {
-        let o = self.ent(id).as_object().expect("branch types are objects");
-        for m in o.members.as_deref().unwrap_or_default() {
+        for m in self.s.members(id) {
             self.clash(info, seen, Desc::of(m))?;
         }
-        if let Some(b) = &o.branches {
+        if let Some(b) = &self.obj(id).branches {
             if depth >= MAX_OBJECT_DEPTH {
                 return Ok(());
             }
@@ -477,40 +505,21 @@ impl Checker<'_> {
         let EntityKind::Alternate {
             tag_member,
             variants,
-        } = &mut self.ent_mut(id).kind
+        } = &self.ent(id).kind
         else {
             unreachable!()
         };
-        let mut tag = tag_member.clone();
-        let mut variants = std::mem::take(variants);
-        let result = self.check_alternatives(info, &mut tag, &mut variants);
-        if let EntityKind::Alternate {
-            tag_member,
-            variants: v,
-        } = &mut self.ent_mut(id).kind
-        {
-            *tag_member = tag;
-            *v = variants;
+        let tag_ty = self.check_member(tag_member)?;
+        let mut types = Vec::with_capacity(variants.len());
+        for v in variants {
+            types.push(self.check_member(v)?);
         }
-        result
-    }
-
-    fn check_alternatives(
-        &mut self,
-        info: Info,
-        tag: &mut Member,
-        variants: &mut [Member],
-    ) -> Result<()> {
-        self.check_member(tag)?;
-        for v in variants.iter_mut() {
-            self.check_member(v)?;
-        }
-        let mut seen = HashMap::new();
+        let mut seen = Vec::with_capacity(variants.len());
         // QType claimed → (index of the branch that claimed it, its name)
-        let mut types_seen: HashMap<&'static str, (usize, String)> = HashMap::new();
-        for (i, v) in variants.iter().enumerate() {
+        let mut types_seen: Vec<(&'static str, usize, &str)> = Vec::new();
+        for (i, (v, t)) in variants.iter().zip(&types).enumerate() {
             self.clash(info, &mut seen, Desc::of(v))?;
-            let ty = self.ent(v.type_id());
+            let ty = self.ent(*t);
             let qtype = match ty.json_type() {
                 Some("null") => "QTYPE_QNULL",
                 Some("string") => "QTYPE_QSTRING",
@@ -523,7 +532,7 @@ impl Checker<'_> {
                         info,
                         &format!(
                             "{} cannot use {}",
-                            self.describe(&Desc::of(v), info),
+                            self.describe(Desc::of(v), info),
                             ty.describe()
                         ),
                     ))
@@ -550,31 +559,38 @@ impl Checker<'_> {
             // QEMU walks a Python set here, so with several earlier
             // conflicts the branch it names depends on the hash seed.  We
             // name the earliest conflicting branch, always.
-            if let Some((_, other)) = conflicting
+            let earliest = types_seen
                 .iter()
-                .filter_map(|qt| types_seen.get(qt))
-                .min_by_key(|(i, _)| *i)
-            {
+                .filter(|(qt, _, _)| conflicting.contains(qt))
+                .min_by_key(|(_, i, _)| *i);
+            if let Some((_, _, other)) = earliest {
                 return Err(self.err(
                     info,
                     &format!(
                         "{} can't be distinguished from '{other}'",
-                        self.describe(&Desc::of(v), info)
+                        self.describe(Desc::of(v), info)
                     ),
                 ));
             }
             for qt in conflicting {
-                types_seen.insert(qt, (i, v.name.clone()));
+                types_seen.push((qt, i, &v.name));
+            }
+        }
+        if let EntityKind::Alternate {
+            tag_member,
+            variants,
+        } = &mut self.ent_mut(id).kind
+        {
+            tag_member.ty = Some(tag_ty);
+            for (v, t) in variants.iter_mut().zip(types) {
+                v.ty = Some(t);
             }
         }
         Ok(())
     }
 
     fn has_conditional_members(&self, id: EntityId) -> bool {
-        self.ent(id)
-            .as_object()
-            .and_then(|o| o.members.as_ref())
-            .is_some_and(|ms| ms.iter().any(|m| m.ifcond.is_some()))
+        self.s.members(id).iter().any(|m| m.ifcond.is_some())
     }
 
     /// Shared by commands and events: the argument type.
@@ -784,20 +800,7 @@ impl Checker<'_> {
     fn connect_object_members(&mut self, d: usize, excepted: bool, id: EntityId) -> Result<()> {
         let mut locals = std::mem::take(&mut self.obj_mut(id).local_members);
         let r = self.connect_members(d, excepted, &mut locals);
-        // Keep the flattened copies in step with the documented locals.
-        let o = self.obj_mut(id);
-        if let Some(all) = o.members.as_mut() {
-            for m in all.iter_mut() {
-                if let Some(l) = locals
-                    .iter()
-                    .find(|l| l.name == m.name && l.defined_in == m.defined_in)
-                {
-                    m.doc = l.doc.clone();
-                    m.features = l.features.clone();
-                }
-            }
-        }
-        o.local_members = locals;
+        self.obj_mut(id).local_members = locals;
         r
     }
 
@@ -821,33 +824,6 @@ impl Checker<'_> {
             self.s.modules[m.0 as usize]
                 .entities
                 .push(EntityId(i as u32));
-        }
-        // Flattened members of objects whose base was documented after
-        // they were flattened pick up the base's descriptions now.
-        for i in 0..self.s.entities.len() {
-            let Some(o) = self.s.entities[i].as_object() else {
-                continue;
-            };
-            let Some(base) = o.base else { continue };
-            let base_members = self
-                .ent(base)
-                .as_object()
-                .and_then(|b| b.members.clone())
-                .unwrap_or_default();
-            if let EntityKind::Object(o) = &mut self.s.entities[i].kind {
-                if let Some(all) = o.members.as_mut() {
-                    for m in all.iter_mut() {
-                        if let Some(b) = base_members
-                            .iter()
-                            .find(|b| b.name == m.name && b.defined_in == m.defined_in)
-                        {
-                            if m.doc.is_none() {
-                                m.doc = b.doc.clone();
-                            }
-                        }
-                    }
-                }
-            }
         }
     }
 

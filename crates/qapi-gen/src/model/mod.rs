@@ -190,13 +190,22 @@ pub struct ObjectType {
     pub base_name: Option<String>,
     /// Resolved base.
     pub base: Option<EntityId>,
-    /// Members declared here.
+    /// Members declared here.  All members, base first, are
+    /// [`Schema::members`].
     pub local_members: Vec<Member>,
     /// Union branches.
     pub branches: Option<Branches>,
-    /// All members, base first (set by the checks).
-    pub members: Option<Vec<Member>>,
-    checking: bool,
+    state: CheckState,
+}
+
+/// Where an object is in its check (QEMU detects `contains itself` by
+/// meeting an object that is being checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum CheckState {
+    #[default]
+    Unchecked,
+    Checking,
+    Checked,
 }
 
 /// A command.
@@ -382,6 +391,28 @@ impl Schema {
                     && !matches!(e.kind, EntityKind::Include { .. })
             })
             .map(|(i, e)| (EntityId(i as u32), e))
+    }
+
+    /// All members of an object, base members first (each knows the type
+    /// that declares it in `defined_in`).  Empty for non-objects.
+    pub fn members(&self, id: EntityId) -> Vec<&Member> {
+        let mut chain = Vec::new();
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            let Some(o) = self.entity(c).as_object() else {
+                break;
+            };
+            chain.push(o);
+            cur = o.base;
+            if chain.len() > self.entities.len() {
+                break;
+            }
+        }
+        chain
+            .iter()
+            .rev()
+            .flat_map(|o| o.local_members.iter())
+            .collect()
     }
 
     /// The doc block of an entity.

@@ -10,7 +10,9 @@
 use crate::error::{Error, Result};
 use crate::source::Info;
 
-use super::lexer::TokKind;
+use std::rc::Rc;
+
+use super::lexer::{is_py_space, TokKind};
 use super::FileParser;
 
 /// The kind of a doc section.
@@ -292,20 +294,25 @@ fn match_tag(line: &str) -> Option<(&str, &str)> {
     None
 }
 
-/// Length of the leading white space (Python's `\s*` match).
+/// Number of leading white-space characters (Python's `\s*` match).
 fn indent_of(line: &str) -> usize {
-    line.len() - line.trim_start().len()
+    line.chars().take_while(|c| is_py_space(*c)).count()
+}
+
+/// Python's `str.rstrip()`.
+fn py_rstrip(s: &str) -> &str {
+    s.trim_end_matches(is_py_space)
 }
 
 impl FileParser<'_> {
     /// The current token as a doc line: `None` at the closing `##`, the line
     /// text otherwise (QEMU's `get_doc_line`).
-    fn get_doc_line(&self) -> Result<Option<String>> {
+    fn get_doc_line<'s>(&self, src: &'s str) -> Result<Option<&'s str>> {
         let tok = self.tok();
         if tok.kind != TokKind::Comment {
             return Err(self.err_here("documentation comment must end with '##'"));
         }
-        let val = tok.text(&self.src);
+        let val = tok.text(src);
         if let Some(rest) = val.strip_prefix("##") {
             if !rest.is_empty() {
                 return Err(self.err_here("junk after '##' at end of documentation comment"));
@@ -313,40 +320,40 @@ impl FileParser<'_> {
             return Ok(None);
         }
         if val == "#" {
-            return Ok(Some(String::new()));
+            return Ok(Some(""));
         }
         if !val[1..].starts_with(' ') {
             return Err(self.err_here("missing space after #"));
         }
-        Ok(Some(val[2..].trim_end().to_string()))
+        Ok(Some(py_rstrip(&val[2..])))
     }
 
-    fn next_doc_line(&mut self) -> Result<Option<String>> {
+    fn next_doc_line<'s>(&mut self, src: &'s str) -> Result<Option<&'s str>> {
         self.accept(false)?;
-        self.get_doc_line()
+        self.get_doc_line(src)
     }
 
-    fn get_doc_indented(&mut self, doc: &mut Doc) -> Result<Option<String>> {
-        let mut line = self.next_doc_line()?;
-        while line.as_deref() == Some("") {
+    fn get_doc_indented<'s>(&mut self, src: &'s str, doc: &mut Doc) -> Result<Option<&'s str>> {
+        let mut line = self.next_doc_line(src)?;
+        while line == Some("") {
             doc.append_line("");
-            line = self.next_doc_line()?;
+            line = self.next_doc_line(src)?;
         }
         let Some(first) = line else { return Ok(None) };
-        let indent = indent_of(&first);
+        let indent = indent_of(first);
         if indent == 0 {
             return Ok(Some(first));
         }
-        doc.append_line(&first);
+        doc.append_line(first);
         let mut prev_line_blank = false;
         loop {
-            let Some(line) = self.next_doc_line()? else {
+            let Some(line) = self.next_doc_line(src)? else {
                 return Ok(None);
             };
-            if match_at_name_colon(&line).is_some() {
+            if match_at_name_colon(line).is_some() {
                 return Ok(Some(line));
             }
-            if !line.is_empty() && indent_of(&line) < indent {
+            if !line.is_empty() && indent_of(line) < indent {
                 if prev_line_blank {
                     return Ok(Some(line));
                 }
@@ -354,19 +361,18 @@ impl FileParser<'_> {
                     "unexpected de-indent (expected at least {indent} spaces)"
                 )));
             }
-            doc.append_line(&line);
+            doc.append_line(line);
             // QEMU sets this flag after every line, blank or not, so only
             // the second continuation line can be reported as a de-indent.
             prev_line_blank = true;
         }
     }
 
-    fn get_doc_paragraph(&mut self, doc: &mut Doc) -> Result<Option<String>> {
+    fn get_doc_paragraph<'s>(&mut self, src: &'s str, doc: &mut Doc) -> Result<Option<&'s str>> {
         loop {
-            let line = self.next_doc_line()?;
-            match line.as_deref() {
-                None => return Ok(None),
-                Some("") => return Ok(line),
+            let line = self.next_doc_line(src)?;
+            match line {
+                None | Some("") => return Ok(line),
                 Some(l) => doc.append_line(l),
             }
         }
@@ -417,13 +423,15 @@ impl FileParser<'_> {
 
     /// Reads a doc block; the current token is its opening comment.
     pub(super) fn get_doc(&mut self) -> Result<Doc> {
-        if self.tok().text(&self.src) != "##" {
+        let src_rc = Rc::clone(&self.src);
+        let src: &str = &src_rc;
+        if self.tok().text(src) != "##" {
             return Err(self.err_here("junk after '##' at start of documentation comment"));
         }
         let info = self.info();
-        let mut line = self.next_doc_line()?;
+        let mut line = self.next_doc_line(src)?;
         let mut doc;
-        if let Some(first) = line.as_deref().filter(|l| l.starts_with('@')) {
+        if let Some(first) = line.filter(|l| l.starts_with('@')) {
             if !first.ends_with(':') {
                 return Err(self.err_here("line should end with ':'"));
             }
@@ -432,50 +440,48 @@ impl FileParser<'_> {
                 return Err(self.err_here("name required after '@'"));
             }
             doc = Doc::new(info, Some(symbol.to_string()));
-            line = self.next_doc_line()?;
+            line = self.next_doc_line(src)?;
             let mut no_more_args = false;
             while line.is_some() {
-                while line.as_deref() == Some("") {
-                    line = self.next_doc_line()?;
+                while line == Some("") {
+                    line = self.next_doc_line(src)?;
                 }
                 let Some(l) = line.take() else { break };
                 if l == "Features:" {
                     if !doc.features.is_empty() {
                         return Err(self.err_here("duplicated 'Features:' line"));
                     }
-                    line = self.next_doc_line()?;
-                    while line.as_deref() == Some("") {
-                        line = self.next_doc_line()?;
+                    line = self.next_doc_line(src)?;
+                    while line == Some("") {
+                        line = self.next_doc_line(src)?;
                     }
-                    while let Some((name, text)) = line.as_deref().and_then(match_at_name_colon) {
-                        let (name, text) = (name.to_string(), text.to_string());
-                        self.new_description(&mut doc, &name, true)?;
+                    while let Some((name, text)) = line.and_then(match_at_name_colon) {
+                        self.new_description(&mut doc, name, true)?;
                         if !text.is_empty() {
-                            doc.append_line(&text);
+                            doc.append_line(text);
                         }
-                        line = self.get_doc_indented(&mut doc)?;
+                        line = self.get_doc_indented(src, &mut doc)?;
                     }
                     if doc.features.is_empty() {
                         return Err(self.err_here("feature descriptions expected"));
                     }
                     no_more_args = true;
-                } else if let Some((name, _)) = match_at_name_colon(&l) {
+                } else if let Some((name, _)) = match_at_name_colon(l) {
                     if no_more_args {
                         return Err(
                             self.err_here(&format!("description of '@{name}:' follows a section"))
                         );
                     }
                     line = Some(l);
-                    while let Some((name, text)) = line.as_deref().and_then(match_at_name_colon) {
-                        let (name, text) = (name.to_string(), text.to_string());
-                        self.new_description(&mut doc, &name, false)?;
+                    while let Some((name, text)) = line.and_then(match_at_name_colon) {
+                        self.new_description(&mut doc, name, false)?;
                         if !text.is_empty() {
-                            doc.append_line(&text);
+                            doc.append_line(text);
                         }
-                        line = self.get_doc_indented(&mut doc)?;
+                        line = self.get_doc_indented(src, &mut doc)?;
                     }
                     no_more_args = true;
-                } else if let Some((tag, text)) = match_tag(&l) {
+                } else if let Some((tag, text)) = match_tag(l) {
                     if tag.starts_with("Note") {
                         return Err(self.err_here(&format!(
                             "The '{tag}' section is no longer supported. Please use rST's \
@@ -489,19 +495,18 @@ impl FileParser<'_> {
                              '.. qmp-example::' directive, or other suitable markup instead."
                         )));
                     }
-                    let text = text.to_string();
                     self.new_tagged_section(&mut doc, SectionKind::from_tag(tag))?;
                     if !text.is_empty() {
-                        doc.append_line(&text);
+                        doc.append_line(text);
                     }
-                    line = self.get_doc_indented(&mut doc)?;
+                    line = self.get_doc_indented(src, &mut doc)?;
                     no_more_args = true;
                 } else if l.starts_with('=') {
                     return Err(self.err_here("unexpected '=' markup in definition documentation"));
                 } else {
                     doc.ensure_untagged_section(self.info());
-                    doc.append_line(&l);
-                    line = self.get_doc_paragraph(&mut doc)?;
+                    doc.append_line(l);
+                    line = self.get_doc_paragraph(src, &mut doc)?;
                 }
             }
         } else {
@@ -509,7 +514,7 @@ impl FileParser<'_> {
             doc.ensure_untagged_section(self.info());
             let mut first = true;
             while let Some(l) = line {
-                if let Some((name, _)) = match_at_name_colon(&l) {
+                if let Some((name, _)) = match_at_name_colon(l) {
                     return Err(self.err_here(&format!(
                         "'@{name}:' not allowed in free-form documentation"
                     )));
@@ -517,8 +522,8 @@ impl FileParser<'_> {
                 if l.starts_with('=') && !first {
                     return Err(self.err_here("'=' heading must come first in a comment block"));
                 }
-                doc.append_line(&l);
-                line = self.next_doc_line()?;
+                doc.append_line(l);
+                line = self.next_doc_line(src)?;
                 first = false;
             }
         }
