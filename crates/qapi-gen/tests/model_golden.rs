@@ -255,7 +255,7 @@ fn model_matches_qemu_ir() {
             }
             if object.as_object().is_some() {
                 for m in schema.members(object_id) {
-                    let ours = m.doc.as_deref().and_then(since_in_text);
+                    let ours = schema.describe_doc(m.doc).and_then(since_in_text);
                     match member_since.get(&m.name) {
                         Some(want) => {
                             assert_eq!(

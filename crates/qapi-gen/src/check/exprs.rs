@@ -2,6 +2,7 @@
 //! in QEMU's order, producing typed [`Definition`]s.
 
 use std::borrow::Cow;
+use std::fmt::{self, Display};
 
 use crate::error::{Error, Result};
 use crate::parse::{Dict, Doc, Node, Parsed, Pragma, TopExpr, Value};
@@ -43,14 +44,62 @@ struct Cx<'a> {
     info: Info,
 }
 
-/// A member value after QEMU's `normalize_members`: a dict stays, anything
-/// else `v` becomes `{'type': v}`.
-fn normalized<'n>(node: &'n Node, key: &str) -> Cow<'n, Dict> {
-    match &node.value {
-        Value::Dict(d) => Cow::Borrowed(d),
-        _ => Cow::Owned(Dict {
-            entries: vec![(key.to_string(), node.clone())],
-        }),
+/// A value seen through QEMU's normalisation: a dict stays, anything else
+/// `v` reads as `{KEY: v}` (`'a': 'int'` is `'a': {'type': 'int'}`).
+#[derive(Clone, Copy)]
+enum View<'n> {
+    Dict(&'n Dict),
+    Sugar(&'static str, &'n Node),
+}
+
+impl<'n> View<'n> {
+    fn of(node: &'n Node, key: &'static str) -> View<'n> {
+        match &node.value {
+            Value::Dict(d) => View::Dict(d),
+            _ => View::Sugar(key, node),
+        }
+    }
+
+    fn get(self, key: &str) -> Option<&'n Node> {
+        match self {
+            View::Dict(d) => d.get(key),
+            View::Sugar(k, n) => (k == key).then_some(n),
+        }
+    }
+
+    fn keys(self) -> impl Iterator<Item = &'n str> {
+        let (dict, sugar) = match self {
+            View::Dict(d) => (Some(d), None),
+            View::Sugar(k, _) => (None, Some(k)),
+        };
+        dict.into_iter().flat_map(|d| d.keys()).chain(sugar)
+    }
+}
+
+/// `SOURCE member 'KEY'`, built only when an error needs it.
+struct MemberOf<'a>(&'a dyn Display, &'a str);
+
+impl Display for MemberOf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} member '{}'", self.0, self.1)
+    }
+}
+
+/// `SOURCE 'NAME'`, built only when an error needs it.
+struct Quoted<'a>(&'a str, &'a str);
+
+impl Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} '{}'", self.0, self.1)
+    }
+}
+
+/// `'if' condition of SOURCE`, built only when an error needs it.
+struct IfOf<'a>(&'a dyn Display);
+
+impl Display for IfOf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "'if' condition of {}", self.0)
     }
 }
 
@@ -69,21 +118,25 @@ impl Cx<'_> {
         Error::at(self.sources, self.info, msg)
     }
 
-    fn name_err(&self, e: NameError, source: &str) -> Error {
+    fn name_err(&self, e: NameError, source: &dyn Display) -> Error {
         self.err(&e.message(source))
     }
 
     fn check_keys(
         &self,
-        value: &Dict,
-        source: &str,
+        value: View<'_>,
+        source: &dyn Display,
         required: &[&str],
         optional: &[&str],
     ) -> Result<()> {
+        let allowed = |k: &str| required.contains(&k) || optional.contains(&k);
+        if required.iter().all(|k| value.get(k).is_some()) && value.keys().all(allowed) {
+            return Ok(());
+        }
         let missing: Vec<&str> = required
             .iter()
             .copied()
-            .filter(|k| !value.contains(k))
+            .filter(|k| value.get(k).is_none())
             .collect();
         if !missing.is_empty() {
             return Err(self.err(&format!(
@@ -107,14 +160,14 @@ impl Cx<'_> {
         Ok(())
     }
 
-    fn check_if(&self, value: &Dict, source: &str) -> Result<Option<IfCond>> {
+    fn check_if(&self, value: View<'_>, source: &dyn Display) -> Result<Option<IfCond>> {
         match value.get("if") {
             None => Ok(None),
             Some(cond) => self.check_cond(cond, source).map(Some),
         }
     }
 
-    fn check_cond(&self, cond: &Node, source: &str) -> Result<IfCond> {
+    fn check_cond(&self, cond: &Node, source: &dyn Display) -> Result<IfCond> {
         match &cond.value {
             Value::Str(s) => {
                 let mut cs = s.chars();
@@ -128,12 +181,7 @@ impl Cx<'_> {
                 Ok(IfCond::Name(s.clone()))
             }
             Value::Dict(d) => {
-                self.check_keys(
-                    d,
-                    &format!("'if' condition of {source}"),
-                    &[],
-                    &["all", "any", "not"],
-                )?;
+                self.check_keys(View::Dict(d), &IfOf(source), &[], &["all", "any", "not"])?;
                 if d.len() != 1 {
                     return Err(
                         self.err(&format!("'if' condition of {source} has conflicting keys"))
@@ -176,15 +224,15 @@ impl Cx<'_> {
         };
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            let feat = normalized(item, "name");
+            let feat = View::of(item, "name");
             let source = "'features' member";
-            self.check_keys(&feat, source, &["name"], &["if"])?;
+            self.check_keys(feat, &source, &["name"], &["if"])?;
             let Some(name) = feat.get("name").and_then(|n| n.value.as_str()) else {
                 return Err(self.err(&format!("{source} requires a string name")));
             };
-            let source = format!("{source} '{name}'");
+            let source = Quoted(source, name);
             names::check_name_lower(name, false, false).map_err(|e| self.name_err(e, &source))?;
-            let ifcond = self.check_if(&feat, &source)?;
+            let ifcond = self.check_if(feat, &source)?;
             out.push(FeatureDef {
                 name: name.to_string(),
                 ifcond,
@@ -193,7 +241,11 @@ impl Cx<'_> {
         Ok(out)
     }
 
-    fn check_type_name(&self, value: Option<&Node>, source: &str) -> Result<Option<String>> {
+    fn check_type_name(
+        &self,
+        value: Option<&Node>,
+        source: &dyn Display,
+    ) -> Result<Option<String>> {
         match value.map(|n| &n.value) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s.clone())),
@@ -204,7 +256,7 @@ impl Cx<'_> {
     fn check_type_name_or_array(
         &self,
         value: Option<&Node>,
-        source: &str,
+        source: &dyn Display,
     ) -> Result<Option<TypeRef>> {
         match value.map(|n| &n.value) {
             None => Ok(None),
@@ -225,7 +277,7 @@ impl Cx<'_> {
     fn check_type_implicit(
         &self,
         value: &Node,
-        source: &str,
+        source: &dyn Display,
         parent: Option<&str>,
     ) -> Result<Vec<MemberDef>> {
         let Value::Dict(members) = &value.value else {
@@ -235,20 +287,19 @@ impl Cx<'_> {
             parent.is_some_and(|p| self.pragma.member_name_exceptions.iter().any(|e| e == p));
         let mut out = Vec::with_capacity(members.len());
         for (key, arg) in &members.entries {
-            let key_source = format!("{source} member '{key}'");
+            let key_source = MemberOf(source, key);
             let (name, optional) = match key.strip_prefix('*') {
                 Some(k) => (k, true),
                 None => (key.as_str(), false),
             };
             names::check_name_lower(name, permissive, permissive)
                 .map_err(|e| self.name_err(e, &key_source))?;
-            let c = names::c_name(name, false);
-            if c == "u" || c.starts_with("has_") {
+            if names::is_reserved_member_name(name) {
                 return Err(self.err(&format!("{key_source} uses reserved name")));
             }
-            let arg = normalized(arg, "type");
-            self.check_keys(&arg, &key_source, &["type"], &["if", "features"])?;
-            let ifcond = self.check_if(&arg, &key_source)?;
+            let arg = View::of(arg, "type");
+            self.check_keys(arg, &key_source, &["type"], &["if", "features"])?;
+            let ifcond = self.check_if(arg, &key_source)?;
             let features = self.check_features(arg.get("features"))?;
             let ty = self
                 .check_type_name_or_array(arg.get("type"), &key_source)?
@@ -267,7 +318,7 @@ impl Cx<'_> {
     fn check_type_name_or_implicit(
         &self,
         value: Option<&Node>,
-        source: &str,
+        source: &dyn Display,
         parent: Option<&str>,
     ) -> Result<Option<ObjectRef>> {
         match value {
@@ -314,7 +365,7 @@ impl Cx<'_> {
             }
             _ => names::check_name_camel(&name),
         }
-        .map_err(|e| self.name_err(e, meta))?;
+        .map_err(|e| self.name_err(e, &meta))?;
         if meta != "event" && meta != "command" && name.ends_with("List") {
             return Err(self.err(&format!("{meta} name should not end in 'List'")));
         }
@@ -331,36 +382,51 @@ impl Cx<'_> {
 
         let kind = match meta {
             "enum" => {
-                self.check_keys(expr, meta, &["enum", "data"], &["if", "features", "prefix"])?;
+                self.check_keys(
+                    View::Dict(expr),
+                    &meta,
+                    &["enum", "data"],
+                    &["if", "features", "prefix"],
+                )?;
                 self.check_enum(expr, &name)?
             }
             "union" => {
                 self.check_keys(
-                    expr,
-                    meta,
+                    View::Dict(expr),
+                    &meta,
                     &["union", "base", "discriminator", "data"],
                     &["if", "features"],
                 )?;
                 self.check_union(expr, &name)?
             }
             "alternate" => {
-                self.check_keys(expr, meta, &["alternate", "data"], &["if", "features"])?;
+                self.check_keys(
+                    View::Dict(expr),
+                    &meta,
+                    &["alternate", "data"],
+                    &["if", "features"],
+                )?;
                 self.check_alternate(expr)?
             }
             "struct" => {
-                self.check_keys(expr, meta, &["struct", "data"], &["base", "if", "features"])?;
+                self.check_keys(
+                    View::Dict(expr),
+                    &meta,
+                    &["struct", "data"],
+                    &["base", "if", "features"],
+                )?;
                 let members = self.check_type_implicit(
                     expr.get("data").expect("required"),
-                    "'data'",
+                    &"'data'",
                     Some(&name),
                 )?;
-                let base = self.check_type_name(expr.get("base"), "'base'")?;
+                let base = self.check_type_name(expr.get("base"), &"'base'")?;
                 DefKind::Struct { base, members }
             }
             "command" => {
                 self.check_keys(
-                    expr,
-                    meta,
+                    View::Dict(expr),
+                    &meta,
                     &["command"],
                     &[
                         "data",
@@ -376,7 +442,7 @@ impl Cx<'_> {
                     ],
                 )?;
                 let (data, boxed) = self.check_args(expr)?;
-                let returns = self.check_type_name_or_array(expr.get("returns"), "'returns'")?;
+                let returns = self.check_type_name_or_array(expr.get("returns"), &"'returns'")?;
                 DefKind::Command {
                     data,
                     returns,
@@ -389,13 +455,18 @@ impl Cx<'_> {
                 }
             }
             _ => {
-                self.check_keys(expr, meta, &["event"], &["data", "boxed", "if", "features"])?;
+                self.check_keys(
+                    View::Dict(expr),
+                    &meta,
+                    &["event"],
+                    &["data", "boxed", "if", "features"],
+                )?;
                 let (data, boxed) = self.check_args(expr)?;
                 DefKind::Event { data, boxed }
             }
         };
 
-        let ifcond = self.check_if(expr, meta)?;
+        let ifcond = self.check_if(View::Dict(expr), &meta)?;
         let features = self.check_features(expr.get("features"))?;
         let gen = self.check_flag(expr, "gen", false, true)?;
         let success_response = self.check_flag(expr, "success-response", false, true)?;
@@ -474,12 +545,12 @@ impl Cx<'_> {
                 return Err(self.err("'boxed': true requires 'data'"));
             };
             let name = self
-                .check_type_name(Some(args), "'data'")?
+                .check_type_name(Some(args), &"'data'")?
                 .expect("present");
             Ok((Some(ObjectRef::Named(name)), true))
         } else {
             Ok((
-                self.check_type_name_or_implicit(args, "'data'", None)?,
+                self.check_type_name_or_implicit(args, &"'data'", None)?,
                 false,
             ))
         }
@@ -497,13 +568,13 @@ impl Cx<'_> {
         let permissive = self.pragma.member_name_exceptions.iter().any(|e| e == name);
         let mut values = Vec::with_capacity(members.len());
         for m in members {
-            let member = normalized(m, "name");
+            let member = View::of(m, "name");
             let source = "'data' member";
-            self.check_keys(&member, source, &["name"], &["if", "features"])?;
+            self.check_keys(member, &source, &["name"], &["if", "features"])?;
             let Some(vname) = member.get("name").and_then(|n| n.value.as_str()) else {
                 return Err(self.err(&format!("{source} requires a string name")));
             };
-            let source = format!("{source} '{vname}'");
+            let source = Quoted(source, vname);
             // Enum values may start with a digit: QEMU checks 'd' + value.
             // (QEMU crashes on an empty value; we report it as invalid.)
             let checked = if vname.starts_with(|c: char| c.is_ascii_digit()) {
@@ -513,7 +584,7 @@ impl Cx<'_> {
             };
             names::check_name_lower(&checked, permissive, permissive)
                 .map_err(|e| self.name_err(e, &source))?;
-            let ifcond = self.check_if(&member, &source)?;
+            let ifcond = self.check_if(member, &source)?;
             let features = self.check_features(member.get("features"))?;
             values.push(EnumValueDef {
                 name: vname.to_string(),
@@ -526,7 +597,7 @@ impl Cx<'_> {
 
     fn check_union(&self, expr: &Dict, name: &str) -> Result<DefKind> {
         let base = self
-            .check_type_name_or_implicit(expr.get("base"), "'base'", Some(name))?
+            .check_type_name_or_implicit(expr.get("base"), &"'base'", Some(name))?
             .expect("required");
         let Some(discriminator) = expr.get("discriminator").and_then(|n| n.value.as_str()) else {
             return Err(self.err("'discriminator' requires a string name"));
@@ -537,9 +608,9 @@ impl Cx<'_> {
         let mut branches = Vec::with_capacity(data.len());
         for (key, value) in &data.entries {
             let source = format!("'data' member '{key}'");
-            let value = normalized(value, "type");
-            self.check_keys(&value, &source, &["type"], &["if"])?;
-            let ifcond = self.check_if(&value, &source)?;
+            let value = View::of(value, "type");
+            self.check_keys(value, &source, &["type"], &["if"])?;
+            let ifcond = self.check_if(value, &source)?;
             let ty = self
                 .check_type_name(value.get("type"), &source)?
                 .expect("required");
@@ -568,9 +639,9 @@ impl Cx<'_> {
         for (key, value) in &data.entries {
             let source = format!("'data' member '{key}'");
             names::check_name_lower(key, false, false).map_err(|e| self.name_err(e, &source))?;
-            let value = normalized(value, "type");
-            self.check_keys(&value, &source, &["type"], &["if"])?;
-            let ifcond = self.check_if(&value, &source)?;
+            let value = View::of(value, "type");
+            self.check_keys(value, &source, &["type"], &["if"])?;
+            let ifcond = self.check_if(value, &source)?;
             let ty = self
                 .check_type_name_or_array(value.get("type"), &source)?
                 .expect("required");

@@ -195,6 +195,21 @@ pub fn valid_name_stem(name: &str) -> Option<&str> {
     None
 }
 
+/// Member names QEMU reserves: `u` and `has_*` (after C mangling), which
+/// would collide with its generated C.
+pub fn is_reserved_member_name(name: &str) -> bool {
+    let mapped = |c: char| {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    };
+    let mut cs = name.chars().map(mapped);
+    let first4: Vec<char> = cs.by_ref().take(4).collect();
+    (first4 == ['u'] && cs.next().is_none()) || first4 == ['h', 'a', 's', '_']
+}
+
 /// Why a name breaks a naming rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameError {
@@ -210,7 +225,7 @@ pub enum NameError {
 
 impl NameError {
     /// QEMU's message for `source` (e.g. `struct`, `'data' member 'x'`).
-    pub fn message(self, source: &str) -> String {
+    pub fn message(self, source: &dyn std::fmt::Display) -> String {
         match self {
             NameError::Invalid => format!("{source} has an invalid name"),
             NameError::NotUpper => format!("name of {source} must not use lowercase or '-'"),
@@ -223,9 +238,15 @@ impl NameError {
 /// QEMU's `check_name_str`: valid, and not in the reserved `q_` namespace.
 pub fn check_name_str(name: &str) -> Result<&str, NameError> {
     match valid_name_stem(name) {
-        Some(stem) if !c_name(name, false).starts_with("q_") => Ok(stem),
+        Some(stem) if !c_name_starts_with_q_(name) => Ok(stem),
         _ => Err(NameError::Invalid),
     }
+}
+
+/// `c_name(name, false).startswith('q_')`, without building the C name.
+fn c_name_starts_with_q_(name: &str) -> bool {
+    let mut cs = name.chars();
+    cs.next() == Some('q') && cs.next().is_some_and(|c| !c.is_ascii_alphanumeric())
 }
 
 /// Event names: no lower case, no `-`.
@@ -340,10 +361,28 @@ mod tests {
     }
 
     #[test]
+    fn reserved_member_names() {
+        let cases = [
+            ("u", true),
+            ("has-x", true),
+            ("has_x", true),
+            ("has", false),
+            ("hasx", false),
+            ("us", false),
+            ("x", false),
+        ];
+        for (name, want) in cases {
+            assert_eq!(is_reserved_member_name(name), want, "{name}");
+        }
+    }
+
+    #[test]
     fn name_rules() {
         assert_eq!(check_name_str("q-unix"), Err(NameError::Invalid));
         assert_eq!(check_name_str("q_unix"), Err(NameError::Invalid));
         assert_eq!(check_name_str("Q-unix"), Ok("Q-unix"));
+        assert_eq!(check_name_str("q.x"), Err(NameError::Invalid));
+        assert_eq!(check_name_str("qx"), Ok("qx"));
         assert_eq!(check_name_upper("EVENT_A"), Ok(()));
         assert_eq!(check_name_upper("oops"), Err(NameError::NotUpper));
         assert_eq!(check_name_lower("a-b", false, false), Ok(()));

@@ -741,16 +741,16 @@ impl Checker<'_> {
 
     fn connect_features(&mut self, d: usize, features: &mut [Feature]) -> Result<()> {
         for f in features.iter_mut() {
-            if !self.s.docs[d].connect_feature(&f.name) {
+            let Some(i) = self.s.docs[d].connect_feature(&f.name) else {
                 let info = f
                     .info
                     .expect("features of documented things have a location");
                 return Err(self.err(info, &format!("feature '{}' lacks documentation", f.name)));
-            }
-            f.doc = self.s.docs[d]
-                .feature(&f.name)
-                .map(|s| s.text.clone())
-                .filter(|t| !t.is_empty());
+            };
+            f.doc = Some(DocRef {
+                doc: d as u32,
+                section: i as u32,
+            });
         }
         Ok(())
     }
@@ -762,18 +762,18 @@ impl Checker<'_> {
         role: Role,
         name: &str,
         info: Option<Info>,
-    ) -> Result<Option<String>> {
-        if !self.s.docs[d].connect_member(name, excepted) {
+    ) -> Result<Option<DocRef>> {
+        let Some(i) = self.s.docs[d].connect_member(name, excepted) else {
             let info = info.expect("members of documented things have a location");
             return Err(self.err(
                 info,
                 &format!("{} '{name}' lacks documentation", role.as_str()),
             ));
-        }
-        Ok(self.s.docs[d]
-            .arg(name)
-            .map(|s| s.text.clone())
-            .filter(|t| !t.is_empty()))
+        };
+        Ok(Some(DocRef {
+            doc: d as u32,
+            section: i as u32,
+        }))
     }
 
     fn connect_enum_values(

@@ -81,6 +81,15 @@ pub struct Entity {
     pub kind: EntityKind,
 }
 
+/// Where a description lives: a section of a doc block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocRef {
+    /// Index into [`Schema::docs`].
+    pub doc: u32,
+    /// Section index within that doc ([`Doc::section`]).
+    pub section: u32,
+}
+
 /// A feature of a definition, member or enum value.
 #[derive(Debug, Clone)]
 pub struct Feature {
@@ -90,8 +99,8 @@ pub struct Feature {
     pub info: Option<Info>,
     /// Its condition.
     pub ifcond: Option<IfCond>,
-    /// Its description from the doc block.
-    pub doc: Option<String>,
+    /// Its description in the doc block ([`Schema::doc_text`]).
+    pub doc: Option<DocRef>,
 }
 
 impl Feature {
@@ -146,8 +155,8 @@ pub struct Member {
     pub defined_in: String,
     /// Member or branch.
     pub role: Role,
-    /// Its description from the doc block.
-    pub doc: Option<String>,
+    /// Its description in the doc block ([`Schema::doc_text`]).
+    pub doc: Option<DocRef>,
 }
 
 impl Member {
@@ -168,8 +177,8 @@ pub struct EnumMember {
     pub ifcond: Option<IfCond>,
     /// Its features.
     pub features: Vec<Feature>,
-    /// Its description from the doc block.
-    pub doc: Option<String>,
+    /// Its description in the doc block ([`Schema::doc_text`]).
+    pub doc: Option<DocRef>,
 }
 
 /// A union's branches.
@@ -413,6 +422,17 @@ impl Schema {
             .rev()
             .flat_map(|o| o.local_members.iter())
             .collect()
+    }
+
+    /// The text of a description.
+    pub fn doc_text(&self, r: DocRef) -> &str {
+        &self.docs[r.doc as usize].section(r.section as usize).text
+    }
+
+    /// The description of a member, branch, value or feature, if it has a
+    /// non-empty one.
+    pub fn describe_doc(&self, r: Option<DocRef>) -> Option<&str> {
+        r.map(|r| self.doc_text(r)).filter(|t| !t.is_empty())
     }
 
     /// The doc block of an entity.

@@ -217,16 +217,22 @@ impl Doc {
         self.sections.push(i);
     }
 
-    /// Marks member `name` as documented by the schema; when it has no
-    /// description, either inserts an empty stub (the definition is listed
-    /// in the `documentation-exceptions` pragma) or returns `false`.
-    pub(crate) fn connect_member(&mut self, name: &str, excepted: bool) -> bool {
+    /// The section with index `i` (see [`crate::model::DocRef`]).
+    pub fn section(&self, i: usize) -> &Section {
+        &self.secs[i]
+    }
+
+    /// Marks member `name` as documented by the schema and returns the index
+    /// of its description; when it has none, either inserts an empty stub
+    /// (the definition is listed in the `documentation-exceptions` pragma)
+    /// or returns `None`.
+    pub(crate) fn connect_member(&mut self, name: &str, excepted: bool) -> Option<usize> {
         if let Some((_, i)) = self.args.iter().find(|(n, _)| n == name) {
             self.secs[*i].connected = true;
-            return true;
+            return Some(*i);
         }
         if !excepted {
-            return false;
+            return None;
         }
         let mut sec = Section::new(self.info, SectionKind::Member, Some(name.to_string()));
         sec.connected = true;
@@ -241,18 +247,15 @@ impl Doc {
             pos += 1;
         }
         self.order.insert(pos, idx);
-        true
+        Some(idx)
     }
 
-    /// Marks feature `name` as documented; `false` when it is not.
-    pub(crate) fn connect_feature(&mut self, name: &str) -> bool {
-        match self.features.iter().find(|(n, _)| n == name) {
-            Some((_, i)) => {
-                self.secs[*i].connected = true;
-                true
-            }
-            None => false,
-        }
+    /// Marks feature `name` as documented and returns the index of its
+    /// description; `None` when it is not documented.
+    pub(crate) fn connect_feature(&mut self, name: &str) -> Option<usize> {
+        let (_, i) = self.features.iter().find(|(n, _)| n == name)?;
+        self.secs[*i].connected = true;
+        Some(*i)
     }
 
     /// Descriptions of members or features that no schema entity claimed.
@@ -535,9 +538,11 @@ impl FileParser<'_> {
     fn end_doc(&self, doc: &mut Doc) -> Result<()> {
         for &i in &doc.order {
             let sec = &mut doc.secs[i];
-            let trimmed = sec.text.trim_matches('\n');
-            if trimmed.len() != sec.text.len() {
-                sec.text = trimmed.to_string();
+            let end = sec.text.trim_end_matches('\n').len();
+            sec.text.truncate(end);
+            let lead = sec.text.len() - sec.text.trim_start_matches('\n').len();
+            if lead > 0 {
+                sec.text.drain(..lead);
             }
             if sec.kind != SectionKind::Plain && sec.text.is_empty() {
                 return Err(Error::at(
