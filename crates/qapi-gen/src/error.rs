@@ -45,7 +45,7 @@ impl Error {
 
     /// An error at a token, with a column (QEMU's `QAPIParseError`).
     pub fn at_span(map: &SourceMap, span: Span, msg: &str) -> Self {
-        Self::build(map, span.info, Some(span.col), msg)
+        Self::build(map, span.info, Some(span.col(map)), msg)
     }
 
     fn build(map: &SourceMap, info: Info, col: Option<u32>, msg: &str) -> Self {

@@ -29,10 +29,18 @@ pub struct Info {
 pub struct Span {
     /// The line.
     pub info: Info,
-    /// QEMU's column, counting from 1 (TAB handled as QEMU does).
-    pub col: u32,
     /// Byte offset of the token in the (newline-normalised) file text.
     pub offset: u32,
+    /// Byte offset where the token's line starts.
+    pub line_start: u32,
+}
+
+impl Span {
+    /// QEMU's column, counting from 1 (TAB handled as QEMU does).
+    pub fn col(&self, map: &SourceMap) -> u32 {
+        let text = &map.file(self.info.file).text;
+        qemu_column(text, self.line_start as usize, self.offset as usize)
+    }
 }
 
 /// One schema file that was read.

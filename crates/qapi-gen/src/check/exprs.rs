@@ -290,7 +290,7 @@ impl Cx<'_> {
             let key_source = MemberOf(source, key);
             let (name, optional) = match key.strip_prefix('*') {
                 Some(k) => (k, true),
-                None => (key.as_str(), false),
+                None => (key.as_ref(), false),
             };
             names::check_name_lower(name, permissive, permissive)
                 .map_err(|e| self.name_err(e, &key_source))?;
@@ -615,7 +615,7 @@ impl Cx<'_> {
                 .check_type_name(value.get("type"), &source)?
                 .expect("required");
             branches.push(BranchDef {
-                name: key.clone(),
+                name: key.to_string(),
                 ty: TypeRef::Named(ty),
                 ifcond,
             });
@@ -646,7 +646,7 @@ impl Cx<'_> {
                 .check_type_name_or_array(value.get("type"), &source)?
                 .expect("required");
             branches.push(BranchDef {
-                name: key.clone(),
+                name: key.to_string(),
                 ty,
                 ifcond,
             });

@@ -54,11 +54,15 @@ fn same_c_name(a: &str, b: &str) -> bool {
             '_'
         }
     }
-    if a.len() == b.len() && a.chars().map(map).eq(b.chars().map(map)) {
-        return true;
+    if !(a.is_ascii() && b.is_ascii()) {
+        return c_name(a, true) == c_name(b, true);
+    }
+    if a.len() == b.len() {
+        return a.chars().map(map).eq(b.chars().map(map));
     }
     // Protection adds `q_`, so `static` and `q-static` meet as `q_static`.
-    (a.starts_with('q') || b.starts_with('q')) && c_name(a, true) == c_name(b, true)
+    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    short.len() + 2 == long.len() && long.starts_with('q') && c_name(a, true) == c_name(b, true)
 }
 
 pub(super) fn check_schema(

@@ -94,16 +94,11 @@ pub struct Doc {
     pub info: Info,
     /// The documented definition's name; `None` for free-form blocks.
     pub symbol: Option<String>,
-    /// Every section; index 0 is the body.
+    /// Every section in textual order, index 0 being the body; stubs for
+    /// undocumented members (see `connect_member`) come last.
     secs: Vec<Section>,
-    /// Section indexes in textual order (stubs inserted where QEMU puts them).
-    order: Vec<usize>,
-    /// Member descriptions by name, in order (documented, then stubs).
-    args: Vec<(String, usize)>,
-    /// Feature descriptions by name, in order.
-    features: Vec<(String, usize)>,
-    /// Tagged sections and later plain paragraphs, in order.
-    sections: Vec<usize>,
+    /// Textual order including stubs, once a stub has been inserted.
+    order: Option<Vec<usize>>,
     returns: Option<usize>,
     errors: Option<usize>,
     since: Option<usize>,
@@ -111,14 +106,13 @@ pub struct Doc {
 
 impl Doc {
     fn new(info: Info, symbol: Option<String>) -> Self {
+        let mut secs = Vec::with_capacity(4);
+        secs.push(Section::new(info, SectionKind::Plain, None));
         Doc {
             info,
             symbol,
-            secs: vec![Section::new(info, SectionKind::Plain, None)],
-            order: vec![0],
-            args: Vec::new(),
-            features: Vec::new(),
-            sections: Vec::new(),
+            secs,
+            order: None,
             returns: None,
             errors: None,
             since: None,
@@ -130,29 +124,39 @@ impl Doc {
         &self.secs[0]
     }
 
-    /// Member (argument, value, branch) descriptions, in order.
-    pub fn args(&self) -> impl Iterator<Item = (&str, &Section)> {
-        self.args
+    fn named(&self, kind: SectionKind) -> impl Iterator<Item = (usize, &str, &Section)> {
+        self.secs
             .iter()
-            .map(move |(n, i)| (n.as_str(), &self.secs[*i]))
+            .enumerate()
+            .filter(move |(_, s)| s.kind == kind)
+            .map(|(i, s)| (i, s.name.as_deref().unwrap_or_default(), s))
+    }
+
+    /// Member (argument, value, branch) descriptions, in order: the
+    /// documented ones, then stubs.
+    pub fn args(&self) -> impl Iterator<Item = (&str, &Section)> {
+        self.named(SectionKind::Member).map(|(_, n, s)| (n, s))
     }
 
     /// Feature descriptions, in order.
     pub fn features(&self) -> impl Iterator<Item = (&str, &Section)> {
-        self.features
-            .iter()
-            .map(move |(n, i)| (n.as_str(), &self.secs[*i]))
+        self.named(SectionKind::Feature).map(|(_, n, s)| (n, s))
     }
 
     /// Sections after the body other than descriptions: tagged ones and
     /// later plain paragraphs, in order.
     pub fn sections(&self) -> impl Iterator<Item = &Section> {
-        self.sections.iter().map(move |i| &self.secs[*i])
+        self.secs[1..]
+            .iter()
+            .filter(|s| !matches!(s.kind, SectionKind::Member | SectionKind::Feature))
     }
 
     /// All sections in textual order, the body first.
-    pub fn all_sections(&self) -> impl Iterator<Item = &Section> {
-        self.order.iter().map(move |i| &self.secs[*i])
+    pub fn all_sections(&self) -> Vec<&Section> {
+        match &self.order {
+            Some(order) => order.iter().map(|i| &self.secs[*i]).collect(),
+            None => self.secs.iter().collect(),
+        }
     }
 
     /// The `Returns:` section.
@@ -172,34 +176,33 @@ impl Doc {
 
     /// The description of member `name`, if documented.
     pub fn arg(&self, name: &str) -> Option<&Section> {
-        self.args
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, i)| &self.secs[*i])
+        self.args().find(|(n, _)| *n == name).map(|(_, s)| s)
     }
 
     /// The description of feature `name`, if documented.
     pub fn feature(&self, name: &str) -> Option<&Section> {
-        self.features
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, i)| &self.secs[*i])
+        self.features().find(|(n, _)| *n == name).map(|(_, s)| s)
+    }
+
+    /// The section with index `i` (see [`crate::model::DocRef`]).
+    pub fn section(&self, i: usize) -> &Section {
+        &self.secs[i]
     }
 
     fn push(&mut self, sec: Section) -> usize {
         self.secs.push(sec);
-        let i = self.secs.len() - 1;
-        self.order.push(i);
-        i
+        self.secs.len() - 1
     }
 
     fn last(&mut self) -> &mut Section {
-        let i = *self.order.last().expect("a doc always has its body");
-        &mut self.secs[i]
+        self.secs.last_mut().expect("a doc always has its body")
     }
 
     fn append_line(&mut self, line: &str) {
         let s = self.last();
+        if s.text.capacity() == 0 {
+            s.text.reserve(line.len().max(60) + 1);
+        }
         s.text.push_str(line);
         s.text.push('\n');
     }
@@ -213,13 +216,7 @@ impl Doc {
             last.text.push('\n');
             return;
         }
-        let i = self.push(Section::new(info, SectionKind::Plain, None));
-        self.sections.push(i);
-    }
-
-    /// The section with index `i` (see [`crate::model::DocRef`]).
-    pub fn section(&self, i: usize) -> &Section {
-        &self.secs[i]
+        self.push(Section::new(info, SectionKind::Plain, None));
     }
 
     /// Marks member `name` as documented by the schema and returns the index
@@ -227,43 +224,58 @@ impl Doc {
     /// (the definition is listed in the `documentation-exceptions` pragma)
     /// or returns `None`.
     pub(crate) fn connect_member(&mut self, name: &str, excepted: bool) -> Option<usize> {
-        if let Some((_, i)) = self.args.iter().find(|(n, _)| n == name) {
-            self.secs[*i].connected = true;
-            return Some(*i);
+        let found = self
+            .named(SectionKind::Member)
+            .find(|(_, n, _)| *n == name)
+            .map(|(i, _, _)| i);
+        if let Some(i) = found {
+            self.secs[i].connected = true;
+            return Some(i);
         }
         if !excepted {
             return None;
         }
         let mut sec = Section::new(self.info, SectionKind::Member, Some(name.to_string()));
         sec.connected = true;
+        let mut order = self
+            .order
+            .take()
+            .unwrap_or_else(|| (0..self.secs.len()).collect());
         self.secs.push(sec);
         let idx = self.secs.len() - 1;
-        self.args.push((name.to_string(), idx));
         // QEMU puts the stub after the run of member sections that follows
         // the body.  (QEMU 10.0.2 crashes when that run reaches the end of
         // the block; we append at the end instead.)
         let mut pos = 1;
-        while pos < self.order.len() && self.secs[self.order[pos]].kind == SectionKind::Member {
+        while pos < order.len() && self.secs[order[pos]].kind == SectionKind::Member {
             pos += 1;
         }
-        self.order.insert(pos, idx);
+        order.insert(pos, idx);
+        self.order = Some(order);
         Some(idx)
     }
 
     /// Marks feature `name` as documented and returns the index of its
     /// description; `None` when it is not documented.
     pub(crate) fn connect_feature(&mut self, name: &str) -> Option<usize> {
-        let (_, i) = self.features.iter().find(|(n, _)| n == name)?;
-        self.secs[*i].connected = true;
-        Some(*i)
+        let i = self
+            .named(SectionKind::Feature)
+            .find(|(_, n, _)| *n == name)
+            .map(|(i, _, _)| i)?;
+        self.secs[i].connected = true;
+        Some(i)
     }
 
     /// Descriptions of members or features that no schema entity claimed.
     pub(crate) fn unconnected(&self, features: bool) -> Vec<(&str, Info)> {
-        let list = if features { &self.features } else { &self.args };
-        list.iter()
-            .filter(|(_, i)| !self.secs[*i].connected)
-            .map(|(n, i)| (n.as_str(), self.secs[*i].info))
+        let kind = if features {
+            SectionKind::Feature
+        } else {
+            SectionKind::Member
+        };
+        self.named(kind)
+            .filter(|(_, _, s)| !s.connected)
+            .map(|(_, n, s)| (n, s.info))
             .collect()
     }
 }
@@ -386,21 +398,15 @@ impl FileParser<'_> {
         if name.is_empty() {
             return Err(self.sem_err(info, "invalid parameter name"));
         }
-        let list = if feature { &doc.features } else { &doc.args };
-        if list.iter().any(|(n, _)| n == name) {
-            return Err(self.sem_err(info, &format!("'{name}' parameter name duplicated")));
-        }
         let kind = if feature {
             SectionKind::Feature
         } else {
             SectionKind::Member
         };
-        let i = doc.push(Section::new(info, kind, Some(name.to_string())));
-        if feature {
-            doc.features.push((name.to_string(), i));
-        } else {
-            doc.args.push((name.to_string(), i));
+        if doc.named(kind).any(|(_, n, _)| n == name) {
+            return Err(self.sem_err(info, &format!("'{name}' parameter name duplicated")));
         }
+        doc.push(Section::new(info, kind, Some(name.to_string())));
         Ok(())
     }
 
@@ -419,8 +425,7 @@ impl FileParser<'_> {
             }
             *slot = Some(i);
         }
-        let i = doc.push(Section::new(info, kind, None));
-        doc.sections.push(i);
+        doc.push(Section::new(info, kind, None));
         Ok(())
     }
 
@@ -451,7 +456,7 @@ impl FileParser<'_> {
                 }
                 let Some(l) = line.take() else { break };
                 if l == "Features:" {
-                    if !doc.features.is_empty() {
+                    if doc.features().next().is_some() {
                         return Err(self.err_here("duplicated 'Features:' line"));
                     }
                     line = self.next_doc_line(src)?;
@@ -465,7 +470,7 @@ impl FileParser<'_> {
                         }
                         line = self.get_doc_indented(src, &mut doc)?;
                     }
-                    if doc.features.is_empty() {
+                    if doc.features().next().is_none() {
                         return Err(self.err_here("feature descriptions expected"));
                     }
                     no_more_args = true;
@@ -536,8 +541,7 @@ impl FileParser<'_> {
     }
 
     fn end_doc(&self, doc: &mut Doc) -> Result<()> {
-        for &i in &doc.order {
-            let sec = &mut doc.secs[i];
+        for sec in &mut doc.secs {
             let end = sec.text.trim_end_matches('\n').len();
             sec.text.truncate(end);
             let lead = sec.text.len() - sec.text.trim_start_matches('\n').len();

@@ -2,7 +2,7 @@
 
 use pest::Parser as _;
 
-use crate::source::{qemu_column, FileId, Info, Span};
+use crate::source::{FileId, Info, Span};
 
 mod grammar {
     #![allow(missing_docs)]
@@ -55,15 +55,15 @@ impl Token {
         &src[self.start as usize..self.end as usize]
     }
 
-    /// The token's location, with QEMU's column.
-    pub fn span(&self, file: FileId, src: &str) -> Span {
+    /// The token's location.
+    pub fn span(&self, file: FileId) -> Span {
         Span {
             info: Info {
                 file,
                 line: self.line,
             },
-            col: qemu_column(src, self.line_start as usize, self.start as usize),
             offset: self.start,
+            line_start: self.line_start,
         }
     }
 }
@@ -210,10 +210,22 @@ pub fn tokenize(src: &str) -> Vec<Token> {
 
 /// Offset of the next `\n` at or after `from` (the text ends with one).
 fn memchr_nl(b: &[u8], from: usize) -> usize {
-    b[from..]
+    // Eight bytes at a time: a byte is `\n` where `x ^ 0x0a..` has a zero.
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
+        let x = w ^ (LO * u64::from(b'\n'));
+        if (x.wrapping_sub(LO) & !x & HI) != 0 {
+            break;
+        }
+        i += 8;
+    }
+    b[i..]
         .iter()
         .position(|&c| c == b'\n')
-        .map_or(b.len(), |p| from + p)
+        .map_or(b.len(), |p| i + p)
 }
 
 /// The pest grammar's tokenizer.

@@ -145,8 +145,8 @@ fn load_file(
         let line = text[..at].matches('\n').count() as u32 + 1;
         let span = Span {
             info: Info { file: id, line },
-            col: crate::source::qemu_column(text, line_start, at),
             offset: at as u32,
+            line_start: line_start as u32,
         };
         return Err(Error::at_span(
             &ctx.sources,
@@ -166,6 +166,8 @@ pub(crate) struct FileParser<'a> {
     toks: Vec<Token>,
     pos: usize,
     lexer: Lexer,
+    scratch_entries: Vec<(value::Key, Node)>,
+    scratch_nodes: Vec<Node>,
 }
 
 impl<'a> FileParser<'a> {
@@ -185,6 +187,8 @@ impl<'a> FileParser<'a> {
             toks,
             pos: 0,
             lexer,
+            scratch_entries: Vec::with_capacity(32),
+            scratch_nodes: Vec::with_capacity(16),
         }
     }
 
@@ -200,7 +204,7 @@ impl<'a> FileParser<'a> {
     }
 
     fn span(&self) -> Span {
-        self.tok().span(self.file, &self.src)
+        self.tok().span(self.file)
     }
 
     /// A parse error at the current token (QEMU prints its column).
@@ -412,30 +416,39 @@ impl<'a> FileParser<'a> {
     }
 
     /// `object = '{' [ STRING ':' value ( ',' STRING ':' value )* ] '}'`
+    ///
+    /// Members collect on a stack shared by all nesting levels and move
+    /// into an exactly-sized vector at the closing brace.
     fn get_members(&mut self, depth: usize) -> Result<Dict> {
-        let mut dict = Dict::default();
         if self.is_punct(b'}') {
             self.accept(true)?;
-            return Ok(dict);
+            return Ok(Dict::default());
         }
         if self.tok().kind != TokKind::Str {
             return Err(self.err_here("expected string or '}'"));
         }
+        let base = self.scratch_entries.len();
+        let result = self.get_members_into(depth, base);
+        let entries: Vec<_> = self.scratch_entries.drain(base..).collect();
+        result.map(|()| Dict { entries })
+    }
+
+    fn get_members_into(&mut self, depth: usize, base: usize) -> Result<()> {
         loop {
-            let key = lexer::string_value(self.tok().text(&self.src));
+            let key = value::intern_key(&lexer::string_value(self.tok().text(&self.src)));
             self.accept(true)?;
             if !self.is_punct(b':') {
                 return Err(self.err_here("expected ':'"));
             }
             self.accept(true)?;
-            if dict.contains(&key) {
+            if self.scratch_entries[base..].iter().any(|(k, _)| *k == key) {
                 return Err(self.err_here(&format!("duplicate key '{key}'")));
             }
             let value = self.get_expr(depth + 1)?;
-            dict.entries.push((key, value));
+            self.scratch_entries.push((key, value));
             if self.is_punct(b'}') {
                 self.accept(true)?;
-                return Ok(dict);
+                return Ok(());
             }
             if !self.is_punct(b',') {
                 return Err(self.err_here("expected ',' or '}'"));
@@ -449,10 +462,9 @@ impl<'a> FileParser<'a> {
 
     /// `array = '[' [ value ( ',' value )* ] ']'`
     fn get_values(&mut self, depth: usize) -> Result<Vec<Node>> {
-        let mut list = Vec::new();
         if self.is_punct(b']') {
             self.accept(true)?;
-            return Ok(list);
+            return Ok(Vec::new());
         }
         if !matches!(
             self.tok().kind,
@@ -464,11 +476,19 @@ impl<'a> FileParser<'a> {
         ) {
             return Err(self.err_here("expected '{', '[', ']', string, or boolean"));
         }
+        let base = self.scratch_nodes.len();
+        let result = self.get_values_into(depth);
+        let list: Vec<_> = self.scratch_nodes.drain(base..).collect();
+        result.map(|()| list)
+    }
+
+    fn get_values_into(&mut self, depth: usize) -> Result<()> {
         loop {
-            list.push(self.get_expr(depth + 1)?);
+            let node = self.get_expr(depth + 1)?;
+            self.scratch_nodes.push(node);
             if self.is_punct(b']') {
                 self.accept(true)?;
-                return Ok(list);
+                return Ok(());
             }
             if !self.is_punct(b',') {
                 return Err(self.err_here("expected ',' or ']'"));

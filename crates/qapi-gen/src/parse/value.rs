@@ -1,6 +1,48 @@
 //! The JSON-like values a schema file is made of.
 
+use std::borrow::Cow;
+
 use crate::source::Span;
+
+/// An object key.  The keys of the QAPI language are shared statics; only
+/// other keys (member names) are allocated.
+pub type Key = Cow<'static, str>;
+
+/// Makes a key, without allocating for the keywords of the language.
+pub fn intern_key(s: &str) -> Key {
+    const KEYWORDS: &[&str] = &[
+        "type",
+        "data",
+        "if",
+        "name",
+        "features",
+        "struct",
+        "enum",
+        "command",
+        "event",
+        "union",
+        "alternate",
+        "base",
+        "discriminator",
+        "returns",
+        "prefix",
+        "boxed",
+        "gen",
+        "success-response",
+        "allow-oob",
+        "allow-preconfig",
+        "coroutine",
+        "include",
+        "pragma",
+        "all",
+        "any",
+        "not",
+    ];
+    match KEYWORDS.iter().find(|k| **k == s) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(s.to_string()),
+    }
+}
 
 /// A parsed value and the position of its first token.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +70,7 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dict {
     /// The members, in source order.
-    pub entries: Vec<(String, Node)>,
+    pub entries: Vec<(Key, Node)>,
 }
 
 impl Dict {
@@ -44,7 +86,7 @@ impl Dict {
 
     /// The keys, in source order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(k, _)| k.as_str())
+        self.entries.iter().map(|(k, _)| k.as_ref())
     }
 
     /// Number of members.
