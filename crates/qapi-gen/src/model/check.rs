@@ -310,7 +310,7 @@ impl Checker<'_> {
         if let Some(base_name) = self.obj(id).base_name.clone() {
             let base = self.resolve_type(&base_name, Some(info), || "'base'".to_string())?;
             let be = self.ent(base);
-            if !be.as_object().is_some_and(|o| o.branches.is_none()) {
+            if be.as_object().is_none_or(|o| o.branches.is_some()) {
                 return Err(self.err(
                     info,
                     &format!("'base' requires a struct type, {} isn't", be.describe()),
