@@ -5,6 +5,11 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+
+// Measure with the allocator the `qapi-gen` command uses.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use qapi_gen::parse::Lexer;
 
 fn corpus() -> Option<PathBuf> {

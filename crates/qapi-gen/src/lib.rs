@@ -20,6 +20,7 @@
 pub mod check;
 pub mod dump;
 pub mod error;
+mod hash;
 pub mod model;
 pub mod parse;
 pub mod source;

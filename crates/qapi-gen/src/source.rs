@@ -8,7 +8,6 @@
 //! handle to such a line; the definition a line belongs to lives in the
 //! [`SourceMap`], so the sharing behaves exactly as in QEMU.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Index of a file in the [`SourceMap`].
@@ -52,7 +51,7 @@ pub struct SourceFile {
     /// The include directive that brought this file in (None for the root).
     pub included_from: Option<Info>,
     /// The file text after universal-newline normalisation.
-    pub text: Rc<str>,
+    pub text: Rc<String>,
 }
 
 /// The meta-type and name of the definition a source line belongs to.
@@ -68,7 +67,7 @@ pub struct Defn {
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
-    defns: HashMap<Info, Defn>,
+    defns: crate::hash::FastMap<Info, Defn>,
 }
 
 impl SourceMap {

@@ -72,7 +72,7 @@ fn entity(schema: &Schema, i: usize) -> Value {
         "if": cond(ifcond),
         "c_if": ifcond.as_ref().map_or(Value::Null, |c| json!(c.c_expr())),
         "features": features(&e.features),
-        "c_name": if e.name == "q_empty" { "q_empty".to_string() } else { e.c_name() },
+        "c_name": if &*e.name == "q_empty" { "q_empty".to_string() } else { e.c_name() },
     });
     let o = d.as_object_mut().expect("object");
     match &e.kind {
@@ -256,7 +256,7 @@ fn model_matches_qemu_ir() {
             if object.as_object().is_some() {
                 for m in schema.members(object_id) {
                     let ours = schema.describe_doc(m.doc).and_then(since_in_text);
-                    match member_since.get(&m.name) {
+                    match member_since.get(&*m.name) {
                         Some(want) => {
                             assert_eq!(
                                 ours.as_deref(),

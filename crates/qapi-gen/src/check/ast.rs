@@ -2,13 +2,14 @@
 //! normalised (`'a': 'int'` → a member with a type, `'v'` → an enum value,
 //! `'*x'` → optional member `x`), every value of the right JSON type.
 
+use crate::parse::Name;
 use crate::source::Info;
 
 /// A condition: `'if': COND`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IfCond {
     /// A configuration symbol, e.g. `CONFIG_KVM`.
-    Name(String),
+    Name(Name),
     /// `{'all': [...]}`: every operand holds.
     All(Vec<IfCond>),
     /// `{'any': [...]}`: some operand holds.
@@ -92,7 +93,7 @@ impl IfCond {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeatureDef {
     /// Feature name.
-    pub name: String,
+    pub name: Name,
     /// Its condition.
     pub ifcond: Option<IfCond>,
 }
@@ -101,16 +102,16 @@ pub struct FeatureDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypeRef {
     /// `'Name'`.
-    Named(String),
+    Named(Name),
     /// `['Name']`.
-    Array(String),
+    Array(Name),
 }
 
 /// A member of a struct, union base, or command/event arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberDef {
     /// Name without the `*` marker.
-    pub name: String,
+    pub name: Name,
     /// Whether it was written `*name`.
     pub optional: bool,
     /// Its type.
@@ -125,7 +126,7 @@ pub struct MemberDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnumValueDef {
     /// Value name.
-    pub name: String,
+    pub name: Name,
     /// Its condition.
     pub ifcond: Option<IfCond>,
     /// Its features.
@@ -136,7 +137,7 @@ pub struct EnumValueDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BranchDef {
     /// Branch name.
-    pub name: String,
+    pub name: Name,
     /// Branch type.
     pub ty: TypeRef,
     /// Its condition.
@@ -147,7 +148,7 @@ pub struct BranchDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectRef {
     /// A named type.
-    Named(String),
+    Named(Name),
     /// Inline members (becomes an implicit `q_obj_*` type when non-empty).
     Members(Vec<MemberDef>),
 }
@@ -160,12 +161,12 @@ pub enum DefKind {
         /// Values in order.
         values: Vec<EnumValueDef>,
         /// C constant prefix.
-        prefix: Option<String>,
+        prefix: Option<Name>,
     },
     /// `struct`.
     Struct {
         /// Base type name.
-        base: Option<String>,
+        base: Option<Name>,
         /// Local members.
         members: Vec<MemberDef>,
     },
@@ -174,7 +175,7 @@ pub enum DefKind {
         /// Base: a struct name or inline members.
         base: ObjectRef,
         /// Discriminator member name.
-        discriminator: String,
+        discriminator: Name,
         /// Explicit branches.
         branches: Vec<BranchDef>,
     },
@@ -229,7 +230,7 @@ impl DefKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Definition {
     /// Its name.
-    pub name: String,
+    pub name: Name,
     /// Line of its opening brace.
     pub info: Info,
     /// Its doc block (index into the schema's docs).

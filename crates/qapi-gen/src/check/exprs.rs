@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt::{self, Display};
 
 use crate::error::{Error, Result};
-use crate::parse::{Dict, Doc, Node, Parsed, Pragma, TopExpr, Value};
+use crate::parse::{Dict, Doc, Name, Node, Parsed, Pragma, TopExpr, Value};
 use crate::source::{Info, SourceMap};
 
 use super::ast::*;
@@ -234,18 +234,14 @@ impl Cx<'_> {
             names::check_name_lower(name, false, false).map_err(|e| self.name_err(e, &source))?;
             let ifcond = self.check_if(feat, &source)?;
             out.push(FeatureDef {
-                name: name.to_string(),
+                name: Name::from(name),
                 ifcond,
             });
         }
         Ok(out)
     }
 
-    fn check_type_name(
-        &self,
-        value: Option<&Node>,
-        source: &dyn Display,
-    ) -> Result<Option<String>> {
+    fn check_type_name(&self, value: Option<&Node>, source: &dyn Display) -> Result<Option<Name>> {
         match value.map(|n| &n.value) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s.clone())),
@@ -305,7 +301,7 @@ impl Cx<'_> {
                 .check_type_name_or_array(arg.get("type"), &key_source)?
                 .expect("check_keys guarantees 'type'");
             out.push(MemberDef {
-                name: name.to_string(),
+                name: Name::from(name),
                 optional,
                 ty,
                 ifcond,
@@ -352,15 +348,19 @@ impl Cx<'_> {
             ));
         };
         let meta = *meta;
-        let Some(name) = expr.get(meta).and_then(|n| n.value.as_str()) else {
+        let Some(Value::Str(name)) = expr.get(meta).map(|n| &n.value) else {
             return Err(self.err(&format!("'{meta}' requires a string name")));
         };
-        let name = name.to_string();
+        let name = name.clone();
         self.sources.set_defn(self.info, meta, &name);
         match meta {
             "event" => names::check_name_upper(&name),
             "command" => {
-                let permit = self.pragma.command_name_exceptions.contains(&name);
+                let permit = self
+                    .pragma
+                    .command_name_exceptions
+                    .iter()
+                    .any(|e| **e == *name);
                 names::check_name_lower(&name, false, permit)
             }
             _ => names::check_name_camel(&name),
@@ -372,7 +372,7 @@ impl Cx<'_> {
 
         if let Some((_, d)) = doc {
             let symbol = d.symbol.as_deref().unwrap_or_default();
-            if symbol != name {
+            if symbol != &*name {
                 return Err(self.err(&format!("documentation comment is for '{symbol}'")));
             }
             self.check_doc_expr(d, meta, expr)?;
@@ -587,7 +587,7 @@ impl Cx<'_> {
             let ifcond = self.check_if(member, &source)?;
             let features = self.check_features(member.get("features"))?;
             values.push(EnumValueDef {
-                name: vname.to_string(),
+                name: Name::from(vname),
                 ifcond,
                 features,
             });
@@ -615,14 +615,14 @@ impl Cx<'_> {
                 .check_type_name(value.get("type"), &source)?
                 .expect("required");
             branches.push(BranchDef {
-                name: key.to_string(),
+                name: Name::from(key.as_ref()),
                 ty: TypeRef::Named(ty),
                 ifcond,
             });
         }
         Ok(DefKind::Union {
             base,
-            discriminator: discriminator.to_string(),
+            discriminator: Name::from(discriminator),
             branches,
         })
     }
@@ -646,7 +646,7 @@ impl Cx<'_> {
                 .check_type_name_or_array(value.get("type"), &source)?
                 .expect("required");
             branches.push(BranchDef {
-                name: key.to_string(),
+                name: Name::from(key.as_ref()),
                 ty,
                 ifcond,
             });

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use crate::check::ast::{self, DefKind, Expr, FeatureDef, ObjectRef, TypeRef};
 use crate::error::{Error, Result};
-use crate::parse::{path, Parsed};
+use crate::parse::{path, Name, Parsed};
 use crate::source::Info;
 
 use super::*;
@@ -41,6 +41,7 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
         docs,
         pragma,
         root,
+        cwd,
         ..
     } = parsed;
     let mut b = Builder {
@@ -52,9 +53,10 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
             feature_names: Vec::new(),
             sources,
             root: root.clone(),
-            index: HashMap::new(),
+            index: Default::default(),
         },
         schema_dir: path::dirname(&root),
+        cwd,
         module_index: HashMap::new(),
         feature_infos: Vec::new(),
     };
@@ -69,31 +71,39 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
         module_index,
         feature_infos,
         schema_dir,
+        cwd,
     } = b;
-    check::check_schema(&mut schema, &module_index, &schema_dir, &feature_infos)?;
+    check::check_schema(
+        &mut schema,
+        &module_index,
+        &schema_dir,
+        &cwd,
+        &feature_infos,
+    )?;
     Ok(schema)
 }
 
 pub(super) struct Builder {
     schema: Schema,
     schema_dir: String,
+    cwd: String,
     module_index: HashMap<String, ModuleId>,
     feature_infos: Vec<Option<Info>>,
 }
 
 /// QEMU's module name for a file: relative to the root's directory, except
 /// that names starting `./` are taken as they are ("system" modules).
-pub(super) fn module_name(fname: Option<&str>, schema_dir: &str) -> String {
+pub(super) fn module_name(fname: Option<&str>, schema_dir: &str, cwd: &str) -> String {
     match fname {
         None => BUILTIN_MODULE.to_string(),
         Some(f) if f.starts_with("./") => f.to_string(),
-        Some(f) => path::relpath(f, schema_dir),
+        Some(f) => path::relpath_from(cwd, f, schema_dir),
     }
 }
 
 impl Builder {
     fn make_module(&mut self, fname: Option<&str>) -> ModuleId {
-        let name = module_name(fname, &self.schema_dir);
+        let name = module_name(fname, &self.schema_dir, &self.cwd);
         if let Some(id) = self.module_index.get(&name) {
             return *id;
         }
@@ -136,7 +146,7 @@ impl Builder {
 
     fn entity(name: &str, info: Option<Info>, kind: EntityKind) -> Entity {
         Entity {
-            name: name.to_string(),
+            name: Name::from(name),
             info,
             doc: None,
             ifcond: None,
@@ -171,7 +181,7 @@ impl Builder {
         ]
         .iter()
         .map(|n| EnumMember {
-            name: n.to_string(),
+            name: Name::from(*n),
             info: None,
             ifcond: None,
             features: Vec::new(),
@@ -189,18 +199,22 @@ impl Builder {
         Ok(())
     }
 
-    fn make_array_type(&mut self, element: &str, info: Option<Info>) -> Result<String> {
+    fn make_array_type(&mut self, element: &str, info: Option<Info>) -> Result<Name> {
         let name = format!("{element}List");
-        if self.lookup_type(&name).is_none() {
-            self.def_entity(Self::entity(
-                &name,
-                info,
-                EntityKind::Array {
-                    element_name: element.to_string(),
-                    element: None,
-                },
-            ))?;
+        if let Some(id) = self.lookup_type(&name) {
+            return Ok(self.schema.entities[id.0 as usize].name.clone());
         }
+        let name = Name::from(name);
+        let mut ent = Self::entity(
+            "",
+            info,
+            EntityKind::Array {
+                element_name: Name::from(element),
+                element: None,
+            },
+        );
+        ent.name = name.clone();
+        self.def_entity(ent)?;
         Ok(name)
     }
 
@@ -208,8 +222,8 @@ impl Builder {
         features
             .into_iter()
             .map(|f| {
-                if !self.schema.feature_names.contains(&f.name) {
-                    self.schema.feature_names.push(f.name.clone());
+                if !self.schema.feature_names.iter().any(|n| **n == *f.name) {
+                    self.schema.feature_names.push(f.name.to_string());
                     self.feature_infos.push(Some(info));
                 }
                 Feature {
@@ -222,7 +236,7 @@ impl Builder {
             .collect()
     }
 
-    fn type_name(&mut self, ty: TypeRef, info: Info) -> Result<String> {
+    fn type_name(&mut self, ty: TypeRef, info: Info) -> Result<Name> {
         match ty {
             TypeRef::Named(n) => Ok(n),
             TypeRef::Array(elem) => self.make_array_type(&elem, Some(info)),
@@ -247,7 +261,7 @@ impl Builder {
                     optional: m.optional,
                     ifcond: m.ifcond,
                     features: self.make_features(m.features, info),
-                    defined_in: owner.to_string(),
+                    defined_in: Name::from(owner),
                     role: Role::Member,
                     doc: None,
                 })
@@ -273,7 +287,7 @@ impl Builder {
                     optional: false,
                     ifcond: b.ifcond,
                     features: Vec::new(),
-                    defined_in: owner.to_string(),
+                    defined_in: Name::from(owner),
                     role: Role::Branch,
                     doc: None,
                 })
@@ -289,17 +303,17 @@ impl Builder {
         info: Info,
         ifcond: Option<ast::IfCond>,
         members: Vec<ast::MemberDef>,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<Name>> {
         if members.is_empty() {
             return Ok(None);
         }
-        let obj_name = format!("q_obj_{name}-{role}");
+        let obj_name = Name::from(format!("q_obj_{name}-{role}"));
         let members = self.make_members(members, info, &obj_name)?;
         if self.schema.index.contains_key(&obj_name) {
             return Ok(Some(obj_name));
         }
         let mut ent = Self::entity(
-            &obj_name,
+            "",
             Some(info),
             EntityKind::Object(ObjectType {
                 base_name: None,
@@ -310,6 +324,7 @@ impl Builder {
             }),
         );
         ent.ifcond = ifcond;
+        ent.name = obj_name.clone();
         self.def_entity(ent)?;
         Ok(Some(obj_name))
     }
@@ -321,7 +336,7 @@ impl Builder {
         role: &str,
         info: Info,
         ifcond: &Option<ast::IfCond>,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<Name>> {
         match r {
             None => Ok(None),
             Some(ObjectRef::Named(n)) => Ok(Some(n)),
@@ -395,9 +410,9 @@ impl Builder {
             DefKind::Alternate { branches } => {
                 let variants = self.make_branches(branches, info, &name)?;
                 let tag_member = Member {
-                    name: "type".to_string(),
+                    name: Name::from("type"),
                     info: Some(info),
-                    type_name: "QType".to_string(),
+                    type_name: Name::from("QType"),
                     ty: None,
                     optional: false,
                     ifcond: None,

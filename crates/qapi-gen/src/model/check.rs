@@ -24,24 +24,49 @@ struct Desc<'a> {
     role: &'static str,
     name: &'a str,
     defined_in: &'a str,
+    /// Hash of the C name (see [`c_name_key`]): equal C names, equal keys.
+    key: u64,
 }
 
 impl<'a> Desc<'a> {
-    fn of(m: &'a Member) -> Desc<'a> {
+    fn new(role: &'static str, name: &'a str, defined_in: &'a str) -> Desc<'a> {
         Desc {
-            role: m.role.as_str(),
-            name: &m.name,
-            defined_in: &m.defined_in,
+            role,
+            name,
+            defined_in,
+            key: c_name_key(name),
         }
     }
 
-    fn feature(f: &'a Feature, owner: &'a str) -> Desc<'a> {
-        Desc {
-            role: "feature",
-            name: &f.name,
-            defined_in: owner,
-        }
+    fn of(m: &'a Member) -> Desc<'a> {
+        Desc::new(m.role.as_str(), &m.name, &m.defined_in)
     }
+
+    fn feature(f: &'a Feature, owner: &'a str) -> Desc<'a> {
+        Desc::new("feature", &f.name, owner)
+    }
+}
+
+/// A hash of a name's C name that ignores QEMU's `q_` protection prefix:
+/// names with the same C name always get the same key, so a key mismatch
+/// rules a clash out and only key matches need [`same_c_name`].
+fn c_name_key(name: &str) -> u64 {
+    let mut chars = name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    });
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut first = [chars.next(), chars.next()];
+    if first == [Some('q'), Some('_')] {
+        first = [None, None];
+    }
+    for c in first.into_iter().flatten().chain(chars) {
+        h = (h ^ u64::from(u32::from(c))).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// Whether two names have the same C name (`c_name(a) == c_name(b)`),
@@ -69,6 +94,7 @@ pub(super) fn check_schema(
     schema: &mut Schema,
     module_index: &HashMap<String, ModuleId>,
     schema_dir: &str,
+    cwd: &str,
     feature_infos: &[Option<Info>],
 ) -> Result<()> {
     let mut c = Checker {
@@ -80,7 +106,7 @@ pub(super) fn check_schema(
         c.check_entity(id)?;
         c.connect_doc(id)?;
     }
-    c.set_modules(module_index, schema_dir);
+    c.set_modules(module_index, schema_dir, cwd);
     c.check_docs()?;
     if c.s.feature_names.len() > 64 {
         let info = feature_infos[64].expect("user features have a location");
@@ -146,7 +172,10 @@ impl Checker<'_> {
     /// Adds `d` to `seen`, failing when a name with the same C name is
     /// there already.
     fn clash<'d>(&self, info: Info, seen: &mut Vec<Desc<'d>>, d: Desc<'d>) -> Result<()> {
-        if let Some(other) = seen.iter().find(|o| same_c_name(o.name, d.name)) {
+        if let Some(other) = seen
+            .iter()
+            .find(|o| o.key == d.key && same_c_name(o.name, d.name))
+        {
             return Err(self.err(
                 info,
                 &format!(
@@ -229,11 +258,7 @@ impl Checker<'_> {
         let Some(info) = e.info else { return Ok(()) };
         let mut seen = Vec::with_capacity(members.len());
         for m in members {
-            let d = Desc {
-                role: "value",
-                name: &m.name,
-                defined_in: &e.name,
-            };
+            let d = Desc::new("value", &m.name, &e.name);
             self.clash(info, &mut seen, d)?;
         }
         Ok(())
@@ -411,7 +436,7 @@ impl Checker<'_> {
             .map(|v| Member {
                 name: v.name.clone(),
                 info: Some(info),
-                type_name: "q_empty".to_string(),
+                type_name: Name::from("q_empty"),
                 ty: None,
                 optional: false,
                 ifcond: v.ifcond.clone(),
@@ -545,7 +570,10 @@ impl Checker<'_> {
             let mut conflicting = vec![qtype];
             if qtype == "QTYPE_QSTRING" {
                 if let EntityKind::Enum { members, .. } = &ty.kind {
-                    if members.iter().any(|m| m.name == "on" || m.name == "off") {
+                    if members
+                        .iter()
+                        .any(|m| &*m.name == "on" || &*m.name == "off")
+                    {
                         conflicting.push("QTYPE_QBOOL");
                     }
                     if members.iter().any(|m| {
@@ -602,7 +630,7 @@ impl Checker<'_> {
         &mut self,
         id: EntityId,
         what: &str,
-        name: Option<String>,
+        name: Option<Name>,
         boxed: bool,
     ) -> Result<Option<EntityId>> {
         let Some(name) = name else { return Ok(None) };
@@ -652,7 +680,13 @@ impl Checker<'_> {
         if let Some(ret_name) = ret_name {
             let r =
                 self.resolve_type(&ret_name, Some(info), || "command's 'returns'".to_string())?;
-            if !self.s.pragma.command_returns_exceptions.contains(&name) {
+            if !self
+                .s
+                .pragma
+                .command_returns_exceptions
+                .iter()
+                .any(|e| **e == *name)
+            {
                 let re = self.ent(r);
                 let elem = match &re.kind {
                     EntityKind::Array { element, .. } => *element,
@@ -808,14 +842,19 @@ impl Checker<'_> {
         r
     }
 
-    fn set_modules(&mut self, module_index: &HashMap<String, ModuleId>, schema_dir: &str) {
-        let builtin = module_index[&module_name(None, schema_dir)];
+    fn set_modules(
+        &mut self,
+        module_index: &HashMap<String, ModuleId>,
+        schema_dir: &str,
+        cwd: &str,
+    ) {
+        let builtin = module_index[&module_name(None, schema_dir, cwd)];
         let by_file: Vec<ModuleId> = self
             .s
             .sources
             .files()
             .iter()
-            .map(|f| module_index[&module_name(Some(&f.name), schema_dir)])
+            .map(|f| module_index[&module_name(Some(&f.name), schema_dir, cwd)])
             .collect();
         for i in 0..self.s.entities.len() {
             let e = &self.s.entities[i];
@@ -847,5 +886,30 @@ impl Checker<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_c_names_have_equal_keys() {
+        let pairs = [
+            ("a-b", "a_b", true),
+            ("a.b", "a-b", true),
+            ("static", "q-static", true),
+            ("1x", "q_1x", true),
+            ("\u{e9}", "_", true),
+            ("ab", "a_b", false),
+            ("static", "Static", false),
+        ];
+        for (a, b, same) in pairs {
+            assert_eq!(same_c_name(a, b), same, "{a} {b}");
+            assert_eq!(c_name(a, true) == c_name(b, true), same, "{a} {b}");
+            if same {
+                assert_eq!(c_name_key(a), c_name_key(b), "{a} {b}");
+            }
+        }
     }
 }

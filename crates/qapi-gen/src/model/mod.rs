@@ -12,10 +12,8 @@
 mod build;
 mod check;
 
-use std::collections::HashMap;
-
 use crate::check::ast::IfCond;
-use crate::parse::{Doc, Pragma};
+use crate::parse::{Doc, Name, Pragma};
 use crate::source::{Info, SourceMap};
 
 pub use build::build_schema;
@@ -47,7 +45,7 @@ pub struct Schema {
     pub sources: SourceMap,
     /// The root file as given.
     pub root: String,
-    index: HashMap<String, EntityId>,
+    index: crate::hash::FastMap<Name, EntityId>,
 }
 
 /// A module: one schema file, or `./builtin`.
@@ -65,7 +63,7 @@ pub struct Module {
 #[derive(Debug, Clone)]
 pub struct Entity {
     /// Its name (empty for include directives).
-    pub name: String,
+    pub name: Name,
     /// Where it is defined; for implicit types, where first used; `None`
     /// for built-ins.
     pub info: Option<Info>,
@@ -94,7 +92,7 @@ pub struct DocRef {
 #[derive(Debug, Clone)]
 pub struct Feature {
     /// Its name.
-    pub name: String,
+    pub name: Name,
     /// Where it is declared.
     pub info: Option<Info>,
     /// Its condition.
@@ -106,7 +104,7 @@ pub struct Feature {
 impl Feature {
     /// `deprecated` and `unstable` are special (QEMU acts on them).
     pub fn is_special(&self) -> bool {
-        self.name == "deprecated" || self.name == "unstable"
+        &*self.name == "deprecated" || &*self.name == "unstable"
     }
 }
 
@@ -138,11 +136,11 @@ impl Role {
 #[derive(Debug, Clone)]
 pub struct Member {
     /// Wire name.
-    pub name: String,
+    pub name: Name,
     /// Where declared.
     pub info: Option<Info>,
     /// Type name as written (arrays already named `XList`).
-    pub type_name: String,
+    pub type_name: Name,
     /// The resolved type.
     pub ty: Option<EntityId>,
     /// Whether it is optional (`*name`).
@@ -152,7 +150,7 @@ pub struct Member {
     /// Its features.
     pub features: Vec<Feature>,
     /// Name of the type that declares it.
-    pub defined_in: String,
+    pub defined_in: Name,
     /// Member or branch.
     pub role: Role,
     /// Its description in the doc block ([`Schema::doc_text`]).
@@ -170,7 +168,7 @@ impl Member {
 #[derive(Debug, Clone)]
 pub struct EnumMember {
     /// The value.
-    pub name: String,
+    pub name: Name,
     /// Where declared.
     pub info: Option<Info>,
     /// Its condition.
@@ -185,7 +183,7 @@ pub struct EnumMember {
 #[derive(Debug, Clone)]
 pub struct Branches {
     /// The discriminator's name.
-    pub tag_name: String,
+    pub tag_name: Name,
     /// The discriminator member (set by the checks).
     pub tag_member: Option<Member>,
     /// Branches: explicit ones, then implicit `q_empty` ones in enum order.
@@ -196,7 +194,7 @@ pub struct Branches {
 #[derive(Debug, Clone)]
 pub struct ObjectType {
     /// Base type name.
-    pub base_name: Option<String>,
+    pub base_name: Option<Name>,
     /// Resolved base.
     pub base: Option<EntityId>,
     /// Members declared here.  All members, base first, are
@@ -221,11 +219,11 @@ pub(crate) enum CheckState {
 #[derive(Debug, Clone)]
 pub struct Command {
     /// Argument type name.
-    pub arg_type_name: Option<String>,
+    pub arg_type_name: Option<Name>,
     /// Resolved argument type.
     pub arg_type: Option<EntityId>,
     /// Return type name.
-    pub ret_type_name: Option<String>,
+    pub ret_type_name: Option<Name>,
     /// Resolved return type.
     pub ret_type: Option<EntityId>,
     /// `gen`.
@@ -246,7 +244,7 @@ pub struct Command {
 #[derive(Debug, Clone)]
 pub struct Event {
     /// Data type name.
-    pub arg_type_name: Option<String>,
+    pub arg_type_name: Option<Name>,
     /// Resolved data type.
     pub arg_type: Option<EntityId>,
     /// `boxed`.
@@ -271,12 +269,12 @@ pub enum EntityKind {
         /// Values in order.
         members: Vec<EnumMember>,
         /// C constant prefix.
-        prefix: Option<String>,
+        prefix: Option<Name>,
     },
     /// An array type `XList`.
     Array {
         /// Element type name.
-        element_name: String,
+        element_name: Name,
         /// Resolved element type.
         element: Option<EntityId>,
     },
@@ -330,7 +328,7 @@ impl Entity {
     pub fn is_implicit(&self) -> bool {
         match &self.kind {
             EntityKind::Object(_) => self.name.starts_with("q_"),
-            EntityKind::Enum { .. } => self.name == "QType",
+            EntityKind::Enum { .. } => &*self.name == "QType",
             EntityKind::Array { .. } | EntityKind::Builtin { .. } => true,
             _ => self.info.is_none(),
         }
@@ -372,7 +370,7 @@ impl Entity {
     /// The C name QEMU uses for this entity.
     pub fn c_name(&self) -> String {
         match self.kind {
-            EntityKind::Builtin { .. } => self.name.clone(),
+            EntityKind::Builtin { .. } => self.name.to_string(),
             _ => crate::check::names::c_name(&self.name, true),
         }
     }

@@ -99,6 +99,9 @@ pub struct Doc {
     secs: Vec<Section>,
     /// Textual order including stubs, once a stub has been inserted.
     order: Option<Vec<usize>>,
+    /// While parsing: the lines of the last section not yet joined into its
+    /// text, as byte ranges of the file text (joined once, exactly sized).
+    pending: Vec<(u32, u32)>,
     returns: Option<usize>,
     errors: Option<usize>,
     since: Option<usize>,
@@ -113,6 +116,7 @@ impl Doc {
             symbol,
             secs,
             order: None,
+            pending: Vec::new(),
             returns: None,
             errors: None,
             since: None,
@@ -189,34 +193,49 @@ impl Doc {
         &self.secs[i]
     }
 
-    fn push(&mut self, sec: Section) -> usize {
+    fn push(&mut self, src: &str, sec: Section) -> usize {
+        self.flush(src);
         self.secs.push(sec);
         self.secs.len() - 1
     }
 
-    fn last(&mut self) -> &mut Section {
-        self.secs.last_mut().expect("a doc always has its body")
-    }
-
-    fn append_line(&mut self, line: &str) {
-        let s = self.last();
-        if s.text.capacity() == 0 {
-            s.text.reserve(line.len().max(60) + 1);
-        }
-        s.text.push_str(line);
-        s.text.push('\n');
-    }
-
-    fn ensure_untagged_section(&mut self, info: Info) {
-        let last = self.last();
-        if last.kind == SectionKind::Plain {
-            if last.text.is_empty() {
-                last.info = info;
-            }
-            last.text.push('\n');
+    /// Joins the pending lines into the last section's text.
+    fn flush(&mut self, src: &str) {
+        if self.pending.is_empty() {
             return;
         }
-        self.push(Section::new(info, SectionKind::Plain, None));
+        let len: usize = self.pending.iter().map(|(a, b)| (b - a) as usize + 1).sum();
+        let last = self.secs.last_mut().expect("a doc always has its body");
+        last.text.reserve(len);
+        for (a, b) in self.pending.drain(..) {
+            last.text.push_str(&src[a as usize..b as usize]);
+            last.text.push('\n');
+        }
+    }
+
+    /// Adds a line (a slice of `src`, or empty) to the last section.
+    fn append_line(&mut self, src: &str, line: &str) {
+        if line.is_empty() {
+            self.pending.push((0, 0));
+            return;
+        }
+        let start = line.as_ptr() as usize - src.as_ptr() as usize;
+        debug_assert!(start + line.len() <= src.len());
+        self.pending
+            .push((start as u32, (start + line.len()) as u32));
+    }
+
+    fn ensure_untagged_section(&mut self, src: &str, info: Info) {
+        let pending_empty = self.pending.is_empty();
+        let last = self.secs.last_mut().expect("a doc always has its body");
+        if last.kind == SectionKind::Plain {
+            if last.text.is_empty() && pending_empty {
+                last.info = info;
+            }
+            self.pending.push((0, 0));
+            return;
+        }
+        self.push(src, Section::new(info, SectionKind::Plain, None));
     }
 
     /// Marks member `name` as documented by the schema and returns the index
@@ -351,7 +370,7 @@ impl FileParser<'_> {
     fn get_doc_indented<'s>(&mut self, src: &'s str, doc: &mut Doc) -> Result<Option<&'s str>> {
         let mut line = self.next_doc_line(src)?;
         while line == Some("") {
-            doc.append_line("");
+            doc.append_line(src, "");
             line = self.next_doc_line(src)?;
         }
         let Some(first) = line else { return Ok(None) };
@@ -359,7 +378,7 @@ impl FileParser<'_> {
         if indent == 0 {
             return Ok(Some(first));
         }
-        doc.append_line(first);
+        doc.append_line(src, first);
         let mut prev_line_blank = false;
         loop {
             let Some(line) = self.next_doc_line(src)? else {
@@ -376,7 +395,7 @@ impl FileParser<'_> {
                     "unexpected de-indent (expected at least {indent} spaces)"
                 )));
             }
-            doc.append_line(line);
+            doc.append_line(src, line);
             // QEMU sets this flag after every line, blank or not, so only
             // the second continuation line can be reported as a de-indent.
             prev_line_blank = true;
@@ -388,12 +407,18 @@ impl FileParser<'_> {
             let line = self.next_doc_line(src)?;
             match line {
                 None | Some("") => return Ok(line),
-                Some(l) => doc.append_line(l),
+                Some(l) => doc.append_line(src, l),
             }
         }
     }
 
-    fn new_description(&mut self, doc: &mut Doc, name: &str, feature: bool) -> Result<()> {
+    fn new_description(
+        &mut self,
+        src: &str,
+        doc: &mut Doc,
+        name: &str,
+        feature: bool,
+    ) -> Result<()> {
         let info = self.info();
         if name.is_empty() {
             return Err(self.sem_err(info, "invalid parameter name"));
@@ -406,11 +431,11 @@ impl FileParser<'_> {
         if doc.named(kind).any(|(_, n, _)| n == name) {
             return Err(self.sem_err(info, &format!("'{name}' parameter name duplicated")));
         }
-        doc.push(Section::new(info, kind, Some(name.to_string())));
+        doc.push(src, Section::new(info, kind, Some(name.to_string())));
         Ok(())
     }
 
-    fn new_tagged_section(&mut self, doc: &mut Doc, kind: SectionKind) -> Result<()> {
+    fn new_tagged_section(&mut self, src: &str, doc: &mut Doc, kind: SectionKind) -> Result<()> {
         let info = self.info();
         let i = doc.secs.len();
         let slot = match kind {
@@ -425,14 +450,14 @@ impl FileParser<'_> {
             }
             *slot = Some(i);
         }
-        doc.push(Section::new(info, kind, None));
+        doc.push(src, Section::new(info, kind, None));
         Ok(())
     }
 
     /// Reads a doc block; the current token is its opening comment.
     pub(super) fn get_doc(&mut self) -> Result<Doc> {
         let src_rc = Rc::clone(&self.src);
-        let src: &str = &src_rc;
+        let src: &str = src_rc.as_str();
         if self.tok().text(src) != "##" {
             return Err(self.err_here("junk after '##' at start of documentation comment"));
         }
@@ -464,9 +489,9 @@ impl FileParser<'_> {
                         line = self.next_doc_line(src)?;
                     }
                     while let Some((name, text)) = line.and_then(match_at_name_colon) {
-                        self.new_description(&mut doc, name, true)?;
+                        self.new_description(src, &mut doc, name, true)?;
                         if !text.is_empty() {
-                            doc.append_line(text);
+                            doc.append_line(src, text);
                         }
                         line = self.get_doc_indented(src, &mut doc)?;
                     }
@@ -482,9 +507,9 @@ impl FileParser<'_> {
                     }
                     line = Some(l);
                     while let Some((name, text)) = line.and_then(match_at_name_colon) {
-                        self.new_description(&mut doc, name, false)?;
+                        self.new_description(src, &mut doc, name, false)?;
                         if !text.is_empty() {
-                            doc.append_line(text);
+                            doc.append_line(src, text);
                         }
                         line = self.get_doc_indented(src, &mut doc)?;
                     }
@@ -503,23 +528,23 @@ impl FileParser<'_> {
                              '.. qmp-example::' directive, or other suitable markup instead."
                         )));
                     }
-                    self.new_tagged_section(&mut doc, SectionKind::from_tag(tag))?;
+                    self.new_tagged_section(src, &mut doc, SectionKind::from_tag(tag))?;
                     if !text.is_empty() {
-                        doc.append_line(text);
+                        doc.append_line(src, text);
                     }
                     line = self.get_doc_indented(src, &mut doc)?;
                     no_more_args = true;
                 } else if l.starts_with('=') {
                     return Err(self.err_here("unexpected '=' markup in definition documentation"));
                 } else {
-                    doc.ensure_untagged_section(self.info());
-                    doc.append_line(l);
+                    doc.ensure_untagged_section(src, self.info());
+                    doc.append_line(src, l);
                     line = self.get_doc_paragraph(src, &mut doc)?;
                 }
             }
         } else {
             doc = Doc::new(info, None);
-            doc.ensure_untagged_section(self.info());
+            doc.ensure_untagged_section(src, self.info());
             let mut first = true;
             while let Some(l) = line {
                 if let Some((name, _)) = match_at_name_colon(l) {
@@ -530,12 +555,13 @@ impl FileParser<'_> {
                 if l.starts_with('=') && !first {
                     return Err(self.err_here("'=' heading must come first in a comment block"));
                 }
-                doc.append_line(l);
+                doc.append_line(src, l);
                 line = self.next_doc_line(src)?;
                 first = false;
             }
         }
         self.accept(true)?;
+        doc.flush(src);
         self.end_doc(&mut doc)?;
         Ok(doc)
     }

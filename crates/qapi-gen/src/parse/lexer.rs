@@ -113,46 +113,101 @@ pub fn is_py_space(c: char) -> bool {
     )
 }
 
+/// Byte classes of the scanner.
+const C_OTHER: u8 = 0;
+const C_SPACE: u8 = 1;
+const C_NL: u8 = 2;
+const C_HASH: u8 = 3;
+const C_PUNCT: u8 = 4;
+const C_QUOTE: u8 = 5;
+const C_T: u8 = 6;
+const C_F: u8 = 7;
+const C_HIGH: u8 = 8;
+
+static CLASS: [u8; 256] = {
+    let mut t = [C_OTHER; 256];
+    let mut i = 0x80;
+    while i < 256 {
+        t[i] = C_HIGH;
+        i += 1;
+    }
+    let mut i = 0x1c;
+    while i <= 0x1f {
+        t[i] = C_SPACE;
+        i += 1;
+    }
+    t[b' ' as usize] = C_SPACE;
+    t[b'\t' as usize] = C_SPACE;
+    t[0x0b] = C_SPACE;
+    t[0x0c] = C_SPACE;
+    t[b'\r' as usize] = C_SPACE;
+    t[b'\n' as usize] = C_NL;
+    t[b'#' as usize] = C_HASH;
+    t[b'{' as usize] = C_PUNCT;
+    t[b'}' as usize] = C_PUNCT;
+    t[b'[' as usize] = C_PUNCT;
+    t[b']' as usize] = C_PUNCT;
+    t[b':' as usize] = C_PUNCT;
+    t[b',' as usize] = C_PUNCT;
+    t[b'\'' as usize] = C_QUOTE;
+    t[b't' as usize] = C_T;
+    t[b'f' as usize] = C_F;
+    t
+};
+
 /// The scanner: the grammar of `qapi.pest`, hand-compiled to a loop over
 /// bytes.
 pub fn tokenize(src: &str) -> Vec<Token> {
     debug_assert!(src.ends_with('\n'));
     let b = src.as_bytes();
     let len = b.len();
-    let mut out = Vec::with_capacity(len / 6);
-    let (mut line, mut line_start) = (1u32, 0usize);
+    let mut out = Vec::with_capacity(len / 16 + 16);
+    let (mut line, mut line_start) = (1u32, 0u32);
     let mut i = 0usize;
-    let push = |out: &mut Vec<Token>, kind, start: usize, end: usize, line, line_start: usize| {
-        out.push(Token {
-            kind,
-            start: start as u32,
-            end: end as u32,
-            line,
-            line_start: line_start as u32,
-        })
-    };
+    macro_rules! push {
+        ($kind:expr, $start:expr, $end:expr) => {
+            out.push(Token {
+                kind: $kind,
+                start: $start as u32,
+                end: $end as u32,
+                line,
+                line_start,
+            })
+        };
+    }
     while i < len {
         let c = b[i];
-        match c {
-            b'\n' => {
+        match CLASS[c as usize] {
+            C_SPACE => {
+                i += 1;
+                while i < len && CLASS[b[i] as usize] == C_SPACE {
+                    i += 1;
+                }
+            }
+            C_NL => {
                 if i + 1 == len {
                     break;
                 }
                 line += 1;
                 i += 1;
-                line_start = i;
+                line_start = i as u32;
             }
-            b' ' | b'\t' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f => i += 1,
-            b'#' => {
+            C_HASH => {
                 let end = memchr_nl(b, i);
-                push(&mut out, TokKind::Comment, i, end, line, line_start);
-                i = end;
+                push!(TokKind::Comment, i, end);
+                // Take the newline here: comment lines are most lines.
+                if end + 1 >= len {
+                    break;
+                }
+                line += 1;
+                i = end + 1;
+                line_start = i as u32;
             }
-            b'{' | b'}' | b'[' | b']' | b':' | b',' => {
-                push(&mut out, TokKind::Punct(c), i, i + 1, line, line_start);
+            C_PUNCT => {
+                push!(TokKind::Punct(c), i, i + 1);
                 i += 1;
             }
-            b'\'' => {
+            C_QUOTE => {
                 let mut j = i + 1;
                 let kind = loop {
                     match b[j] {
@@ -161,30 +216,31 @@ pub fn tokenize(src: &str) -> Vec<Token> {
                             break TokKind::Str;
                         }
                         b'\\' if b[j + 1] == b'\\' => j += 2,
-                        b'\\' => break TokKind::BadStr,
-                        0x20..=0x7e => j += 1,
+                        0x20..=0x7e if b[j] != b'\\' => j += 1,
                         _ => break TokKind::BadStr,
                     }
                 };
                 if kind == TokKind::BadStr {
                     j = memchr_nl(b, i);
                 }
-                push(&mut out, kind, i, j, line, line_start);
+                push!(kind, i, j);
                 i = j;
             }
-            b't' if b[i..].starts_with(b"true") => {
-                push(&mut out, TokKind::True, i, i + 4, line, line_start);
+            C_T if b[i..].starts_with(b"true") => {
+                push!(TokKind::True, i, i + 4);
                 i += 4;
             }
-            b'f' if b[i..].starts_with(b"false") => {
-                push(&mut out, TokKind::False, i, i + 5, line, line_start);
+            C_F if b[i..].starts_with(b"false") => {
+                push!(TokKind::False, i, i + 5);
                 i += 5;
             }
-            _ => {
-                let ch = src[i..].chars().next().expect("i is on a char boundary");
-                if is_py_space(ch) {
-                    i += ch.len_utf8();
-                    continue;
+            class => {
+                if class == C_HIGH {
+                    let ch = src[i..].chars().next().expect("i is on a char boundary");
+                    if is_py_space(ch) {
+                        i += ch.len_utf8();
+                        continue;
+                    }
                 }
                 let mut j = i;
                 for ch in src[i..].chars() {
@@ -193,7 +249,7 @@ pub fn tokenize(src: &str) -> Vec<Token> {
                     }
                     j += ch.len_utf8();
                 }
-                push(&mut out, TokKind::Stray, i, j, line, line_start);
+                push!(TokKind::Stray, i, j);
                 i = j;
             }
         }
@@ -203,7 +259,7 @@ pub fn tokenize(src: &str) -> Vec<Token> {
         start: len.saturating_sub(1) as u32,
         end: len as u32,
         line,
-        line_start: line_start as u32,
+        line_start,
     });
     out
 }

@@ -21,7 +21,7 @@ use crate::source::{FileId, Info, SourceFile, SourceMap, Span};
 pub use doc::{Doc, Section, SectionKind};
 pub use lexer::Lexer;
 use lexer::{TokKind, Token};
-pub use value::{Dict, Node, Value};
+pub use value::{Dict, Name, Node, Value};
 
 /// How deep values may nest.  QEMU's own schemas nest five levels at most;
 /// the limit keeps hostile input from exhausting the stack.
@@ -78,6 +78,11 @@ pub struct Parsed {
     pub pragma: Pragma,
     /// The root file's name as given.
     pub root: String,
+    /// The current directory when reading started (paths are resolved
+    /// against it, as Python's `os.path.abspath` would).
+    pub cwd: String,
+    /// Absolute path of each file read, by `FileId`.
+    abs_paths: Vec<String>,
 }
 
 /// Reads the schema rooted at `path`, following includes.
@@ -87,7 +92,7 @@ pub fn parse_schema(path: &str) -> Result<Parsed> {
 
 /// [`parse_schema`] with a choice of tokenizer.
 pub fn parse_schema_with(path: &str, lexer: Lexer) -> Result<Parsed> {
-    let bytes = std::fs::read(path)
+    let bytes = read_file(path)
         .map_err(|e| Error::bare(format!("can't read schema file '{path}': {}", strerror(&e))))?;
     parse_root(path, bytes, lexer)
 }
@@ -97,13 +102,24 @@ pub fn parse_schema_with(path: &str, lexer: Lexer) -> Result<Parsed> {
 pub fn parse_root(path: &str, bytes: Vec<u8>, lexer: Lexer) -> Result<Parsed> {
     let mut ctx = Parsed {
         root: path.to_string(),
+        cwd: path::current_dir(),
         ..Parsed::default()
     };
     let mut included = HashSet::new();
-    included.insert(path::abspath(path));
+    included.insert(path::abspath_from(&ctx.cwd, path));
     let file = load_file(&mut ctx, path, None, bytes)?;
     FileParser::new(&mut ctx, &mut included, file, lexer).parse_file()?;
     Ok(ctx)
+}
+
+/// Reads a whole file, leaving room for the newline QEMU appends.
+fn read_file(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    let mut buf = Vec::with_capacity(len + 1);
+    f.read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
 /// Registers a file's text (normalised as Python would read it).
@@ -134,10 +150,11 @@ fn load_file(
     if !text.ends_with('\n') {
         text.push('\n');
     }
+    ctx.abs_paths.push(path::abspath_from(&ctx.cwd, name));
     let id = ctx.sources.add_file(SourceFile {
         name: name.to_string(),
         included_from,
-        text: Rc::from(text),
+        text: Rc::new(text),
     });
     if let Some((at, byte)) = bad_at {
         let text = &ctx.sources.file(id).text;
@@ -162,7 +179,7 @@ pub(crate) struct FileParser<'a> {
     ctx: &'a mut Parsed,
     included: &'a mut HashSet<String>,
     file: FileId,
-    src: Rc<str>,
+    src: Rc<String>,
     toks: Vec<Token>,
     pos: usize,
     lexer: Lexer,
@@ -327,20 +344,19 @@ impl<'a> FileParser<'a> {
     }
 
     fn include(&mut self, include: &str, info: Info, incl_fname: &str) -> Result<()> {
-        let incl_abs = path::abspath(incl_fname);
+        let incl_abs = path::abspath_from(&self.ctx.cwd, incl_fname);
         let mut inf = Some(info);
         while let Some(i) = inf {
-            let file = self.ctx.sources.file(i.file);
-            if path::abspath(&file.name) == incl_abs {
+            if self.ctx.abs_paths[i.file.0 as usize] == incl_abs {
                 return Err(self.sem_err(info, &format!("inclusion loop for {include}")));
             }
-            inf = file.included_from;
+            inf = self.ctx.sources.file(i.file).included_from;
         }
         if self.included.contains(&incl_abs) {
             return Ok(());
         }
         self.included.insert(incl_abs);
-        let bytes = std::fs::read(incl_fname).map_err(|e| {
+        let bytes = read_file(incl_fname).map_err(|e| {
             self.sem_err(
                 info,
                 &format!("can't read include file '{incl_fname}': {}", strerror(&e)),
@@ -398,7 +414,7 @@ impl<'a> FileParser<'a> {
                 Value::List(self.get_values(depth)?)
             }
             TokKind::Str => {
-                let v = lexer::string_value(self.tok().text(&self.src));
+                let v = Name::from(lexer::string_value(self.tok().text(&self.src)));
                 self.accept(true)?;
                 Value::Str(v)
             }

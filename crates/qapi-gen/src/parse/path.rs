@@ -60,16 +60,21 @@ pub fn normpath(p: &str) -> String {
 
 /// `os.path.abspath`.
 pub fn abspath(p: &str) -> String {
+    abspath_from(&current_dir(), p)
+}
+
+/// `os.path.abspath` with the current directory given.
+pub fn abspath_from(cwd: &str, p: &str) -> String {
     if p.starts_with('/') {
         normpath(p)
     } else {
-        normpath(&join(&current_dir(), p))
+        normpath(&join(cwd, p))
     }
 }
 
 /// The current directory as Python's `os.getcwd()` gives it.  Read per
 /// call: a library user may change directory between two loads.
-fn current_dir() -> String {
+pub fn current_dir() -> String {
     std::env::current_dir()
         .map(|d| d.to_string_lossy().into_owned())
         .unwrap_or_else(|_| "/".to_string())
@@ -78,9 +83,14 @@ fn current_dir() -> String {
 /// `os.path.relpath(path, start)` (an empty `start` means the current
 /// directory).
 pub fn relpath(path: &str, start: &str) -> String {
+    relpath_from(&current_dir(), path, start)
+}
+
+/// `os.path.relpath` with the current directory given.
+pub fn relpath_from(cwd: &str, path: &str, start: &str) -> String {
     let start = if start.is_empty() { "." } else { start };
-    let a = abspath(start);
-    let b = abspath(path);
+    let a = abspath_from(cwd, start);
+    let b = abspath_from(cwd, path);
     let sa: Vec<&str> = a.split('/').filter(|s| !s.is_empty()).collect();
     let sb: Vec<&str> = b.split('/').filter(|s| !s.is_empty()).collect();
     let common = sa.iter().zip(&sb).take_while(|(x, y)| x == y).count();

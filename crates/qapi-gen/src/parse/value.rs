@@ -10,38 +10,36 @@ pub type Key = Cow<'static, str>;
 
 /// Makes a key, without allocating for the keywords of the language.
 pub fn intern_key(s: &str) -> Key {
-    const KEYWORDS: &[&str] = &[
-        "type",
-        "data",
-        "if",
-        "name",
-        "features",
-        "struct",
-        "enum",
-        "command",
-        "event",
-        "union",
-        "alternate",
-        "base",
-        "discriminator",
-        "returns",
-        "prefix",
-        "boxed",
-        "gen",
-        "success-response",
-        "allow-oob",
-        "allow-preconfig",
-        "coroutine",
-        "include",
-        "pragma",
-        "all",
-        "any",
-        "not",
-    ];
-    match KEYWORDS.iter().find(|k| **k == s) {
-        Some(k) => Cow::Borrowed(k),
-        None => Cow::Owned(s.to_string()),
-    }
+    let k: &'static str = match s {
+        "type" => "type",
+        "data" => "data",
+        "if" => "if",
+        "name" => "name",
+        "features" => "features",
+        "struct" => "struct",
+        "enum" => "enum",
+        "command" => "command",
+        "event" => "event",
+        "union" => "union",
+        "alternate" => "alternate",
+        "base" => "base",
+        "discriminator" => "discriminator",
+        "returns" => "returns",
+        "prefix" => "prefix",
+        "boxed" => "boxed",
+        "gen" => "gen",
+        "success-response" => "success-response",
+        "allow-oob" => "allow-oob",
+        "allow-preconfig" => "allow-preconfig",
+        "coroutine" => "coroutine",
+        "include" => "include",
+        "pragma" => "pragma",
+        "all" => "all",
+        "any" => "any",
+        "not" => "not",
+        _ => return Cow::Owned(s.to_string()),
+    };
+    Cow::Borrowed(k)
 }
 
 /// A parsed value and the position of its first token.
@@ -53,11 +51,16 @@ pub struct Node {
     pub span: Span,
 }
 
+/// A shared, immutable string: names and string values are cloned often
+/// (a type name appears in the value tree, the definitions and the model),
+/// so they are reference-counted rather than copied.
+pub type Name = std::rc::Rc<str>;
+
 /// A QAPI value: the JSON subset QAPI uses (no numbers, no null).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A single-quoted string.
-    Str(String),
+    Str(Name),
     /// `true` or `false`.
     Bool(bool),
     /// `[ ... ]`.
