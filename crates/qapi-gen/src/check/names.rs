@@ -171,26 +171,30 @@ pub fn c_enum_const(type_name: &str, value: &str, prefix: Option<&str>) -> Strin
 /// QEMU's `valid_name` pattern `(__[a-z0-9.-]+_)?(x-)?([a-z][a-z0-9_-]*)$`
 /// (case-insensitive, anchored).  Returns the stem (the last group).
 pub fn valid_name_stem(name: &str) -> Option<&str> {
-    let mut rest = name;
-    if let Some(after) = name.strip_prefix("__") {
-        let run = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
-            .unwrap_or(after.len());
-        if run == 0 || !after[run..].starts_with('_') {
+    let b = name.as_bytes();
+    let mut rest = 0;
+    if b.starts_with(b"__") {
+        let run = b[2..]
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'.' || *c == b'-'))
+            .unwrap_or(b.len() - 2);
+        if run == 0 || b.get(2 + run) != Some(&b'_') {
             return None;
         }
-        rest = &after[run + 1..];
+        rest = 3 + run;
     }
-    let stem_ok = |s: &str| {
-        let mut cs = s.chars();
-        matches!(cs.next(), Some(c) if c.is_ascii_alphabetic())
-            && cs.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    let stem_ok = |s: &[u8]| {
+        matches!(s.first(), Some(c) if c.is_ascii_alphabetic())
+            && s[1..]
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
     };
-    if rest.len() >= 2 && rest[..2].eq_ignore_ascii_case("x-") && stem_ok(&rest[2..]) {
-        return Some(&rest[2..]);
+    let r = &b[rest..];
+    if r.len() >= 2 && r[..2].eq_ignore_ascii_case(b"x-") && stem_ok(&r[2..]) {
+        return Some(&name[rest + 2..]);
     }
-    if stem_ok(rest) {
-        return Some(rest);
+    if stem_ok(r) {
+        return Some(&name[rest..]);
     }
     None
 }
@@ -275,13 +279,12 @@ pub fn check_name_lower(
 
 /// Type names: CamelCase, `[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*`.
 pub fn check_name_camel(name: &str) -> Result<(), NameError> {
-    let stem = check_name_str(name)?;
-    let mut cs = stem.chars();
-    let first_upper = matches!(cs.next(), Some(c) if c.is_ascii_uppercase());
-    let rest: Vec<char> = cs.collect();
+    let stem = check_name_str(name)?.as_bytes();
+    let first_upper = stem.first().is_some_and(u8::is_ascii_uppercase);
+    let rest = stem.get(1..).unwrap_or_default();
     if !first_upper
-        || !rest.iter().all(|c| c.is_ascii_alphanumeric())
-        || !rest.iter().any(|c| c.is_ascii_lowercase())
+        || !rest.iter().all(u8::is_ascii_alphanumeric)
+        || !rest.iter().any(u8::is_ascii_lowercase)
     {
         return Err(NameError::NotCamel);
     }

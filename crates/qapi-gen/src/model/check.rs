@@ -51,6 +51,24 @@ impl<'a> Desc<'a> {
 /// names with the same C name always get the same key, so a key mismatch
 /// rules a clash out and only key matches need [`same_c_name`].
 fn c_name_key(name: &str) -> u64 {
+    if name.is_ascii() {
+        let b = name.as_bytes();
+        let b = if b.len() >= 2 && b[0] == b'q' && !b[1].is_ascii_alphanumeric() {
+            &b[2..]
+        } else {
+            b
+        };
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &c in b {
+            let c = if c.is_ascii_alphanumeric() || c == b'_' {
+                c
+            } else {
+                b'_'
+            };
+            h = (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
+        }
+        return h;
+    }
     let mut chars = name.chars().map(|c| {
         if c.is_ascii_alphanumeric() || c == '_' {
             c

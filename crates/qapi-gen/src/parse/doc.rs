@@ -473,6 +473,7 @@ impl FileParser<'_> {
                 return Err(self.err_here("name required after '@'"));
             }
             doc = Doc::new(info, Some(symbol.to_string()));
+            doc.pending = std::mem::take(&mut self.doc_lines);
             line = self.next_doc_line(src)?;
             let mut no_more_args = false;
             while line.is_some() {
@@ -544,6 +545,7 @@ impl FileParser<'_> {
             }
         } else {
             doc = Doc::new(info, None);
+            doc.pending = std::mem::take(&mut self.doc_lines);
             doc.ensure_untagged_section(src, self.info());
             let mut first = true;
             while let Some(l) = line {
@@ -562,6 +564,7 @@ impl FileParser<'_> {
         }
         self.accept(true)?;
         doc.flush(src);
+        self.doc_lines = std::mem::take(&mut doc.pending);
         self.end_doc(&mut doc)?;
         Ok(doc)
     }

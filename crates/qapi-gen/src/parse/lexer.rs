@@ -161,7 +161,7 @@ pub fn tokenize(src: &str) -> Vec<Token> {
     debug_assert!(src.ends_with('\n'));
     let b = src.as_bytes();
     let len = b.len();
-    let mut out = Vec::with_capacity(len / 16 + 16);
+    let mut out = Vec::with_capacity(len / 8 + 16);
     let (mut line, mut line_start) = (1u32, 0u32);
     let mut i = 0usize;
     macro_rules! push {
@@ -349,11 +349,16 @@ pub fn tokenize_pest(src: &str) -> Vec<Token> {
 /// The value of a well-formed string token: the text between the quotes
 /// with `\\` turned into `\`.
 pub fn string_value(tok_text: &str) -> String {
+    string_body(tok_text).into_owned()
+}
+
+/// [`string_value`], borrowing from the token when there is no escape.
+pub fn string_body(tok_text: &str) -> std::borrow::Cow<'_, str> {
     let body = &tok_text[1..tok_text.len() - 1];
-    if body.contains('\\') {
-        body.replace("\\\\", "\\")
+    if body.bytes().any(|b| b == b'\\') {
+        std::borrow::Cow::Owned(body.replace("\\\\", "\\"))
     } else {
-        body.to_string()
+        std::borrow::Cow::Borrowed(body)
     }
 }
 

@@ -185,6 +185,8 @@ pub(crate) struct FileParser<'a> {
     lexer: Lexer,
     scratch_entries: Vec<(value::Key, Node)>,
     scratch_nodes: Vec<Node>,
+    /// Reused by every doc block for its not-yet-joined lines.
+    doc_lines: Vec<(u32, u32)>,
 }
 
 impl<'a> FileParser<'a> {
@@ -206,6 +208,7 @@ impl<'a> FileParser<'a> {
             lexer,
             scratch_entries: Vec::with_capacity(32),
             scratch_nodes: Vec::with_capacity(16),
+            doc_lines: Vec::with_capacity(64),
         }
     }
 
@@ -414,7 +417,7 @@ impl<'a> FileParser<'a> {
                 Value::List(self.get_values(depth)?)
             }
             TokKind::Str => {
-                let v = Name::from(lexer::string_value(self.tok().text(&self.src)));
+                let v = Name::from(&*lexer::string_body(self.tok().text(&self.src)));
                 self.accept(true)?;
                 Value::Str(v)
             }
@@ -451,7 +454,7 @@ impl<'a> FileParser<'a> {
 
     fn get_members_into(&mut self, depth: usize, base: usize) -> Result<()> {
         loop {
-            let key = value::intern_key(&lexer::string_value(self.tok().text(&self.src)));
+            let key = value::intern_key(&lexer::string_body(self.tok().text(&self.src)));
             self.accept(true)?;
             if !self.is_punct(b':') {
                 return Err(self.err_here("expected ':'"));
