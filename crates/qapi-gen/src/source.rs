@@ -60,7 +60,7 @@ pub struct Defn {
     /// `enum`, `struct`, `union`, `alternate`, `command` or `event`.
     pub meta: &'static str,
     /// The definition's name.
-    pub name: String,
+    pub name: Rc<str>,
 }
 
 /// Every file read so far and the definitions their lines belong to.
@@ -88,12 +88,12 @@ impl SourceMap {
     }
 
     /// Marks `info`'s line as belonging to a definition (QEMU's `set_defn`).
-    pub fn set_defn(&mut self, info: Info, meta: &'static str, name: &str) {
+    pub fn set_defn(&mut self, info: Info, meta: &'static str, name: &Rc<str>) {
         self.defns.insert(
             info,
             Defn {
                 meta,
-                name: name.to_string(),
+                name: Rc::clone(name),
             },
         );
     }
@@ -105,7 +105,7 @@ impl SourceMap {
 
     /// The name of the definition `info` belongs to (QEMU's `info.defn_name`).
     pub fn defn_name(&self, info: Info) -> Option<&str> {
-        self.defns.get(&info).map(|d| d.name.as_str())
+        self.defns.get(&info).map(|d| &*d.name)
     }
 
     /// The meta of the definition `info` belongs to (QEMU's `info.defn_meta`).

@@ -341,13 +341,12 @@ impl Cx<'_> {
     }
 
     fn check_expr(&mut self, expr: &Dict, doc: Option<(usize, &Doc)>) -> Result<Definition> {
-        let metas: Vec<&str> = METAS.iter().copied().filter(|m| expr.contains(m)).collect();
-        let [meta] = metas.as_slice() else {
+        let mut metas = METAS.iter().copied().filter(|m| expr.contains(m));
+        let (Some(meta), None) = (metas.next(), metas.next()) else {
             return Err(self.err(
                 "expression must have exactly one key 'enum', 'struct', 'union', 'alternate', 'command', 'event'",
             ));
         };
-        let meta = *meta;
         let Some(Value::Str(name)) = expr.get(meta).map(|n| &n.value) else {
             return Err(self.err(&format!("'{meta}' requires a string name")));
         };
