@@ -247,52 +247,51 @@ impl Builder {
         &mut self,
         members: Vec<ast::MemberDef>,
         info: Info,
-        owner: &str,
+        owner: &Name,
     ) -> Result<Vec<Member>> {
-        members
-            .into_iter()
-            .map(|m| {
-                let type_name = self.type_name(m.ty, info)?;
-                Ok(Member {
-                    name: m.name,
-                    info: Some(info),
-                    type_name,
-                    ty: None,
-                    optional: m.optional,
-                    ifcond: m.ifcond,
-                    features: self.make_features(m.features, info),
-                    defined_in: Name::from(owner),
-                    role: Role::Member,
-                    doc: None,
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(members.len());
+        for m in members {
+            let type_name = self.type_name(m.ty, info)?;
+            let features = self.make_features(m.features, info);
+            out.push(Member {
+                name: m.name,
+                info: Some(info),
+                type_name,
+                ty: None,
+                optional: m.optional,
+                ifcond: m.ifcond,
+                features,
+                defined_in: owner.clone(),
+                role: Role::Member,
+                doc: None,
+            });
+        }
+        Ok(out)
     }
 
     fn make_branches(
         &mut self,
         branches: Vec<ast::BranchDef>,
         info: Info,
-        owner: &str,
+        owner: &Name,
     ) -> Result<Vec<Member>> {
-        branches
-            .into_iter()
-            .map(|b| {
-                let type_name = self.type_name(b.ty, info)?;
-                Ok(Member {
-                    name: b.name,
-                    info: Some(info),
-                    type_name,
-                    ty: None,
-                    optional: false,
-                    ifcond: b.ifcond,
-                    features: Vec::new(),
-                    defined_in: Name::from(owner),
-                    role: Role::Branch,
-                    doc: None,
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(branches.len());
+        for b in branches {
+            let type_name = self.type_name(b.ty, info)?;
+            out.push(Member {
+                name: b.name,
+                info: Some(info),
+                type_name,
+                ty: None,
+                optional: false,
+                ifcond: b.ifcond,
+                features: Vec::new(),
+                defined_in: owner.clone(),
+                role: Role::Branch,
+                doc: None,
+            });
+        }
+        Ok(out)
     }
 
     /// Defines `q_obj_NAME-ROLE` for inline members; `None` when empty.

@@ -193,15 +193,23 @@ pub fn tokenize(src: &str) -> Vec<Token> {
                 line_start = i as u32;
             }
             C_HASH => {
-                let end = memchr_nl(b, i);
-                push!(TokKind::Comment, i, end);
-                // Take the newline here: comment lines are most lines.
-                if end + 1 >= len {
-                    break;
+                // Comment lines come in runs (doc blocks): take the whole
+                // run here, newlines included, without going back through
+                // the dispatch for every line.
+                loop {
+                    let end = memchr_nl(b, i);
+                    push!(TokKind::Comment, i, end);
+                    if end + 1 >= len {
+                        i = len;
+                        break;
+                    }
+                    line += 1;
+                    i = end + 1;
+                    line_start = i as u32;
+                    if b[i] != b'#' {
+                        break;
+                    }
                 }
-                line += 1;
-                i = end + 1;
-                line_start = i as u32;
             }
             C_PUNCT => {
                 push!(TokKind::Punct(c), i, i + 1);
