@@ -274,22 +274,30 @@ pub fn tokenize(src: &str) -> Vec<Token> {
 
 /// Offset of the next `\n` at or after `from` (the text ends with one).
 fn memchr_nl(b: &[u8], from: usize) -> usize {
-    // Eight bytes at a time: a byte is `\n` where `x ^ 0x0a..` has a zero.
+    find_byte(b, from, b'\n').unwrap_or(b.len())
+}
+
+/// Whether `needle` occurs in `b`.
+pub fn contains_byte(b: &[u8], needle: u8) -> bool {
+    find_byte(b, 0, needle).is_some()
+}
+
+/// Offset of the first `needle` at or after `from`, eight bytes at a time:
+/// a byte of `w` equals `needle` where `w ^ needle..` has a zero byte.
+fn find_byte(b: &[u8], from: usize, needle: u8) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
     let mut i = from;
     while i + 8 <= b.len() {
         let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
-        let x = w ^ (LO * u64::from(b'\n'));
+        let x = w ^ pattern;
         if (x.wrapping_sub(LO) & !x & HI) != 0 {
             break;
         }
         i += 8;
     }
-    b[i..]
-        .iter()
-        .position(|&c| c == b'\n')
-        .map_or(b.len(), |p| i + p)
+    b[i..].iter().position(|&c| c == needle).map(|p| i + p)
 }
 
 /// The pest grammar's tokenizer.
@@ -436,6 +444,21 @@ mod tests {
                 Eof
             ]
         );
+    }
+
+    #[test]
+    fn byte_search() {
+        let text = b"0123456789abcdef\r0123456789\n";
+        assert_eq!(find_byte(text, 0, b'\r'), Some(16));
+        assert_eq!(find_byte(text, 17, b'\n'), Some(27));
+        assert_eq!(find_byte(text, 0, b'x'), None);
+        assert!(contains_byte(b"ab\rc", b'\r'));
+        assert!(!contains_byte(b"", b'\r'));
+        for n in 0..40 {
+            let mut v = vec![b'a'; n];
+            v.push(b'\n');
+            assert_eq!(memchr_nl(&v, 0), n);
+        }
     }
 
     #[test]

@@ -141,7 +141,7 @@ fn load_file(
             )
         }
     };
-    let mut text = if text.contains('\r') {
+    let mut text = if lexer::contains_byte(text.as_bytes(), b'\r') {
         text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         text
