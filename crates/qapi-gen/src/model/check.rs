@@ -87,6 +87,52 @@ fn c_name_key(name: &str) -> u64 {
     h
 }
 
+/// Names seen so far in a clash check.  Small sets (most objects) are
+/// scanned; past [`Seen::INDEX_FROM`] names a hash set of keys keeps wide
+/// unions and huge enums linear.
+#[derive(Clone, Default)]
+struct Seen<'d> {
+    list: Vec<Desc<'d>>,
+    keys: Option<crate::hash::FastMap<u64, ()>>,
+}
+
+impl<'d> Seen<'d> {
+    const INDEX_FROM: usize = 32;
+
+    fn with_capacity(n: usize) -> Self {
+        Seen {
+            list: Vec::with_capacity(n),
+            keys: None,
+        }
+    }
+
+    /// An earlier name with the same C name as `d`.
+    fn find(&self, d: Desc<'d>) -> Option<Desc<'d>> {
+        if let Some(keys) = &self.keys {
+            if !keys.contains_key(&d.key) {
+                return None;
+            }
+        }
+        self.list
+            .iter()
+            .find(|o| o.key == d.key && same_c_name(o.name, d.name))
+            .copied()
+    }
+
+    fn push(&mut self, d: Desc<'d>) {
+        self.list.push(d);
+        match &mut self.keys {
+            Some(keys) => {
+                keys.insert(d.key, ());
+            }
+            None if self.list.len() >= Self::INDEX_FROM => {
+                self.keys = Some(self.list.iter().map(|d| (d.key, ())).collect());
+            }
+            None => {}
+        }
+    }
+}
+
 /// Whether two names have the same C name (`c_name(a) == c_name(b)`),
 /// without building either.
 fn same_c_name(a: &str, b: &str) -> bool {
@@ -189,17 +235,14 @@ impl Checker<'_> {
 
     /// Adds `d` to `seen`, failing when a name with the same C name is
     /// there already.
-    fn clash<'d>(&self, info: Info, seen: &mut Vec<Desc<'d>>, d: Desc<'d>) -> Result<()> {
-        if let Some(other) = seen
-            .iter()
-            .find(|o| o.key == d.key && same_c_name(o.name, d.name))
-        {
+    fn clash<'d>(&self, info: Info, seen: &mut Seen<'d>, d: Desc<'d>) -> Result<()> {
+        if let Some(other) = seen.find(d) {
             return Err(self.err(
                 info,
                 &format!(
                     "{} collides with {}",
                     self.describe(d, info),
-                    self.describe(*other, info)
+                    self.describe(other, info)
                 ),
             ));
         }
@@ -208,7 +251,7 @@ impl Checker<'_> {
     }
 
     fn check_feature_clash(&self, info: Info, features: &[Feature], owner: &str) -> Result<()> {
-        let mut seen = Vec::with_capacity(features.len());
+        let mut seen = Seen::with_capacity(features.len());
         for f in features {
             self.clash(info, &mut seen, Desc::feature(f, owner))?;
         }
@@ -274,7 +317,7 @@ impl Checker<'_> {
             unreachable!()
         };
         let Some(info) = e.info else { return Ok(()) };
-        let mut seen = Vec::with_capacity(members.len());
+        let mut seen = Seen::with_capacity(members.len());
         for m in members {
             let d = Desc::new("value", &m.name, &e.name);
             self.clash(info, &mut seen, d)?;
@@ -315,8 +358,12 @@ impl Checker<'_> {
     }
 
     /// Flattened members of a checked object (base chain first).
-    fn flat(&self, id: EntityId) -> Vec<Desc<'_>> {
-        self.s.members(id).into_iter().map(Desc::of).collect()
+    fn flat(&self, id: EntityId) -> Seen<'_> {
+        let mut seen = Seen::default();
+        for m in self.s.members(id) {
+            seen.push(Desc::of(m));
+        }
+        seen
     }
 
     fn check_object(&mut self, id: EntityId) -> Result<()> {
@@ -371,7 +418,7 @@ impl Checker<'_> {
             let o = self.obj(id);
             let mut seen = match o.base {
                 Some(b) => self.flat(b),
-                None => Vec::new(),
+                None => Seen::default(),
             };
             let mut types = Vec::with_capacity(o.local_members.len());
             for m in &o.local_members {
@@ -528,7 +575,7 @@ impl Checker<'_> {
         &'d self,
         id: EntityId,
         info: Info,
-        seen: &mut Vec<Desc<'d>>,
+        seen: &mut Seen<'d>,
         depth: usize,
     ) -> Result<()> {
         for m in self.s.members(id) {
@@ -561,7 +608,7 @@ impl Checker<'_> {
         for v in variants {
             types.push(self.check_member(v)?);
         }
-        let mut seen = Vec::with_capacity(variants.len());
+        let mut seen = Seen::with_capacity(variants.len());
         // QType claimed → (index of the branch that claimed it, its name)
         let mut types_seen: Vec<(&'static str, usize, &str)> = Vec::new();
         for (i, (v, t)) in variants.iter().zip(&types).enumerate() {
