@@ -156,120 +156,132 @@ static CLASS: [u8; 256] = {
 };
 
 /// The scanner: the grammar of `qapi.pest`, hand-compiled to a loop over
-/// bytes.
-pub fn tokenize(src: &str) -> Vec<Token> {
-    debug_assert!(src.ends_with('\n'));
-    let b = src.as_bytes();
-    let len = b.len();
-    let mut out = Vec::with_capacity(len / 8 + 16);
-    let (mut line, mut line_start) = (1u32, 0u32);
-    let mut i = 0usize;
-    macro_rules! push {
-        ($kind:expr, $start:expr, $end:expr) => {
-            out.push(Token {
-                kind: $kind,
-                start: $start as u32,
-                end: $end as u32,
-                line,
-                line_start,
-            })
-        };
-    }
-    while i < len {
-        let c = b[i];
-        match CLASS[c as usize] {
-            C_SPACE => {
-                i += 1;
-                while i < len && CLASS[b[i] as usize] == C_SPACE {
-                    i += 1;
-                }
-            }
-            C_NL => {
-                if i + 1 == len {
-                    break;
-                }
-                line += 1;
-                i += 1;
-                line_start = i as u32;
-            }
-            C_HASH => {
-                // Comment lines come in runs (doc blocks): take the whole
-                // run here, newlines included, without going back through
-                // the dispatch for every line.
-                loop {
-                    let end = memchr_nl(b, i);
-                    push!(TokKind::Comment, i, end);
-                    if end + 1 >= len {
-                        i = len;
-                        break;
-                    }
-                    line += 1;
-                    i = end + 1;
-                    line_start = i as u32;
-                    if b[i] != b'#' {
-                        break;
-                    }
-                }
-            }
-            C_PUNCT => {
-                push!(TokKind::Punct(c), i, i + 1);
-                i += 1;
-            }
-            C_QUOTE => {
-                let mut j = i + 1;
-                let kind = loop {
-                    match b[j] {
-                        b'\'' => {
-                            j += 1;
-                            break TokKind::Str;
-                        }
-                        b'\\' if b[j + 1] == b'\\' => j += 2,
-                        0x20..=0x7e if b[j] != b'\\' => j += 1,
-                        _ => break TokKind::BadStr,
-                    }
-                };
-                if kind == TokKind::BadStr {
-                    j = memchr_nl(b, i);
-                }
-                push!(kind, i, j);
-                i = j;
-            }
-            C_T if b[i..].starts_with(b"true") => {
-                push!(TokKind::True, i, i + 4);
-                i += 4;
-            }
-            C_F if b[i..].starts_with(b"false") => {
-                push!(TokKind::False, i, i + 5);
-                i += 5;
-            }
-            class => {
-                if class == C_HIGH {
-                    let ch = src[i..].chars().next().expect("i is on a char boundary");
-                    if is_py_space(ch) {
-                        i += ch.len_utf8();
-                        continue;
-                    }
-                }
-                let mut j = i;
-                for ch in src[i..].chars() {
-                    if matches!(ch, '[' | ']' | '{' | '}' | ':' | ',' | '\'') || is_py_space(ch) {
-                        break;
-                    }
-                    j += ch.len_utf8();
-                }
-                push!(TokKind::Stray, i, j);
-                i = j;
-            }
+/// bytes, producing one token per call so that the parser pulls tokens as
+/// it goes (QEMU's lexer is lazy too) and no token list is ever stored.
+#[derive(Clone, Debug, Default)]
+pub struct Scanner {
+    i: usize,
+    line: u32,
+    line_start: u32,
+}
+
+impl Scanner {
+    /// A scanner at the start of a text.
+    pub fn new() -> Self {
+        Scanner {
+            i: 0,
+            line: 1,
+            line_start: 0,
         }
     }
-    out.push(Token {
-        kind: TokKind::Eof,
-        start: len.saturating_sub(1) as u32,
-        end: len as u32,
-        line,
-        line_start,
-    });
-    out
+
+    fn token(&self, kind: TokKind, start: usize, end: usize) -> Token {
+        Token {
+            kind,
+            start: start as u32,
+            end: end as u32,
+            line: self.line,
+            line_start: self.line_start,
+        }
+    }
+
+    /// The next token of `src` (newline-normalised, ending in `\n`; the
+    /// same text on every call).  After the end, always `Eof`.
+    pub fn next_token(&mut self, src: &str) -> Token {
+        let b = src.as_bytes();
+        let len = b.len();
+        let mut i = self.i;
+        while i < len {
+            let c = b[i];
+            match CLASS[c as usize] {
+                C_SPACE => {
+                    i += 1;
+                    while i < len && CLASS[b[i] as usize] == C_SPACE {
+                        i += 1;
+                    }
+                }
+                C_NL => {
+                    if i + 1 == len {
+                        break;
+                    }
+                    self.line += 1;
+                    i += 1;
+                    self.line_start = i as u32;
+                }
+                C_HASH => {
+                    let end = memchr_nl(b, i);
+                    self.i = end;
+                    return self.token(TokKind::Comment, i, end);
+                }
+                C_PUNCT => {
+                    self.i = i + 1;
+                    return self.token(TokKind::Punct(c), i, i + 1);
+                }
+                C_QUOTE => {
+                    let mut j = i + 1;
+                    let kind = loop {
+                        match b[j] {
+                            b'\'' => {
+                                j += 1;
+                                break TokKind::Str;
+                            }
+                            b'\\' if b[j + 1] == b'\\' => j += 2,
+                            0x20..=0x7e if b[j] != b'\\' => j += 1,
+                            _ => break TokKind::BadStr,
+                        }
+                    };
+                    if kind == TokKind::BadStr {
+                        j = memchr_nl(b, i);
+                    }
+                    self.i = j;
+                    return self.token(kind, i, j);
+                }
+                C_T if b[i..].starts_with(b"true") => {
+                    self.i = i + 4;
+                    return self.token(TokKind::True, i, i + 4);
+                }
+                C_F if b[i..].starts_with(b"false") => {
+                    self.i = i + 5;
+                    return self.token(TokKind::False, i, i + 5);
+                }
+                class => {
+                    if class == C_HIGH {
+                        let ch = src[i..].chars().next().expect("i is on a char boundary");
+                        if is_py_space(ch) {
+                            i += ch.len_utf8();
+                            continue;
+                        }
+                    }
+                    let mut j = i;
+                    for ch in src[i..].chars() {
+                        if matches!(ch, '[' | ']' | '{' | '}' | ':' | ',' | '\'') || is_py_space(ch)
+                        {
+                            break;
+                        }
+                        j += ch.len_utf8();
+                    }
+                    self.i = j;
+                    return self.token(TokKind::Stray, i, j);
+                }
+            }
+        }
+        self.i = len;
+        self.token(TokKind::Eof, len.saturating_sub(1), len)
+    }
+}
+
+/// All tokens of `src` from the scanner, `Eof` last.
+pub fn tokenize(src: &str) -> Vec<Token> {
+    debug_assert!(src.ends_with('\n'));
+    let mut scanner = Scanner::new();
+    let mut out = Vec::with_capacity(src.len() / 8 + 16);
+    loop {
+        let tok = scanner.next_token(src);
+        out.push(tok);
+        if tok.kind == TokKind::Eof {
+            return out;
+        }
+    }
 }
 
 /// Offset of the next `\n` at or after `from` (the text ends with one).

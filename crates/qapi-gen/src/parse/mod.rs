@@ -174,14 +174,45 @@ fn load_file(
     Ok(id)
 }
 
+/// Where the parser's tokens come from.
+enum TokenStream {
+    /// Scanned on demand.
+    Scan(lexer::Scanner),
+    /// Produced up front (the pest grammar).
+    List(std::vec::IntoIter<Token>),
+}
+
+impl TokenStream {
+    fn next(&mut self, src: &str) -> Token {
+        match self {
+            TokenStream::Scan(s) => s.next_token(src),
+            TokenStream::List(it) => it.as_slice().first().copied().map_or_else(
+                || Token {
+                    kind: TokKind::Eof,
+                    start: src.len().saturating_sub(1) as u32,
+                    end: src.len() as u32,
+                    line: 1,
+                    line_start: 0,
+                },
+                |t| {
+                    if t.kind != TokKind::Eof {
+                        it.next();
+                    }
+                    t
+                },
+            ),
+        }
+    }
+}
+
 /// Parser state for one file.
 pub(crate) struct FileParser<'a> {
     ctx: &'a mut Parsed,
     included: &'a mut HashSet<String>,
     file: FileId,
     src: Rc<String>,
-    toks: Vec<Token>,
-    pos: usize,
+    tokens: TokenStream,
+    cur: Token,
     lexer: Lexer,
     scratch_entries: Vec<(value::Key, Node)>,
     scratch_nodes: Vec<Node>,
@@ -197,14 +228,18 @@ impl<'a> FileParser<'a> {
         lexer: Lexer,
     ) -> Self {
         let src = Rc::clone(&ctx.sources.file(file).text);
-        let toks = lexer::tokenize_with(lexer, &src);
+        let mut tokens = match lexer {
+            Lexer::Scanner => TokenStream::Scan(lexer::Scanner::new()),
+            Lexer::Pest => TokenStream::List(lexer::tokenize_pest(&src).into_iter()),
+        };
+        let cur = tokens.next(&src);
         FileParser {
             ctx,
             included,
             file,
             src,
-            toks,
-            pos: 0,
+            tokens,
+            cur,
             lexer,
             scratch_entries: Vec::with_capacity(32),
             scratch_nodes: Vec::with_capacity(16),
@@ -213,7 +248,7 @@ impl<'a> FileParser<'a> {
     }
 
     fn tok(&self) -> &Token {
-        &self.toks[self.pos]
+        &self.cur
     }
 
     fn info(&self) -> Info {
@@ -242,19 +277,19 @@ impl<'a> FileParser<'a> {
     /// are always returned.  Reaching a malformed token is an error, raised
     /// here as QEMU's lexer raises it.
     fn accept(&mut self, skip_comment: bool) -> Result<()> {
-        self.pos += 1;
+        self.cur = self.tokens.next(&self.src);
         self.settle(skip_comment)
     }
 
     fn settle(&mut self, skip_comment: bool) -> Result<()> {
         loop {
-            let tok = self.toks[self.pos];
+            let tok = self.cur;
             match tok.kind {
                 TokKind::Comment => {
                     if !skip_comment || tok.text(&self.src).starts_with("##") {
                         return Ok(());
                     }
-                    self.pos += 1;
+                    self.cur = self.tokens.next(&self.src);
                 }
                 TokKind::BadStr => {
                     let msg = lexer::bad_string_message(tok.text(&self.src));
