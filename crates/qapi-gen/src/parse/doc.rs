@@ -303,7 +303,7 @@ impl Doc {
 /// and the text after the colon and spaces.
 fn match_at_name_colon(line: &str) -> Option<(&str, &str)> {
     let rest = line.strip_prefix('@')?;
-    let colon = rest.find(':')?;
+    let colon = rest.bytes().position(|c| c == b':')?;
     let name = &rest[..colon];
     let text = rest[colon + 1..].trim_start_matches(' ');
     Some((name, text))
