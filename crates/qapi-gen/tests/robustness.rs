@@ -11,7 +11,6 @@
 //! The deep cases run on a thread with a small stack (256 KiB optimised,
 //! 2 MiB unoptimised: see [`SMALL_STACK`]), so that the bound is proven not
 //! to depend on a big main-thread stack.
-//!
 
 use std::fmt::Write as _;
 use std::fs;
@@ -241,9 +240,9 @@ fn chain_ok_or_too_deep(r: Result<(), String>, file: &str, meta: &str) {
 }
 
 /// Checking `Sx0` recurses through its bases; the checker stops at a fixed
-/// depth (500) with an error.  At that limit the recursion takes ~450 B a
-/// level optimised (~225 KiB of the 256 KiB) and ~3.9 KiB unoptimised
-/// (~1.95 MB of the 2 MiB): little room to spare.
+/// depth (100) with an error.  The recursion takes ~450 B a level optimised
+/// and ~3.9 KiB unoptimised, so the bound needs ~45 KiB and ~390 KiB of the
+/// small stack.
 #[test]
 fn long_base_chain_defined_top_down() {
     let r = on_small_stack(|| load("chain.json", base_chain(5000, false)));
