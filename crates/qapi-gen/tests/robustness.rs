@@ -342,6 +342,37 @@ fn wide_union_in_union_chain_is_not_exponential() {
     }
 }
 
+/// Unions with 100 branches each, all the next union, 1,000 deep and
+/// defined leaf first (a 1.7 MB file, nothing clashes): every union's clash
+/// check must not look at the whole chain below it once per branch of every
+/// union on the way.
+#[test]
+#[ignore = "slow: checking looks at the chain below each union once per pair \
+            of branches, O(depth^2 * branches^2): 31 s optimised"]
+fn fan_out_union_chain_defined_bottom_up() {
+    let start = std::time::Instant::now();
+    let r = on_small_stack(|| {
+        let (n, width) = (1000, 100);
+        let values: Vec<String> = (0..width).map(|i| format!("'v{i}'")).collect();
+        let mut src = format!("{{ 'enum': 'Ex', 'data': [ {} ] }}\n", values.join(", "));
+        let _ = writeln!(src, "{{ 'struct': 'Ux{n}', 'data': {{ 'leaf': 'int' }} }}");
+        for i in (0..n).rev() {
+            let data: Vec<String> = (0..width)
+                .map(|v| format!("'v{v}': 'Ux{}'", i + 1))
+                .collect();
+            let _ = writeln!(
+                src,
+                "{{ 'union': 'Ux{i}', 'base': {{ 't{i}': 'Ex' }}, 'discriminator': 't{i}', \
+                 'data': {{ {} }} }}",
+                data.join(", ")
+            );
+        }
+        load("unions.json", src)
+    });
+    chain_ok_or_too_deep(r, "unions.json", "union");
+    assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
+}
+
 /// A smaller case of the same shape stays quick even with the exponential
 /// walk (2^12 paths), and loads.
 #[test]
