@@ -121,14 +121,6 @@ impl<'d> Seen<'d> {
             .copied()
     }
 
-    /// Whether a name with this key is in the set.
-    fn has_key(&self, key: u64) -> bool {
-        match &self.keys {
-            Some(keys) => keys.contains_key(&key),
-            None => self.list.iter().any(|d| d.key == key),
-        }
-    }
-
     fn push(&mut self, d: Desc<'d>) {
         self.list.push(d);
         match &mut self.keys {
@@ -571,77 +563,48 @@ impl Checker<'_> {
             self.depth -= 1;
             r?;
         }
-        let base_flat = self.flat(id);
-        for v in &self.obj(id).branches.as_ref().expect("union").variants {
-            if !self.subtree_meets(v.type_id(), &base_flat) {
-                continue;
-            }
-            let mut seen = base_flat.clone();
-            self.check_object_clash(v.type_id(), info, &mut seen, 0)?;
-        }
+        self.check_branch_clash(id, info)?;
         Ok(())
     }
 
-    /// QEMU's `QAPISchemaObjectType.check_clash`: the type's members, and
-    /// each of its branches', against `seen`.
+    /// QEMU's `QAPISchemaVariants.check_clash`: the members of every
+    /// branch type, and of their branch types at any depth, must not
+    /// collide with the union's own members.
     ///
-    /// QEMU walks every path through nested unions, which is exponential
-    /// when unions share branch types.  Every type below was checked on its
-    /// own already, so a clash can only involve a name in `seen`: a branch
-    /// whose whole subtree holds none of those names is skipped.  The walk
-    /// still meets the first clash exactly where QEMU's does.
-    fn check_object_clash<'d>(
-        &'d self,
-        id: EntityId,
-        info: Info,
-        seen: &mut Seen<'d>,
-        depth: usize,
-    ) -> Result<()> {
-        for m in self.s.members(id) {
-            self.clash(info, seen, Desc::of(m))?;
-        }
-        if let Some(b) = &self.obj(id).branches {
-            for v in &b.variants {
-                if !self.subtree_meets(v.type_id(), seen) {
-                    continue;
-                }
-                if depth >= MAX_OBJECT_DEPTH {
-                    let name = &self.ent(id).name;
-                    return Err(self.err(
-                        info,
-                        &format!("type '{name}' nests branches more than {MAX_OBJECT_DEPTH} deep"),
-                    ));
-                }
-                let mut s = seen.clone();
-                self.check_object_clash(v.type_id(), info, &mut s, depth + 1)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Whether a member of `id` or of any type below it through union
-    /// branches may have the C name of a name in `seen` (by key; a key
-    /// match that is not a real clash only costs a closer look).
-    fn subtree_meets(&self, id: EntityId, seen: &Seen<'_>) -> bool {
+    /// QEMU walks every path through nested unions with a copy of the names
+    /// seen so far, which takes time exponential in the nesting when unions
+    /// share branch types.  Every type below was checked on its own before,
+    /// so along any path only the union's own members can collide; the walk
+    /// therefore needs to visit each type once, in QEMU's order (depth
+    /// first, branches in order), and meets the same first collision.  An
+    /// explicit stack keeps deep chains off the call stack.
+    fn check_branch_clash(&self, id: EntityId, info: Info) -> Result<()> {
+        let own = self.flat(id);
+        let variants = &self.obj(id).branches.as_ref().expect("union").variants;
+        let mut stack: Vec<EntityId> = variants.iter().rev().map(Member::type_id).collect();
         let mut visited = crate::hash::FastMap::<EntityId, ()>::default();
-        let mut stack = vec![id];
         while let Some(t) = stack.pop() {
             if visited.insert(t, ()).is_some() {
                 continue;
             }
-            if self
-                .s
-                .members(t)
-                .iter()
-                .any(|m| seen.has_key(c_name_key(&m.name)))
-            {
-                return true;
+            for m in self.s.members(t) {
+                let d = Desc::of(m);
+                if let Some(other) = own.find(d) {
+                    return Err(self.err(
+                        info,
+                        &format!(
+                            "{} collides with {}",
+                            self.describe(d, info),
+                            self.describe(other, info)
+                        ),
+                    ));
+                }
             }
             if let Some(b) = &self.obj(t).branches {
-                stack.extend(b.variants.iter().map(Member::type_id));
+                stack.extend(b.variants.iter().rev().map(Member::type_id));
             }
         }
-        false
+        Ok(())
     }
 
     fn check_alternate(&mut self, id: EntityId) -> Result<()> {

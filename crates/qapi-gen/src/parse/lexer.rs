@@ -207,6 +207,13 @@ impl Scanner {
                     self.line += 1;
                     i += 1;
                     self.line_start = i as u32;
+                    // Most lines of a schema are comments: take one here
+                    // without another trip through the dispatch.
+                    if b[i] == b'#' {
+                        let end = memchr_nl(b, i);
+                        self.i = end;
+                        return self.token(TokKind::Comment, i, end);
+                    }
                 }
                 C_HASH => {
                     let end = memchr_nl(b, i);

@@ -113,8 +113,19 @@ pub fn parse_root(path: &str, bytes: Vec<u8>, lexer: Lexer) -> Result<Parsed> {
 }
 
 /// Reads a whole file, leaving room for the newline QEMU appends.
+///
+/// Only regular files (and directories, which fail with `Is a directory`
+/// as in QEMU) are opened: QEMU blocks forever on a FIFO and reads
+/// `/dev/zero` until memory runs out; we refuse such files instead.
 fn read_file(path: &str) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
     let mut f = std::fs::File::open(path)?;
     let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
     let mut buf = Vec::with_capacity(len + 1);
