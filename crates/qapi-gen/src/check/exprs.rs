@@ -188,7 +188,7 @@ impl Cx<'_> {
                     );
                 }
                 let (key, operand) = &d.entries[0];
-                if key == "not" {
+                if &**key == "not" {
                     return Ok(IfCond::Not(Box::new(self.check_cond(operand, source)?)));
                 }
                 let Value::List(ops) = &operand.value else {
@@ -203,7 +203,7 @@ impl Cx<'_> {
                     .iter()
                     .map(|o| self.check_cond(o, source))
                     .collect::<Result<Vec<_>>>()?;
-                Ok(if key == "all" {
+                Ok(if &**key == "all" {
                     IfCond::All(ops)
                 } else {
                     IfCond::Any(ops)
@@ -301,7 +301,11 @@ impl Cx<'_> {
                 .check_type_name_or_array(arg.get("type"), &key_source)?
                 .expect("check_keys guarantees 'type'");
             out.push(MemberDef {
-                name: Name::from(name),
+                name: if optional {
+                    Name::from(name)
+                } else {
+                    key.clone()
+                },
                 optional,
                 ty,
                 ifcond,
@@ -614,7 +618,7 @@ impl Cx<'_> {
                 .check_type_name(value.get("type"), &source)?
                 .expect("required");
             branches.push(BranchDef {
-                name: Name::from(key.as_ref()),
+                name: key.clone(),
                 ty: TypeRef::Named(ty),
                 ifcond,
             });
@@ -645,7 +649,7 @@ impl Cx<'_> {
                 .check_type_name_or_array(value.get("type"), &source)?
                 .expect("required");
             branches.push(BranchDef {
-                name: Name::from(key.as_ref()),
+                name: key.clone(),
                 ty,
                 ifcond,
             });

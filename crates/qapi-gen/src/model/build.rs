@@ -42,6 +42,7 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
         pragma,
         root,
         cwd,
+        exprs: parsed_exprs,
         ..
     } = parsed;
     let mut b = Builder {
@@ -53,6 +54,7 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
             feature_names: Vec::new(),
             sources,
             root: root.clone(),
+            exprs: parsed_exprs,
             index: Default::default(),
         },
         schema_dir: path::dirname(&root),

@@ -45,6 +45,10 @@ pub struct Schema {
     pub sources: SourceMap,
     /// The root file as given.
     pub root: String,
+    /// The top-level expressions as parsed, with the position of every
+    /// value: for tools that point at source text (a backend reporting a
+    /// name that clashes after mangling, say).
+    pub exprs: Vec<crate::parse::TopExpr>,
     index: crate::hash::FastMap<Name, EntityId>,
 }
 

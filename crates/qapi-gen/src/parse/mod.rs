@@ -506,7 +506,15 @@ impl<'a> FileParser<'a> {
                 return Err(self.err_here("expected ':'"));
             }
             self.accept(true)?;
-            if self.scratch_entries[base..].iter().any(|(k, _)| *k == key) {
+            let (kb, klen) = (key.as_bytes(), key.len());
+            let dup = self.scratch_entries[base..].iter().any(|(k, _)| {
+                // Cheap tests first: most keys differ in length or ends.
+                k.len() == klen
+                    && k.as_bytes().first() == kb.first()
+                    && k.as_bytes().last() == kb.last()
+                    && **k == *key
+            });
+            if dup {
                 return Err(self.err_here(&format!("duplicate key '{key}'")));
             }
             let value = self.get_expr(depth + 1)?;

@@ -1,45 +1,77 @@
 //! The JSON-like values a schema file is made of.
 
-use std::borrow::Cow;
-
 use crate::source::Span;
 
-/// An object key.  The keys of the QAPI language are shared statics; only
-/// other keys (member names) are allocated.
-pub type Key = Cow<'static, str>;
+/// An object key.  The keys of the QAPI language are shared per thread;
+/// other keys (member names) are allocated once and then shared with the
+/// definitions built from them.
+pub type Key = Name;
+
+const KEYWORDS: [&str; 26] = [
+    "type",
+    "data",
+    "if",
+    "name",
+    "features",
+    "struct",
+    "enum",
+    "command",
+    "event",
+    "union",
+    "alternate",
+    "base",
+    "discriminator",
+    "returns",
+    "prefix",
+    "boxed",
+    "gen",
+    "success-response",
+    "allow-oob",
+    "allow-preconfig",
+    "coroutine",
+    "include",
+    "pragma",
+    "all",
+    "any",
+    "not",
+];
+
+thread_local! {
+    static KEYWORD_NAMES: Vec<Name> = KEYWORDS.iter().map(|k| Name::from(*k)).collect();
+}
 
 /// Makes a key, without allocating for the keywords of the language.
 pub fn intern_key(s: &str) -> Key {
-    let k: &'static str = match s {
-        "type" => "type",
-        "data" => "data",
-        "if" => "if",
-        "name" => "name",
-        "features" => "features",
-        "struct" => "struct",
-        "enum" => "enum",
-        "command" => "command",
-        "event" => "event",
-        "union" => "union",
-        "alternate" => "alternate",
-        "base" => "base",
-        "discriminator" => "discriminator",
-        "returns" => "returns",
-        "prefix" => "prefix",
-        "boxed" => "boxed",
-        "gen" => "gen",
-        "success-response" => "success-response",
-        "allow-oob" => "allow-oob",
-        "allow-preconfig" => "allow-preconfig",
-        "coroutine" => "coroutine",
-        "include" => "include",
-        "pragma" => "pragma",
-        "all" => "all",
-        "any" => "any",
-        "not" => "not",
-        _ => return Cow::Owned(s.to_string()),
+    let i = match s {
+        "type" => 0,
+        "data" => 1,
+        "if" => 2,
+        "name" => 3,
+        "features" => 4,
+        "struct" => 5,
+        "enum" => 6,
+        "command" => 7,
+        "event" => 8,
+        "union" => 9,
+        "alternate" => 10,
+        "base" => 11,
+        "discriminator" => 12,
+        "returns" => 13,
+        "prefix" => 14,
+        "boxed" => 15,
+        "gen" => 16,
+        "success-response" => 17,
+        "allow-oob" => 18,
+        "allow-preconfig" => 19,
+        "coroutine" => 20,
+        "include" => 21,
+        "pragma" => 22,
+        "all" => 23,
+        "any" => 24,
+        "not" => 25,
+        _ => return Name::from(s),
     };
-    Cow::Borrowed(k)
+    KEYWORD_NAMES.with(|k| k[i].clone())
 }
 
 /// A parsed value and the position of its first token.
@@ -79,12 +111,15 @@ pub struct Dict {
 impl Dict {
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| v)
     }
 
     /// Whether `key` is present.
     pub fn contains(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, _)| k == key)
+        self.entries.iter().any(|(k, _)| &**k == key)
     }
 
     /// The keys, in source order.
