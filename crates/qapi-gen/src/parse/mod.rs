@@ -119,18 +119,43 @@ pub fn parse_root(path: &str, bytes: Vec<u8>, lexer: Lexer) -> Result<Parsed> {
 /// `/dev/zero` until memory runs out; we refuse such files instead.
 fn read_file(path: &str) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() && !meta.is_dir() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
-    }
-    let mut f = std::fs::File::open(path)?;
+    let mut f = open_regular(path)?;
     let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
     let mut buf = Vec::with_capacity(len + 1);
     f.read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+/// Opens `path` for reading if it is a regular file or a directory.
+#[cfg(target_os = "linux")]
+fn open_regular(path: &str) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it has no
+    // effect on regular files.  Then one fstat tells what was opened.
+    const O_NONBLOCK: i32 = 0o4000;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(not_regular());
+    }
+    Ok(f)
+}
+
+/// Opens `path` for reading if it is a regular file or a directory.
+#[cfg(not(target_os = "linux"))]
+fn open_regular(path: &str) -> std::io::Result<std::fs::File> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(not_regular());
+    }
+    std::fs::File::open(path)
+}
+
+fn not_regular() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file")
 }
 
 /// Registers a file's text (normalised as Python would read it).
