@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod check;
 pub mod dump;
 pub mod error;
