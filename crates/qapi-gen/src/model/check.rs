@@ -235,18 +235,23 @@ impl Checker<'_> {
         format!("{role} '{}'", d.name)
     }
 
+    /// QEMU's `%s collides with %s`.
+    fn collision(&self, info: Info, d: Desc<'_>, other: Desc<'_>) -> Error {
+        self.err(
+            info,
+            &format!(
+                "{} collides with {}",
+                self.describe(d, info),
+                self.describe(other, info)
+            ),
+        )
+    }
+
     /// Adds `d` to `seen`, failing when a name with the same C name is
     /// there already.
     fn clash<'d>(&self, info: Info, seen: &mut Seen<'d>, d: Desc<'d>) -> Result<()> {
         if let Some(other) = seen.find(d) {
-            return Err(self.err(
-                info,
-                &format!(
-                    "{} collides with {}",
-                    self.describe(d, info),
-                    self.describe(other, info)
-                ),
-            ));
+            return Err(self.collision(info, d, other));
         }
         seen.push(d);
         Ok(())
@@ -590,14 +595,7 @@ impl Checker<'_> {
             for m in self.s.members(t) {
                 let d = Desc::of(m);
                 if let Some(other) = own.find(d) {
-                    return Err(self.err(
-                        info,
-                        &format!(
-                            "{} collides with {}",
-                            self.describe(d, info),
-                            self.describe(other, info)
-                        ),
-                    ));
+                    return Err(self.collision(info, d, other));
                 }
             }
             if let Some(b) = &self.obj(t).branches {
