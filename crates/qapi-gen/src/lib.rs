@@ -21,7 +21,6 @@ pub mod backend;
 pub mod check;
 pub mod dump;
 pub mod error;
-mod hash;
 pub mod model;
 pub mod parse;
 pub mod source;
@@ -39,15 +38,21 @@ pub fn load(path: &str) -> Result<Schema> {
 /// Like [`load`], for a root schema held in memory.  `path` names it in
 /// messages and anchors its includes, which are read from disk.
 pub fn load_source(path: &str, text: impl Into<Vec<u8>>) -> Result<Schema> {
-    let mut parsed = parse::parse_root(path, text.into(), parse::Lexer::default())?;
-    let exprs = check::check_exprs(&mut parsed)?;
-    model::build_schema(parsed, exprs)
+    check_and_model(parse::parse_root(
+        path,
+        text.into(),
+        parse::Lexer::default(),
+    )?)
 }
 
 /// [`load`] with a choice of tokenizer (both give identical results; the
 /// pest grammar is the specification, the scanner the fast path).
 pub fn load_with(path: &str, lexer: parse::Lexer) -> Result<Schema> {
-    let mut parsed = parse::parse_schema_with(path, lexer)?;
+    check_and_model(parse::parse_schema_with(path, lexer)?)
+}
+
+/// Stages 2–6 on a parsed schema.
+fn check_and_model(mut parsed: parse::Parsed) -> Result<Schema> {
     let exprs = check::check_exprs(&mut parsed)?;
     model::build_schema(parsed, exprs)
 }

@@ -67,7 +67,7 @@ pub struct Defn {
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
-    defns: crate::hash::FastMap<Info, Defn>,
+    defns: rustc_hash::FxHashMap<Info, Defn>,
 }
 
 impl SourceMap {

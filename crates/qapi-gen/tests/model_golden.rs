@@ -129,14 +129,9 @@ fn entity(schema: &Schema, i: usize) -> Value {
                 .iter()
                 .map(|v| {
                     let t = schema.entity(v.type_id());
-                    let qtype = match t.json_type() {
-                        Some("null") => "QTYPE_QNULL",
-                        Some("string") => "QTYPE_QSTRING",
-                        Some("number") | Some("int") => "QTYPE_QNUM",
-                        Some("boolean") => "QTYPE_QBOOL",
-                        Some("array") => "QTYPE_QLIST",
-                        _ => "QTYPE_QDICT",
-                    };
+                    let qtype = t
+                        .alternate_qtype()
+                        .expect("alternate branch types have a QType");
                     json!({"name": v.name, "type": t.name, "if": cond(&v.ifcond), "qtype": qtype})
                 })
                 .collect();

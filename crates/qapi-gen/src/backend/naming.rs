@@ -18,8 +18,8 @@
 //! The wire name always travels beside the Rust name (`serde(rename)`), so
 //! these rules only need to be deterministic and collision-checked.
 
-/// Rust's strict and reserved keywords (2024 edition), and `union`'s
-/// siblings that are fine as identifiers are left out.
+/// Rust's strict and reserved keywords (2024 edition).  Weak keywords
+/// such as `union` are valid identifiers and not listed.
 const RUST_KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
     "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
@@ -57,8 +57,14 @@ pub fn type_name(qapi: &str) -> String {
     for w in words(name) {
         upper_first(w, &mut out);
     }
-    if out.starts_with(|c: char| c.is_ascii_digit()) || out.is_empty() {
-        out.insert(0, 'Q');
+    protect_camel(out, 'Q')
+}
+
+/// A CamelCase name that is empty or starts with a digit gets `lead`; one
+/// that is a keyword (`Self`) gets `Q`.
+fn protect_camel(mut out: String, lead: char) -> String {
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, lead);
     }
     if is_rust_keyword(&out) {
         out.insert(0, 'Q');
@@ -100,13 +106,7 @@ pub fn variant_name(qapi: &str) -> String {
         upper_first(w, &mut out);
         prev_digit = w.ends_with(|c: char| c.is_ascii_digit());
     }
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, 'V');
-    }
-    if is_rust_keyword(&out) {
-        out.insert(0, 'Q');
-    }
-    out
+    protect_camel(out, 'V')
 }
 
 /// The first two QAPI names in `names` that map to the same Rust name

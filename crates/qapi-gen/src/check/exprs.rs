@@ -13,11 +13,39 @@ use super::names::{self, NameError};
 
 const METAS: [&str; 6] = ["enum", "struct", "union", "alternate", "command", "event"];
 
+/// The required and optional keys of each kind of definition.
+fn keys_of(meta: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    match meta {
+        "enum" => (&["enum", "data"], &["if", "features", "prefix"]),
+        "union" => (
+            &["union", "base", "discriminator", "data"],
+            &["if", "features"],
+        ),
+        "alternate" => (&["alternate", "data"], &["if", "features"]),
+        "struct" => (&["struct", "data"], &["base", "if", "features"]),
+        "command" => (
+            &["command"],
+            &[
+                "data",
+                "returns",
+                "boxed",
+                "if",
+                "features",
+                "gen",
+                "success-response",
+                "allow-oob",
+                "allow-preconfig",
+                "coroutine",
+            ],
+        ),
+        _ => (&["event"], &["data", "boxed", "if", "features"]),
+    }
+}
+
 /// Runs the shape checks over every top-level expression.
 pub fn check_exprs(parsed: &mut Parsed) -> Result<Vec<Expr>> {
     let mut out = Vec::with_capacity(parsed.exprs.len());
-    let exprs = std::mem::take(&mut parsed.exprs);
-    for top in &exprs {
+    for top in &parsed.exprs {
         match top {
             TopExpr::Include { path, info } => out.push(Expr::Include {
                 path: path.clone(),
@@ -34,7 +62,6 @@ pub fn check_exprs(parsed: &mut Parsed) -> Result<Vec<Expr>> {
             }
         }
     }
-    parsed.exprs = exprs;
     Ok(out)
 }
 
@@ -383,41 +410,13 @@ impl Cx<'_> {
             return Err(self.err("documentation comment required"));
         }
 
-        let kind = match meta {
-            "enum" => {
-                self.check_keys(
-                    View::Dict(expr),
-                    &meta,
-                    &["enum", "data"],
-                    &["if", "features", "prefix"],
-                )?;
-                self.check_enum(expr, &name)?
-            }
-            "union" => {
-                self.check_keys(
-                    View::Dict(expr),
-                    &meta,
-                    &["union", "base", "discriminator", "data"],
-                    &["if", "features"],
-                )?;
-                self.check_union(expr, &name)?
-            }
-            "alternate" => {
-                self.check_keys(
-                    View::Dict(expr),
-                    &meta,
-                    &["alternate", "data"],
-                    &["if", "features"],
-                )?;
-                self.check_alternate(expr)?
-            }
+        let (required, optional) = keys_of(meta);
+        self.check_keys(View::Dict(expr), &meta, required, optional)?;
+        let mut kind = match meta {
+            "enum" => self.check_enum(expr, &name)?,
+            "union" => self.check_union(expr, &name)?,
+            "alternate" => self.check_alternate(expr)?,
             "struct" => {
-                self.check_keys(
-                    View::Dict(expr),
-                    &meta,
-                    &["struct", "data"],
-                    &["base", "if", "features"],
-                )?;
                 let members = self.check_type_implicit(
                     expr.get("data").expect("required"),
                     &"'data'",
@@ -427,23 +426,6 @@ impl Cx<'_> {
                 DefKind::Struct { base, members }
             }
             "command" => {
-                self.check_keys(
-                    View::Dict(expr),
-                    &meta,
-                    &["command"],
-                    &[
-                        "data",
-                        "returns",
-                        "boxed",
-                        "if",
-                        "features",
-                        "gen",
-                        "success-response",
-                        "allow-oob",
-                        "allow-preconfig",
-                        "coroutine",
-                    ],
-                )?;
                 let (data, boxed) = self.check_args(expr)?;
                 let returns = self.check_type_name_or_array(expr.get("returns"), &"'returns'")?;
                 DefKind::Command {
@@ -458,12 +440,6 @@ impl Cx<'_> {
                 }
             }
             _ => {
-                self.check_keys(
-                    View::Dict(expr),
-                    &meta,
-                    &["event"],
-                    &["data", "boxed", "if", "features"],
-                )?;
                 let (data, boxed) = self.check_args(expr)?;
                 DefKind::Event { data, boxed }
             }
@@ -471,32 +447,29 @@ impl Cx<'_> {
 
         let ifcond = self.check_if(View::Dict(expr), &meta)?;
         let features = self.check_features(expr.get("features"))?;
+        // QEMU checks the flags last, on every kind of definition; a
+        // command's `boxed` was already read (any true value) by
+        // `check_args`, and here must be exactly `true`.
         let gen = self.check_flag(expr, "gen", false, true)?;
         let success_response = self.check_flag(expr, "success-response", false, true)?;
-        let boxed_flag = self.check_flag(expr, "boxed", true, false)?;
+        self.check_flag(expr, "boxed", true, false)?;
         let allow_oob = self.check_flag(expr, "allow-oob", true, false)?;
         let allow_preconfig = self.check_flag(expr, "allow-preconfig", true, false)?;
         let coroutine = self.check_flag(expr, "coroutine", true, false)?;
         if expr.contains("allow-oob") && expr.contains("coroutine") {
             return Err(self.err("flags 'allow-oob' and 'coroutine' are incompatible"));
         }
-        let kind = match kind {
-            DefKind::Command { data, returns, .. } => DefKind::Command {
-                data,
-                returns,
-                boxed: boxed_flag,
-                gen,
-                success_response,
-                allow_oob,
-                allow_preconfig,
-                coroutine,
-            },
-            DefKind::Event { data, .. } => DefKind::Event {
-                data,
-                boxed: boxed_flag,
-            },
-            k => k,
-        };
+        if let DefKind::Command {
+            gen: g,
+            success_response: s,
+            allow_oob: o,
+            allow_preconfig: p,
+            coroutine: c,
+            ..
+        } = &mut kind
+        {
+            (*g, *s, *o, *p, *c) = (gen, success_response, allow_oob, allow_preconfig, coroutine);
+        }
         Ok(Definition {
             name,
             info: self.info,

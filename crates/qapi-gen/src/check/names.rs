@@ -103,20 +103,20 @@ const PROTECTED: &[&str] = &[
     "linux",
 ];
 
+/// One character of a C name: itself if in `[A-Za-z0-9_]`, else `_`.
+pub fn c_char(c: char) -> char {
+    if c.is_ascii_alphanumeric() || c == '_' {
+        c
+    } else {
+        '_'
+    }
+}
+
 /// QEMU's `c_name(name, protect)`: every character outside `[A-Za-z0-9_]`
 /// becomes `_`; with `protect`, C keywords and names starting with a digit
 /// get a `q_` prefix.
 pub fn c_name(name: &str, protect: bool) -> String {
-    let mapped: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mapped: String = name.chars().map(c_char).collect();
     if protect
         && (PROTECTED.contains(&mapped.as_str())
             || mapped.starts_with(|c: char| c.is_ascii_digit()))
@@ -202,14 +202,7 @@ pub fn valid_name_stem(name: &str) -> Option<&str> {
 /// Member names QEMU reserves: `u` and `has_*` (after C mangling), which
 /// would collide with its generated C.
 pub fn is_reserved_member_name(name: &str) -> bool {
-    let mapped = |c: char| {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            c
-        } else {
-            '_'
-        }
-    };
-    let mut cs = name.chars().map(mapped);
+    let mut cs = name.chars().map(c_char);
     let first4: Vec<char> = cs.by_ref().take(4).collect();
     (first4 == ['u'] && cs.next().is_none()) || first4 == ['h', 'a', 's', '_']
 }

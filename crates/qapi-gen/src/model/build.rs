@@ -60,6 +60,7 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
         schema_dir: path::dirname(&root),
         cwd,
         module_index: HashMap::new(),
+        module_by_path: HashMap::new(),
         feature_infos: Vec::new(),
     };
     b.make_module(None);
@@ -70,18 +71,11 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
     }
     let Builder {
         mut schema,
-        module_index,
+        module_by_path,
         feature_infos,
-        schema_dir,
-        cwd,
+        ..
     } = b;
-    check::check_schema(
-        &mut schema,
-        &module_index,
-        &schema_dir,
-        &cwd,
-        &feature_infos,
-    )?;
+    check::check_schema(&mut schema, &module_by_path, &feature_infos)?;
     Ok(schema)
 }
 
@@ -89,13 +83,17 @@ pub(super) struct Builder {
     schema: Schema,
     schema_dir: String,
     cwd: String,
+    /// Modules by name.
     module_index: HashMap<String, ModuleId>,
+    /// Modules by every path they were named by (the root and each
+    /// include directive), so each file read finds its module.
+    module_by_path: HashMap<String, ModuleId>,
     feature_infos: Vec<Option<Info>>,
 }
 
 /// QEMU's module name for a file: relative to the root's directory, except
 /// that names starting `./` are taken as they are ("system" modules).
-pub(super) fn module_name(fname: Option<&str>, schema_dir: &str, cwd: &str) -> String {
+fn module_name(fname: Option<&str>, schema_dir: &str, cwd: &str) -> String {
     match fname {
         None => BUILTIN_MODULE.to_string(),
         Some(f) if f.starts_with("./") => f.to_string(),
@@ -106,16 +104,22 @@ pub(super) fn module_name(fname: Option<&str>, schema_dir: &str, cwd: &str) -> S
 impl Builder {
     fn make_module(&mut self, fname: Option<&str>) -> ModuleId {
         let name = module_name(fname, &self.schema_dir, &self.cwd);
-        if let Some(id) = self.module_index.get(&name) {
-            return *id;
+        let id = match self.module_index.get(&name) {
+            Some(id) => *id,
+            None => {
+                let id = ModuleId(self.schema.modules.len() as u32);
+                self.schema.modules.push(Module {
+                    name: name.clone(),
+                    path: fname.map(str::to_string),
+                    entities: Vec::new(),
+                });
+                self.module_index.insert(name, id);
+                id
+            }
+        };
+        if let Some(f) = fname {
+            self.module_by_path.entry(f.to_string()).or_insert(id);
         }
-        let id = ModuleId(self.schema.modules.len() as u32);
-        self.schema.modules.push(Module {
-            name: name.clone(),
-            path: fname.map(str::to_string),
-            entities: Vec::new(),
-        });
-        self.module_index.insert(name, id);
         id
     }
 

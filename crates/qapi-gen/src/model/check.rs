@@ -7,11 +7,10 @@
 
 use std::collections::HashMap;
 
-use crate::check::names::c_name;
+use crate::check::names::{c_char, c_name};
 use crate::error::{Error, Result};
 use crate::source::Info;
 
-use super::build::module_name;
 use super::*;
 
 /// How deep a chain of bases and branch types may go before we give up.
@@ -53,36 +52,12 @@ impl<'a> Desc<'a> {
 /// names with the same C name always get the same key, so a key mismatch
 /// rules a clash out and only key matches need [`same_c_name`].
 fn c_name_key(name: &str) -> u64 {
-    if name.is_ascii() {
-        let b = name.as_bytes();
-        let b = if b.len() >= 2 && b[0] == b'q' && !b[1].is_ascii_alphanumeric() {
-            &b[2..]
-        } else {
-            b
-        };
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &c in b {
-            let c = if c.is_ascii_alphanumeric() || c == b'_' {
-                c
-            } else {
-                b'_'
-            };
-            h = (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
-        }
-        return h;
-    }
-    let mut chars = name.chars().map(|c| {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            c
-        } else {
-            '_'
-        }
-    });
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut chars = name.chars().map(c_char);
     let mut first = [chars.next(), chars.next()];
     if first == [Some('q'), Some('_')] {
         first = [None, None];
     }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for c in first.into_iter().flatten().chain(chars) {
         h = (h ^ u64::from(u32::from(c))).wrapping_mul(0x0100_0000_01b3);
     }
@@ -95,7 +70,7 @@ fn c_name_key(name: &str) -> u64 {
 #[derive(Clone, Default)]
 struct Seen<'d> {
     list: Vec<Desc<'d>>,
-    keys: Option<crate::hash::FastMap<u64, ()>>,
+    keys: Option<rustc_hash::FxHashSet<u64>>,
 }
 
 impl<'d> Seen<'d> {
@@ -111,7 +86,7 @@ impl<'d> Seen<'d> {
     /// An earlier name with the same C name as `d`.
     fn find(&self, d: Desc<'d>) -> Option<Desc<'d>> {
         if let Some(keys) = &self.keys {
-            if !keys.contains_key(&d.key) {
+            if !keys.contains(&d.key) {
                 return None;
             }
         }
@@ -125,10 +100,10 @@ impl<'d> Seen<'d> {
         self.list.push(d);
         match &mut self.keys {
             Some(keys) => {
-                keys.insert(d.key, ());
+                keys.insert(d.key);
             }
             None if self.list.len() >= Self::INDEX_FROM => {
-                self.keys = Some(self.list.iter().map(|d| (d.key, ())).collect());
+                self.keys = Some(self.list.iter().map(|d| d.key).collect());
             }
             None => {}
         }
@@ -138,18 +113,11 @@ impl<'d> Seen<'d> {
 /// Whether two names have the same C name (`c_name(a) == c_name(b)`),
 /// without building either.
 fn same_c_name(a: &str, b: &str) -> bool {
-    fn map(c: char) -> char {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            c
-        } else {
-            '_'
-        }
-    }
     if !(a.is_ascii() && b.is_ascii()) {
         return c_name(a, true) == c_name(b, true);
     }
     if a.len() == b.len() {
-        return a.chars().map(map).eq(b.chars().map(map));
+        return a.chars().map(c_char).eq(b.chars().map(c_char));
     }
     // Protection adds `q_`, so `static` and `q-static` meet as `q_static`.
     let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
@@ -158,9 +126,7 @@ fn same_c_name(a: &str, b: &str) -> bool {
 
 pub(super) fn check_schema(
     schema: &mut Schema,
-    module_index: &HashMap<String, ModuleId>,
-    schema_dir: &str,
-    cwd: &str,
+    module_by_path: &HashMap<String, ModuleId>,
     feature_infos: &[Option<Info>],
 ) -> Result<()> {
     let mut c = Checker {
@@ -172,7 +138,7 @@ pub(super) fn check_schema(
         c.check_entity(id)?;
         c.connect_doc(id)?;
     }
-    c.set_modules(module_index, schema_dir, cwd);
+    c.set_modules(module_by_path);
     c.check_docs()?;
     if c.s.feature_names.len() > 64 {
         let info = feature_infos[64].expect("user features have a location");
@@ -587,9 +553,9 @@ impl Checker<'_> {
         let own = self.flat(id);
         let variants = &self.obj(id).branches.as_ref().expect("union").variants;
         let mut stack: Vec<EntityId> = variants.iter().rev().map(Member::type_id).collect();
-        let mut visited = crate::hash::FastMap::<EntityId, ()>::default();
+        let mut visited = rustc_hash::FxHashSet::<EntityId>::default();
         while let Some(t) = stack.pop() {
-            if visited.insert(t, ()).is_some() {
+            if !visited.insert(t) {
                 continue;
             }
             for m in self.s.members(t) {
@@ -626,23 +592,15 @@ impl Checker<'_> {
         for (i, (v, t)) in variants.iter().zip(&types).enumerate() {
             self.clash(info, &mut seen, Desc::of(v))?;
             let ty = self.ent(*t);
-            let qtype = match ty.json_type() {
-                Some("null") => "QTYPE_QNULL",
-                Some("string") => "QTYPE_QSTRING",
-                Some("number") | Some("int") => "QTYPE_QNUM",
-                Some("boolean") => "QTYPE_QBOOL",
-                Some("array") => "QTYPE_QLIST",
-                Some("object") => "QTYPE_QDICT",
-                _ => {
-                    return Err(self.err(
-                        info,
-                        &format!(
-                            "{} cannot use {}",
-                            self.describe(Desc::of(v), info),
-                            ty.describe()
-                        ),
-                    ))
-                }
+            let Some(qtype) = ty.alternate_qtype() else {
+                return Err(self.err(
+                    info,
+                    &format!(
+                        "{} cannot use {}",
+                        self.describe(Desc::of(v), info),
+                        ty.describe()
+                    ),
+                ));
             };
             let mut conflicting = vec![qtype];
             if qtype == "QTYPE_QSTRING" {
@@ -919,19 +877,16 @@ impl Checker<'_> {
         r
     }
 
-    fn set_modules(
-        &mut self,
-        module_index: &HashMap<String, ModuleId>,
-        schema_dir: &str,
-        cwd: &str,
-    ) {
-        let builtin = module_index[&module_name(None, schema_dir, cwd)];
+    /// Places each entity in the module of the file that defines it (arrays
+    /// in their element's); built-ins in `./builtin`, the first module.
+    fn set_modules(&mut self, module_by_path: &HashMap<String, ModuleId>) {
+        let builtin = ModuleId(0);
         let by_file: Vec<ModuleId> = self
             .s
             .sources
             .files()
             .iter()
-            .map(|f| module_index[&module_name(Some(&f.name), schema_dir, cwd)])
+            .map(|f| module_by_path[&f.name])
             .collect();
         for i in 0..self.s.entities.len() {
             let e = &self.s.entities[i];

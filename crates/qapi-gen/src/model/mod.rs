@@ -49,7 +49,7 @@ pub struct Schema {
     /// value: for tools that point at source text (a backend reporting a
     /// name that clashes after mangling, say).
     pub exprs: Vec<crate::parse::TopExpr>,
-    index: crate::hash::FastMap<Name, EntityId>,
+    index: rustc_hash::FxHashMap<Name, EntityId>,
 }
 
 /// A module: one schema file, or `./builtin`.
@@ -359,6 +359,21 @@ impl Entity {
             EntityKind::Array { .. } => "array",
             EntityKind::Object(_) => "object",
             EntityKind::Alternate { .. } => "value",
+            _ => return None,
+        })
+    }
+
+    /// The QType a value of this type has on the wire, as an alternate
+    /// tells its branches apart (QEMU's `alternate_qtype`); `None` for
+    /// `any` and alternates, which an alternate cannot use.
+    pub fn alternate_qtype(&self) -> Option<&'static str> {
+        Some(match self.json_type()? {
+            "null" => "QTYPE_QNULL",
+            "string" => "QTYPE_QSTRING",
+            "number" | "int" => "QTYPE_QNUM",
+            "boolean" => "QTYPE_QBOOL",
+            "array" => "QTYPE_QLIST",
+            "object" => "QTYPE_QDICT",
             _ => return None,
         })
     }

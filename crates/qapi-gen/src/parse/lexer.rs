@@ -81,16 +81,6 @@ pub enum Lexer {
     Pest,
 }
 
-/// Splits `src` (newline-normalised, ending in `\n`) into tokens with the
-/// chosen tokenizer.  Never fails: malformed input becomes `BadStr` /
-/// `Stray` tokens.  The last token is always `Eof`.
-pub fn tokenize_with(lexer: Lexer, src: &str) -> Vec<Token> {
-    match lexer {
-        Lexer::Scanner => tokenize(src),
-        Lexer::Pest => tokenize_pest(src),
-    }
-}
-
 /// Whether Python's `str.isspace()` holds for `c` (the `ws_char` rule).
 pub fn is_py_space(c: char) -> bool {
     matches!(
@@ -382,12 +372,7 @@ pub fn tokenize_pest(src: &str) -> Vec<Token> {
 }
 
 /// The value of a well-formed string token: the text between the quotes
-/// with `\\` turned into `\`.
-pub fn string_value(tok_text: &str) -> String {
-    string_body(tok_text).into_owned()
-}
-
-/// [`string_value`], borrowing from the token when there is no escape.
+/// with `\\` turned into `\`, borrowed when there is no escape.
 pub fn string_body(tok_text: &str) -> std::borrow::Cow<'_, str> {
     let body = &tok_text[1..tok_text.len() - 1];
     if body.bytes().any(|b| b == b'\\') {
@@ -508,7 +493,7 @@ mod tests {
     fn string_values_unescape_backslashes() {
         let cases = [("'abc'", "abc"), ("'a\\\\b'", "a\\b"), ("''", "")];
         for (src, want) in cases {
-            assert_eq!(string_value(src), want);
+            assert_eq!(string_body(src), want);
         }
     }
 

@@ -83,6 +83,8 @@ pub struct Parsed {
     pub cwd: String,
     /// Absolute path of each file read, by `FileId`.
     abs_paths: Vec<String>,
+    /// The same paths as a set (QEMU's `previously_included`).
+    included: HashSet<String>,
 }
 
 /// Reads the schema rooted at `path`, following includes.
@@ -105,10 +107,9 @@ pub fn parse_root(path: &str, bytes: Vec<u8>, lexer: Lexer) -> Result<Parsed> {
         cwd: path::current_dir(),
         ..Parsed::default()
     };
-    let mut included = HashSet::new();
-    included.insert(path::abspath_from(&ctx.cwd, path));
-    let file = load_file(&mut ctx, path, None, bytes)?;
-    FileParser::new(&mut ctx, &mut included, file, lexer).parse_file()?;
+    let abs = path::abspath_from(&ctx.cwd, path);
+    let file = load_file(&mut ctx, path, abs, None, bytes)?;
+    FileParser::new(&mut ctx, file, lexer).parse_file()?;
     Ok(ctx)
 }
 
@@ -162,6 +163,7 @@ fn not_regular() -> std::io::Error {
 fn load_file(
     ctx: &mut Parsed,
     name: &str,
+    abs: String,
     included_from: Option<Info>,
     bytes: Vec<u8>,
 ) -> Result<FileId> {
@@ -186,7 +188,8 @@ fn load_file(
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    ctx.abs_paths.push(path::abspath_from(&ctx.cwd, name));
+    ctx.included.insert(abs.clone());
+    ctx.abs_paths.push(abs);
     let id = ctx.sources.add_file(SourceFile {
         name: name.to_string(),
         included_from,
@@ -222,21 +225,14 @@ impl TokenStream {
     fn next(&mut self, src: &str) -> Token {
         match self {
             TokenStream::Scan(s) => s.next_token(src),
-            TokenStream::List(it) => it.as_slice().first().copied().map_or_else(
-                || Token {
-                    kind: TokKind::Eof,
-                    start: src.len().saturating_sub(1) as u32,
-                    end: src.len() as u32,
-                    line: 1,
-                    line_start: 0,
-                },
-                |t| {
-                    if t.kind != TokKind::Eof {
-                        it.next();
-                    }
-                    t
-                },
-            ),
+            // The list ends with `Eof`, which is never consumed.
+            TokenStream::List(it) => {
+                let t = it.as_slice()[0];
+                if t.kind != TokKind::Eof {
+                    it.next();
+                }
+                t
+            }
         }
     }
 }
@@ -244,7 +240,6 @@ impl TokenStream {
 /// Parser state for one file.
 pub(crate) struct FileParser<'a> {
     ctx: &'a mut Parsed,
-    included: &'a mut HashSet<String>,
     file: FileId,
     src: Rc<String>,
     tokens: TokenStream,
@@ -257,12 +252,7 @@ pub(crate) struct FileParser<'a> {
 }
 
 impl<'a> FileParser<'a> {
-    fn new(
-        ctx: &'a mut Parsed,
-        included: &'a mut HashSet<String>,
-        file: FileId,
-        lexer: Lexer,
-    ) -> Self {
+    fn new(ctx: &'a mut Parsed, file: FileId, lexer: Lexer) -> Self {
         let src = Rc::clone(&ctx.sources.file(file).text);
         let mut tokens = match lexer {
             Lexer::Scanner => TokenStream::Scan(lexer::Scanner::new()),
@@ -271,7 +261,6 @@ impl<'a> FileParser<'a> {
         let cur = tokens.next(&src);
         FileParser {
             ctx,
-            included,
             file,
             src,
             tokens,
@@ -426,18 +415,17 @@ impl<'a> FileParser<'a> {
             }
             inf = self.ctx.sources.file(i.file).included_from;
         }
-        if self.included.contains(&incl_abs) {
+        if self.ctx.included.contains(&incl_abs) {
             return Ok(());
         }
-        self.included.insert(incl_abs);
         let bytes = read_file(incl_fname).map_err(|e| {
             self.sem_err(
                 info,
                 &format!("can't read include file '{incl_fname}': {}", strerror(&e)),
             )
         })?;
-        let file = load_file(self.ctx, incl_fname, Some(info), bytes)?;
-        FileParser::new(self.ctx, self.included, file, self.lexer).parse_file()
+        let file = load_file(self.ctx, incl_fname, incl_abs, Some(info), bytes)?;
+        FileParser::new(self.ctx, file, self.lexer).parse_file()
     }
 
     fn pragma(&mut self, name: &str, value: &Value, info: Info) -> Result<()> {

@@ -58,12 +58,7 @@ pub fn normpath(p: &str) -> String {
     }
 }
 
-/// `os.path.abspath`.
-pub fn abspath(p: &str) -> String {
-    abspath_from(&current_dir(), p)
-}
-
-/// `os.path.abspath` with the current directory given.
+/// `os.path.abspath`, with the current directory given.
 pub fn abspath_from(cwd: &str, p: &str) -> String {
     if p.starts_with('/') {
         normpath(p)
