@@ -1,6 +1,7 @@
-//! Stage 7 (in progress): turning the model into Rust.
+//! Stage 7: turning the model into Rust.
 //!
-//! For now this holds the naming rules the Rust backend is built on; the
-//! code generator itself comes next (see the bindings issue).
+//! * [`naming`]: QAPI names → Rust identifiers (pure functions).
+//! * [`cond`]: `if` conditions → `#[cfg]` or generation-time evaluation.
 
+pub mod cond;
 pub mod naming;

@@ -63,6 +63,15 @@ impl IfCond {
         }
     }
 
+    /// Calls `f` with every symbol the condition names, in order.
+    pub fn symbols(&self, f: &mut impl FnMut(&str)) {
+        match self {
+            IfCond::Name(n) => f(n),
+            IfCond::All(ops) | IfCond::Any(ops) => ops.iter().for_each(|o| o.symbols(f)),
+            IfCond::Not(op) => op.symbols(f),
+        }
+    }
+
     /// The C preprocessor expression QEMU generates (`defined(A) && ...`).
     pub fn c_expr(&self) -> String {
         match self {

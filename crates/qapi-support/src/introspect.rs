@@ -1,0 +1,1 @@
+//! Introspection data (`query-qmp-schema`): filled in by the introspection work.
