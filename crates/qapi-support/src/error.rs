@@ -36,6 +36,16 @@ impl QmpError {
     }
 }
 
+impl QmpError {
+    /// QEMU's reply to an unknown (or not compiled-in) command.
+    pub fn command_not_found(command: &str) -> Self {
+        QmpError {
+            class: ErrorClass::CommandNotFound,
+            desc: format!("The command {command} has not been found"),
+        }
+    }
+}
+
 impl std::fmt::Display for QmpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.desc)

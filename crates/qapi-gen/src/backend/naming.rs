@@ -109,6 +109,31 @@ pub fn variant_name(qapi: &str) -> String {
     protect_camel(out, 'V')
 }
 
+/// The Rust name of an event's variant: `BLOCK_JOB_COMPLETED` →
+/// `BlockJobCompleted` (each word capitalised, the rest lower case).
+pub fn event_name(qapi: &str) -> String {
+    let mut out = String::with_capacity(qapi.len());
+    for w in words(qapi) {
+        upper_first(&w.to_ascii_lowercase(), &mut out);
+    }
+    protect_camel(out, 'E')
+}
+
+/// The Rust module for a schema file: its file stem in snake case
+/// (`qapi/machine-target.json` → `machine_target`).
+pub fn module_name(path: &str) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let stem = file.strip_suffix(".json").unwrap_or(file);
+    let mut out: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || is_rust_keyword(&out) {
+        out.insert_str(0, "m_");
+    }
+    out
+}
+
 /// The first two QAPI names in `names` that map to the same Rust name
 /// under `rule`, with that Rust name.
 pub fn first_collision<'a>(
@@ -196,6 +221,30 @@ mod tests {
         ];
         for (qapi, rust) in cases {
             assert_eq!(variant_name(qapi), rust, "{qapi}");
+        }
+    }
+
+    #[test]
+    fn event_and_module_names() {
+        let cases = [
+            ("BLOCK_JOB_COMPLETED", "BlockJobCompleted"),
+            ("SHUTDOWN", "Shutdown"),
+            ("CPU_POLARIZATION_CHANGE", "CpuPolarizationChange"),
+            ("EVENT_A", "EventA"),
+            ("__ORG.QEMU_X-EVENT", "OrgQemuXEvent"),
+        ];
+        for (qapi, rust) in cases {
+            assert_eq!(event_name(qapi), rust, "{qapi}");
+        }
+        let cases = [
+            ("machine-target.json", "machine_target"),
+            ("qapi/block-core.json", "block_core"),
+            ("../../qapi/common.json", "common"),
+            ("type.json", "m_type"),
+            ("9p.json", "m_9p"),
+        ];
+        for (path, rust) in cases {
+            assert_eq!(module_name(path), rust, "{path}");
         }
     }
 
