@@ -1,0 +1,953 @@
+//! Documentation checks (`qapi-gen doc-check`): what a schema that QEMU
+//! accepts may still lack in its docs.
+//!
+//! QEMU's generator already rejects a good part of bad documentation, and
+//! nothing here repeats those errors (a schema that fails them never gets
+//! this far):
+//!
+//! * a doc block naming members or features that do not exist
+//!   (`documented member 'x' does not exist`);
+//! * a documented definition whose feature has no description
+//!   (`feature 'x' lacks documentation`) — QEMU insists on this even for
+//!   definitions in the `documentation-exceptions` pragma, so a feature
+//!   of a documented definition is always described;
+//! * a member, value or alternative without a description, unless its
+//!   definition is listed in `documentation-exceptions`;
+//! * a section tag with no text (`text required after 'Since:'`);
+//! * with the `doc-required` pragma, a definition without a doc block.
+//!
+//! What is left, and reported here as [`Finding`]s:
+//!
+//! * [`Kind::MissingDoc`] — a definition without a doc block (possible when
+//!   `doc-required` is off).  One finding covers the definition and all its
+//!   members, values and features; they are not listed one by one.
+//! * [`Kind::UndocumentedMember`], [`Kind::UndocumentedValue`],
+//!   [`Kind::UndocumentedBranch`] — a member (of a struct, of a union's
+//!   inline base, or a command's or event's inline arguments), an enum
+//!   value, or an alternate's alternative that the `documentation-exceptions`
+//!   pragma let through without a description.  QEMU accepts them and its
+//!   manual prints "Not documented"; they are real gaps, so they are
+//!   reported.  Members a type inherits from a named base are documented
+//!   at the base, and a command's or event's members given as a named type
+//!   at that type, so they are checked there, once.  A union's branches
+//!   have no description of their own in QEMU's doc language: each is
+//!   documented by its branch type's doc block and the tag value's
+//!   description, which the other checks cover.
+//! * [`Kind::MissingSince`] — a documented definition with no `Since:`
+//!   section.  Free-form blocks (`= Heading` and prose) document no
+//!   definition and are not checked.
+//! * [`Kind::MalformedSince`] — a version that does not read as one (see
+//!   [`check_since_section`] and [`member_sinces`] for the exact rules), or
+//!   a line that looks like a `Since:` section but is not one (`Since 9.2`
+//!   without the colon, or `Since: 9.2` run into the paragraph above it).
+//! * [`Kind::SinceBeforeDefinition`] — a description saying `(since X)`
+//!   where X is older than the definition's own `Since:` (compared
+//!   numerically: 2.10 is newer than 2.9).
+//! * [`Kind::DeprecatedUnexplained`] — a `deprecated` feature with no
+//!   description.  Given QEMU's rules this happens only where the
+//!   definition has no doc block at all, but a deprecation that does not
+//!   say what to use instead deserves its own finding even then.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::model::{DocRef, EntityId, EntityKind, Feature, Member, Schema};
+use crate::parse::{Dict, Doc, Node, Section, TopExpr, Value};
+use crate::source::{qemu_column, FileId, Info};
+
+/// What a finding is about.  [`Kind::code`] is stable: scripts may match it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A definition without a doc block.
+    MissingDoc,
+    /// A member without a description.
+    UndocumentedMember,
+    /// An enum value without a description.
+    UndocumentedValue,
+    /// An alternate's alternative without a description.
+    UndocumentedBranch,
+    /// A documented definition without a `Since:` section.
+    MissingSince,
+    /// A version that does not read as one, or a since line that is not a
+    /// `Since:` section.
+    MalformedSince,
+    /// A description's `(since X)` older than its definition's `Since:`.
+    SinceBeforeDefinition,
+    /// A `deprecated` feature without a description.
+    DeprecatedUnexplained,
+}
+
+impl Kind {
+    /// Every kind, in the order summaries list them.
+    pub const ALL: [Kind; 8] = [
+        Kind::MissingDoc,
+        Kind::UndocumentedMember,
+        Kind::UndocumentedValue,
+        Kind::UndocumentedBranch,
+        Kind::MissingSince,
+        Kind::MalformedSince,
+        Kind::SinceBeforeDefinition,
+        Kind::DeprecatedUnexplained,
+    ];
+
+    /// The kebab-case code printed with each finding.
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::MissingDoc => "missing-doc",
+            Kind::UndocumentedMember => "undocumented-member",
+            Kind::UndocumentedValue => "undocumented-value",
+            Kind::UndocumentedBranch => "undocumented-branch",
+            Kind::MissingSince => "missing-since",
+            Kind::MalformedSince => "malformed-since",
+            Kind::SinceBeforeDefinition => "since-before-definition",
+            Kind::DeprecatedUnexplained => "deprecated-unexplained",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One documentation problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The file, spelled as QEMU spells it in its messages.
+    pub file: String,
+    /// Line, counting from 1.
+    pub line: u32,
+    /// Column, counting from 1 as QEMU counts, when known.
+    pub col: Option<u32>,
+    /// What is wrong.
+    pub kind: Kind,
+    /// What is wrong and what to do about it.
+    pub message: String,
+    file_id: FileId,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:", self.file, self.line)?;
+        if let Some(col) = self.col {
+            write!(f, "{col}:")?;
+        }
+        write!(f, " {}: {}", self.kind, self.message)
+    }
+}
+
+/// Counts per kind, in [`Kind::ALL`] order, kinds with no finding left out.
+pub fn counts(findings: &[Finding]) -> Vec<(Kind, usize)> {
+    Kind::ALL
+        .iter()
+        .map(|k| (*k, findings.iter().filter(|f| f.kind == *k).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// A one-line summary: `no documentation findings`, or
+/// `3 documentation findings: 2 missing-since, 1 undocumented-member`.
+pub fn summary(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "no documentation findings".to_string();
+    }
+    let parts: Vec<String> = counts(findings)
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    let plural = if findings.len() == 1 { "" } else { "s" };
+    format!(
+        "{} documentation finding{plural}: {}",
+        findings.len(),
+        parts.join(", ")
+    )
+}
+
+/// Checks the documentation of every definition; findings in source order
+/// (files in the order they were read, then line and column).
+pub fn doc_check(schema: &Schema) -> Vec<Finding> {
+    let mut c = Checker {
+        s: schema,
+        exprs: schema
+            .exprs
+            .iter()
+            .filter_map(|t| match t {
+                TopExpr::Definition { expr, .. } => {
+                    let name = expr.entries.first()?.1.value.as_str()?;
+                    Some((name, expr))
+                }
+                TopExpr::Include { .. } => None,
+            })
+            .collect(),
+        out: Vec::new(),
+        seen: HashSet::new(),
+        starts: schema
+            .sources
+            .files()
+            .iter()
+            .map(|f| {
+                std::iter::once(0)
+                    .chain(f.text.match_indices('\n').map(|(i, _)| i + 1))
+                    .collect()
+            })
+            .collect(),
+    };
+    for (id, _) in schema.definitions() {
+        c.definition(id);
+    }
+    let mut out = c.out;
+    out.sort_by_key(|f| (f.file_id, f.line, f.col));
+    out
+}
+
+struct Checker<'a> {
+    s: &'a Schema,
+    /// Each definition's expression, by name.
+    exprs: rustc_hash::FxHashMap<&'a str, &'a Dict>,
+    out: Vec<Finding>,
+    /// Descriptions already checked for versions (a feature description
+    /// may serve the definition and several of its members).
+    seen: HashSet<(u32, u32)>,
+    /// Byte offset of each line's start, per file.
+    starts: Vec<Vec<usize>>,
+}
+
+/// Something with a description: what to call it in messages, its doc,
+/// its features, and how to find it in the source.
+struct Item<'a> {
+    /// `member 'x'`, `value 'x'`, ...
+    what: String,
+    kind: Kind,
+    doc: Option<DocRef>,
+    features: &'a [Feature],
+    /// Where it is written.
+    at: Option<(Info, Option<u32>)>,
+    /// The dict that lists its features, if it has one.
+    src: Option<&'a Dict>,
+}
+
+impl<'a> Checker<'a> {
+    fn push(&mut self, info: Info, col: Option<u32>, kind: Kind, message: String) {
+        self.out.push(Finding {
+            file: self.s.sources.file(info.file).name.clone(),
+            line: info.line,
+            col,
+            kind,
+            message,
+            file_id: info.file,
+        });
+    }
+
+    fn definition(&mut self, id: EntityId) {
+        let s = self.s;
+        let e = s.entity(id);
+        let Some(info) = e.info else { return };
+        let expr = self.exprs.get(&*e.name).copied();
+        let def_at = expr
+            .and_then(|d| d.entries.first())
+            .map(|(_, n)| self.node_pos(n))
+            .unwrap_or((info, None));
+        let what = e.describe();
+        let items = self.items(id, expr);
+
+        let Some(doc) = s.doc_of(id) else {
+            self.push(
+                def_at.0,
+                def_at.1,
+                Kind::MissingDoc,
+                format!(
+                    "{what} has no doc block; add a '## @{}:' comment before it that \
+                     describes it, its members and features, and the version that \
+                     introduced it",
+                    e.name
+                ),
+            );
+            self.deprecations(&what, &e.features, expr, def_at);
+            for it in &items {
+                let owner = format!("{} of {what}", it.what);
+                self.deprecations(&owner, it.features, it.src, it.at.unwrap_or(def_at));
+            }
+            return;
+        };
+
+        let def_since = self.since_section(&what, doc, def_at);
+
+        for it in &items {
+            if self.s.describe_doc(it.doc).is_none() {
+                let (i, col) = it.at.unwrap_or(def_at);
+                self.push(
+                    i,
+                    col,
+                    it.kind,
+                    format!(
+                        "{} of {what} has no description (the documentation-exceptions \
+                         pragma lets it pass); describe it as '@{}:' in the doc block of '{}'",
+                        it.what,
+                        item_name(&it.what),
+                        e.name
+                    ),
+                );
+            } else if let Some(r) = it.doc {
+                self.description_versions(&what, &it.what, r, def_since.as_deref());
+            }
+            let at = (it.src, it.at.unwrap_or(def_at));
+            self.features(&what, Some(&it.what), it.features, at, def_since.as_deref());
+        }
+        self.features(
+            &what,
+            None,
+            &e.features,
+            (expr, def_at),
+            def_since.as_deref(),
+        );
+    }
+
+    /// The members, values and alternatives a definition's doc block
+    /// describes, in declaration order.
+    fn items(&self, id: EntityId, expr: Option<&'a Dict>) -> Vec<Item<'a>> {
+        let s = self.s;
+        let e = s.entity(id);
+        let implicit = |t: Option<EntityId>| t.filter(|t| s.entity(*t).is_implicit());
+        let mut members: Vec<&'a Member> = Vec::new();
+        let mut out = Vec::new();
+        match &e.kind {
+            EntityKind::Enum {
+                members: values, ..
+            } => {
+                for v in values {
+                    let node = expr.and_then(|d| Self::value_node(d, &v.name));
+                    out.push(Item {
+                        what: format!("value '{}'", v.name),
+                        kind: Kind::UndocumentedValue,
+                        doc: v.doc,
+                        features: &v.features,
+                        at: node.map(|n| {
+                            let d = n.value.as_dict();
+                            self.node_pos(d.and_then(|d| d.get("name")).unwrap_or(n))
+                        }),
+                        src: node.and_then(|n| n.value.as_dict()),
+                    });
+                }
+            }
+            EntityKind::Object(o) => {
+                if let Some(b) = implicit(o.base) {
+                    members.extend(
+                        s.entity(b)
+                            .as_object()
+                            .into_iter()
+                            .flat_map(|b| &b.local_members),
+                    );
+                }
+                members.extend(&o.local_members);
+            }
+            EntityKind::Alternate { variants, .. } => members.extend(variants),
+            EntityKind::Command(c) => {
+                if let Some(a) = implicit(c.arg_type) {
+                    members.extend(
+                        s.entity(a)
+                            .as_object()
+                            .into_iter()
+                            .flat_map(|a| &a.local_members),
+                    );
+                }
+            }
+            EntityKind::Event(ev) => {
+                if let Some(a) = implicit(ev.arg_type) {
+                    members.extend(
+                        s.entity(a)
+                            .as_object()
+                            .into_iter()
+                            .flat_map(|a| &a.local_members),
+                    );
+                }
+            }
+            _ => {}
+        }
+        let alternate = matches!(e.kind, EntityKind::Alternate { .. });
+        for m in members {
+            let node = expr.and_then(|d| Self::member_node(d, &m.name));
+            let (what, kind) = if alternate {
+                (
+                    format!("alternative '{}'", m.name),
+                    Kind::UndocumentedBranch,
+                )
+            } else {
+                (format!("member '{}'", m.name), Kind::UndocumentedMember)
+            };
+            out.push(Item {
+                what,
+                kind,
+                doc: m.doc,
+                features: &m.features,
+                at: node.map(|n| self.key_pos(n)),
+                src: node.and_then(|n| n.value.as_dict()),
+            });
+        }
+        out
+    }
+
+    /// Reports `deprecated` features without a description.
+    fn deprecations(
+        &mut self,
+        owner: &str,
+        features: &[Feature],
+        src: Option<&Dict>,
+        at: (Info, Option<u32>),
+    ) {
+        for f in features {
+            if &*f.name == "deprecated" && self.s.describe_doc(f.doc).is_none() {
+                let (i, col) = self.feature_pos(src, &f.name).unwrap_or(at);
+                self.push(
+                    i,
+                    col,
+                    Kind::DeprecatedUnexplained,
+                    format!(
+                        "{owner} is deprecated without explanation; describe '@deprecated:' \
+                         under 'Features:' in its doc block, saying what to use instead"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Checks the features of a documented definition or of one of its
+    /// members (`item`).
+    fn features(
+        &mut self,
+        what: &str,
+        item: Option<&str>,
+        features: &[Feature],
+        (src, at): (Option<&Dict>, (Info, Option<u32>)),
+        def_since: Option<&[u32]>,
+    ) {
+        let owner = match item {
+            Some(i) => format!("{i} of {what}"),
+            None => what.to_string(),
+        };
+        self.deprecations(&owner, features, src, at);
+        for f in features {
+            if let Some(r) = f.doc {
+                self.description_versions(what, &format!("feature '{}'", f.name), r, def_since);
+            }
+        }
+    }
+
+    /// Checks a documented definition's `Since:` section (or its absence)
+    /// and returns its version.
+    fn since_section(
+        &mut self,
+        what: &str,
+        doc: &Doc,
+        def_at: (Info, Option<u32>),
+    ) -> Option<Vec<u32>> {
+        let since_line = doc.since().map(|s| s.info.line);
+        let mut stray = false;
+        for (info, col, content) in self.doc_lines(doc) {
+            if Some(info.line) == since_line {
+                continue;
+            }
+            if let Some(msg) = stray_since(content) {
+                stray = true;
+                self.push(info, Some(col), Kind::MalformedSince, msg);
+            }
+        }
+        let Some(sec) = doc.since() else {
+            if !stray {
+                self.push(
+                    def_at.0,
+                    def_at.1,
+                    Kind::MissingSince,
+                    format!(
+                        "the doc block of {what} has no 'Since:' section; add one naming \
+                         the QEMU version that introduced it, e.g. 'Since: 10.1'"
+                    ),
+                );
+            }
+            return None;
+        };
+        let (info, col) = self.text_pos(sec, 0).unwrap_or((sec.info, None));
+        match check_since_section(&sec.text) {
+            Ok(v) => Some(v),
+            Err(why) => {
+                self.push(
+                    info,
+                    col,
+                    Kind::MalformedSince,
+                    format!("'Since: {}' of {what}: {why}", first_line(sec.text.trim())),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks the `(since X)` notes of one description.
+    fn description_versions(
+        &mut self,
+        what: &str,
+        item: &str,
+        r: DocRef,
+        def_since: Option<&[u32]>,
+    ) {
+        if !self.seen.insert((r.doc, r.section)) {
+            return;
+        }
+        let sec = self.s.docs[r.doc as usize].section(r.section as usize);
+        for (off, note) in member_sinces(&sec.text) {
+            let (info, col) = self.text_pos(sec, off).unwrap_or((sec.info, None));
+            match note {
+                SinceNote::Bad(text, why) => self.push(
+                    info,
+                    col,
+                    Kind::MalformedSince,
+                    format!("'{text}' in the description of {item} of {what}: {why}"),
+                ),
+                SinceNote::Version(v) => {
+                    let Some(d) = def_since else { continue };
+                    if version_lt(&v, d) {
+                        self.push(
+                            info,
+                            col,
+                            Kind::SinceBeforeDefinition,
+                            format!(
+                                "{item} is marked since {}, older than 'Since: {}' of \
+                                 {what}; correct the version that is wrong, or, if it \
+                                 comes from an older interface, say which",
+                                show_version(&v),
+                                show_version(d)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- locations ----
+
+    /// Line and column of a value in the source.
+    fn node_pos(&self, n: &Node) -> (Info, Option<u32>) {
+        self.offset_pos(n.span.info.file, n.span.offset as usize)
+            .unwrap_or((n.span.info, Some(n.span.col(&self.s.sources))))
+    }
+
+    fn offset_pos(&self, file: FileId, off: usize) -> Option<(Info, Option<u32>)> {
+        let text = self.s.sources.file(file).text.as_str();
+        text.get(..off)?;
+        let starts = &self.starts[file.0 as usize];
+        let idx = starts.partition_point(|s| *s <= off).checked_sub(1)?;
+        let line = idx as u32 + 1;
+        Some((
+            Info { file, line },
+            Some(qemu_column(text, starts[idx], off)),
+        ))
+    }
+
+    /// Line `n` (from 1) of a file: its start offset and text.
+    fn line_at(&self, file: FileId, n: usize) -> Option<(usize, &'a str)> {
+        let text: &'a str = self.s.sources.file(file).text.as_str();
+        let start = *self.starts[file.0 as usize].get(n.checked_sub(1)?)?;
+        let raw = text[start..].split('\n').next()?;
+        Some((start, raw))
+    }
+
+    /// The value of member `name`'s key in `data` or `base`.
+    fn member_node<'d>(expr: &'d Dict, name: &str) -> Option<&'d Node> {
+        for key in ["data", "base"] {
+            let Some(d) = expr.get(key).and_then(|n| n.value.as_dict()) else {
+                continue;
+            };
+            for (k, n) in &d.entries {
+                if k.strip_prefix('*').unwrap_or(k) == name {
+                    return Some(n);
+                }
+            }
+        }
+        None
+    }
+
+    /// The node of enum value `name` (a string, or a dict with `name`).
+    fn value_node<'d>(expr: &'d Dict, name: &str) -> Option<&'d Node> {
+        let Value::List(values) = &expr.get("data")?.value else {
+            return None;
+        };
+        values.iter().find(|n| match &n.value {
+            Value::Str(s) => &**s == name,
+            Value::Dict(d) => d.get("name").and_then(|v| v.value.as_str()) == Some(name),
+            _ => false,
+        })
+    }
+
+    /// Where feature `name` is listed in `owner`'s `features`.
+    fn feature_pos(&self, owner: Option<&Dict>, name: &str) -> Option<(Info, Option<u32>)> {
+        let Value::List(fs) = &owner?.get("features")?.value else {
+            return None;
+        };
+        fs.iter().find_map(|n| match &n.value {
+            Value::Str(s) if &**s == name => Some(self.node_pos(n)),
+            Value::Dict(d) => d
+                .get("name")
+                .filter(|v| v.value.as_str() == Some(name))
+                .map(|v| self.node_pos(v)),
+            _ => None,
+        })
+    }
+
+    /// The position of the key whose value is `n`: back over `'key': `.
+    fn key_pos(&self, n: &Node) -> (Info, Option<u32>) {
+        let file = n.span.info.file;
+        let text = self.s.sources.file(file).text.as_bytes();
+        let mut i = n.span.offset as usize;
+        let back_ws = |mut i: usize| {
+            while i > 0 && text[i - 1].is_ascii_whitespace() {
+                i -= 1;
+            }
+            i
+        };
+        i = back_ws(i);
+        if i > 0 && text[i - 1] == b':' {
+            i = back_ws(i - 1);
+            if i > 0 && text[i - 1] == b'\'' {
+                if let Some(open) = text[..i - 1].iter().rposition(|c| *c == b'\'') {
+                    if let Some(p) = self.offset_pos(file, open) {
+                        return p;
+                    }
+                }
+            }
+        }
+        self.node_pos(n)
+    }
+
+    /// The doc lines of a definition's block, unindented ones only, each
+    /// with its position and the text after `# `.
+    fn doc_lines(&self, doc: &Doc) -> Vec<(Info, u32, &'a str)> {
+        let file = doc.info.file;
+        let text: &'a str = self.s.sources.file(file).text.as_str();
+        let mut out = Vec::new();
+        let mut line = doc.info.line as usize;
+        loop {
+            line += 1;
+            let Some((here, raw)) = self.line_at(file, line) else {
+                break;
+            };
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let Some(hash) = raw.find('#') else { break };
+            if !raw[..hash].trim().is_empty() || raw[hash..].starts_with("##") {
+                break;
+            }
+            let Some(content) = raw[hash + 1..].strip_prefix(' ') else {
+                continue;
+            };
+            if content.starts_with(|c: char| c.is_whitespace()) {
+                continue;
+            }
+            let col = qemu_column(text, here, here + hash + 2);
+            let info = Info {
+                file,
+                line: line as u32,
+            };
+            out.push((info, col, content));
+        }
+        out
+    }
+
+    /// The source position of byte `off` of a description's text.  The
+    /// text's first line is either what follows `@name:` (or `Tag:`) on the
+    /// section's first line, or the first non-blank doc line after it; the
+    /// following text lines are the following source lines.
+    fn text_pos(&self, sec: &Section, off: usize) -> Option<(Info, Option<u32>)> {
+        let file = self.s.sources.file(sec.info.file);
+        let text = file.text.as_str();
+        let k = sec.text.get(..off)?.matches('\n').count();
+        let line_start_in_sec = sec.text[..off].rfind('\n').map_or(0, |i| i + 1);
+        let in_line = off - line_start_in_sec;
+        let want = sec.text[line_start_in_sec..].split('\n').next()?;
+        let content_of = |l: usize| -> Option<(usize, &str)> {
+            let (start, raw) = self.line_at(sec.info.file, l)?;
+            let hash = raw.find('#')?;
+            let c = raw[hash + 1..].strip_prefix(' ').unwrap_or("");
+            Some((start + (raw.len() - c.len()), c))
+        };
+        let first = sec.info.line as usize;
+        let (pos0, c0) = content_of(first)?;
+        let colon = c0.find(':')?;
+        let after = c0[colon + 1..].trim_start_matches(' ');
+        let (line, line_off) = if !after.is_empty() {
+            if k == 0 {
+                (first, pos0 + (c0.len() - after.len()))
+            } else {
+                (first + k, content_of(first + k)?.0)
+            }
+        } else {
+            let mut l = first + 1;
+            while content_of(l)?.1.trim().is_empty() {
+                l += 1;
+            }
+            (l + k, content_of(l + k)?.0)
+        };
+        // Make sure we are where we think we are.
+        if !text[line_off..].starts_with(want) {
+            return None;
+        }
+        let ls = self.line_at(sec.info.file, line)?.0;
+        Some((
+            Info {
+                file: sec.info.file,
+                line: line as u32,
+            },
+            Some(qemu_column(text, ls, line_off + in_line)),
+        ))
+    }
+}
+
+/// `x` of `member 'x'`.
+fn item_name(what: &str) -> &str {
+    what.split('\'').nth(1).unwrap_or(what)
+}
+
+fn first_line(s: &str) -> &str {
+    s.split('\n').next().unwrap_or(s)
+}
+
+/// A dotted version at the start of `s`: its numbers and its length.
+/// `None` unless `s` starts with a digit.
+fn leading_version(s: &str) -> Option<(Vec<u32>, usize)> {
+    let b = s.as_bytes();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    loop {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        parts.push(s[start..i].parse().ok()?);
+        if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+            i += 1;
+        } else {
+            return Some((parts, i));
+        }
+    }
+}
+
+/// What may follow a version: nothing, a full stop, or a separator
+/// (white space, `;`, `,` or `)`, the last two not glued to another digit).
+fn version_end_ok(rest: &str) -> Result<(), String> {
+    let mut cs = rest.chars();
+    match cs.next() {
+        None | Some(')') => Ok(()),
+        Some(c) if c.is_whitespace() => Ok(()),
+        Some('.') | Some(';') | Some(',') => match cs.next() {
+            None | Some(')') => Ok(()),
+            Some(c) if c.is_whitespace() => Ok(()),
+            Some(c) if c.is_ascii_digit() => Err(format!(
+                "a version is numbers separated by '.', not '{}'",
+                &rest[..1]
+            )),
+            Some(_) => Err("unexpected text right after the version".to_string()),
+        },
+        Some(_) => Err("unexpected text right after the version".to_string()),
+    }
+}
+
+/// A `Since:` section's text is well formed when it starts with a version
+/// of at least two numbers (`2.9`, `10.0`, `8.2.1`) that is followed by
+/// nothing, by a full stop, or by a separator and further text (`2.2;
+/// 'Unknown' since 2.4`).  Returns the version's numbers, or why not.
+pub fn check_since_section(text: &str) -> Result<Vec<u32>, String> {
+    let t = text.trim();
+    let Some((v, len)) = leading_version(t) else {
+        return Err("it should start with the QEMU version number, e.g. 'Since: 9.2'".to_string());
+    };
+    version_end_ok(&t[len..])?;
+    if v.len() < 2 {
+        return Err(format!(
+            "write the version as MAJOR.MINOR, e.g. '{}.0'",
+            v[0]
+        ));
+    }
+    Ok(v)
+}
+
+/// A version note in a description.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SinceNote {
+    /// A well-formed version.
+    Version(Vec<u32>),
+    /// The note's text and why it is not a version.
+    Bad(String, String),
+}
+
+/// The `since X` notes of a member, value or feature description, with
+/// their byte offsets.  A note is the word `since` (any case), optionally
+/// followed by `:`, then white space (a line break too) and a version, where `since` stands at the
+/// start of the description or of one of its lines, or directly after
+/// `(`, `; ` or `, ` — so `(since 2.9)`, `(Since: 2.9)`, `(default: on,
+/// since 4.0)` and a bare `since 2.0` description are notes, while prose
+/// such as `works only since 2.9` or `since Linux 5.4` is not.  A note
+/// whose version starts with `v` or is glued to further characters
+/// (`2,9`, `2.9a`) is malformed.
+pub fn member_sinces(text: &str) -> Vec<(usize, SinceNote)> {
+    let lower = text.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("since") {
+        let at = from + i;
+        from = at + 5;
+        let before = lower[..at].trim_end_matches(' ');
+        let boundary = before.is_empty()
+            || before.ends_with('\n')
+            || lower[..at].ends_with('(')
+            || (before.len() < at && (before.ends_with(';') || before.ends_with(',')));
+        if !boundary {
+            continue;
+        }
+        let rest = &text[at + 5..];
+        let rest = rest.strip_prefix(':').unwrap_or(rest);
+        if !rest.starts_with(char::is_whitespace) {
+            continue;
+        }
+        let rest = rest.trim_start();
+        let vstart = text.len() - rest.len();
+        let note_end = rest
+            .find(|c: char| c.is_whitespace() || c == ')' || c == ';')
+            .unwrap_or(rest.len());
+        let shown = text[at..vstart + note_end]
+            .trim_end_matches(['.', ','])
+            .to_string();
+        if let Some(r) = rest.strip_prefix(['v', 'V']) {
+            if r.starts_with(|c: char| c.is_ascii_digit()) {
+                out.push((
+                    at,
+                    SinceNote::Bad(shown, "write the bare version number, without 'v'".into()),
+                ));
+            }
+            continue;
+        }
+        let Some((v, len)) = leading_version(rest) else {
+            continue;
+        };
+        match version_end_ok(&rest[len..]) {
+            Ok(()) => out.push((at, SinceNote::Version(v))),
+            Err(why) => out.push((at, SinceNote::Bad(shown, why))),
+        }
+    }
+    out
+}
+
+/// An unindented doc line that looks like a `Since:` section but is not
+/// one: `Since 9.2` (no colon), `since: 9.2` (lower case), or `Since: 9.2`
+/// inside a paragraph.  The whole line must be the word and a version.
+fn stray_since(content: &str) -> Option<String> {
+    let line = content.trim_end();
+    let word = line.get(..5)?;
+    if !word.eq_ignore_ascii_case("since") {
+        return None;
+    }
+    let rest = &line[5..];
+    let (colon, rest) = match rest.strip_prefix(':') {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    let v = rest.trim_start();
+    if v.contains(char::is_whitespace) || !v.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    if !colon && rest.len() == v.len() {
+        // "Since2.9": not a word followed by a version.
+        return None;
+    }
+    let fix = format!("Since: {}", v.trim_end_matches('.'));
+    Some(if word == "Since" && colon {
+        format!(
+            "'{line}' is part of the paragraph above it, not a 'Since:' section; \
+             put a blank line before it"
+        )
+    } else {
+        format!("'{line}' is an ordinary paragraph, not a 'Since:' section; write '{fix}'")
+    })
+}
+
+/// `a < b`, numerically, missing numbers counting as 0.
+fn version_lt(a: &[u32], b: &[u32]) -> bool {
+    let n = a.len().max(b.len());
+    let at = |v: &[u32], i: usize| v.get(i).copied().unwrap_or(0);
+    (0..n)
+        .map(|i| (at(a, i), at(b, i)))
+        .find(|(x, y)| x != y)
+        .is_some_and(|(x, y)| x < y)
+}
+
+fn show_version(v: &[u32]) -> String {
+    v.iter().map(u32::to_string).collect::<Vec<_>>().join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_sections() {
+        let ok = [
+            ("2.9", vec![2, 9]),
+            ("2.9.", vec![2, 9]),
+            ("10.0", vec![10, 0]),
+            ("8.2.1", vec![8, 2, 1]),
+            ("2.2; 'Unknown' and all entries below since 2.4", vec![2, 2]),
+            ("2.9 (as a command)", vec![2, 9]),
+        ];
+        for (t, v) in ok {
+            assert_eq!(check_since_section(t), Ok(v), "{t}");
+        }
+        for t in [
+            "two", "2,9", "v2.9", "QEMU 2.9", "2.9a", "2", "2..9", "2.9.x",
+        ] {
+            assert!(check_since_section(t).is_err(), "{t}");
+        }
+    }
+
+    #[test]
+    fn member_notes() {
+        let v =
+            |t: &str| -> Vec<SinceNote> { member_sinces(t).into_iter().map(|(_, n)| n).collect() };
+        let ver = |x: &[u32]| SinceNote::Version(x.to_vec());
+        assert_eq!(v("whether it is static (since 2.9)"), [ver(&[2, 9])]);
+        assert_eq!(v("foo (Since: 10.0)"), [ver(&[10, 0])]);
+        assert_eq!(v("(default: on, since 4.0)"), [ver(&[4, 0])]);
+        assert_eq!(v("(default false; since 9.0)."), [ver(&[9, 0])]);
+        assert_eq!(v("since 2.0"), [ver(&[2, 0])]);
+        assert_eq!(v("since 6.2."), [ver(&[6, 2])]);
+        assert_eq!(v("a\nSince 2.10"), [ver(&[2, 10])]);
+        assert!(v("works only since 2.9.").is_empty());
+        assert!(v("(since Linux 5.4)").is_empty());
+        assert!(v("each bitmap.  Since 7.1 bitmap").is_empty());
+        assert!(v("since the start").is_empty());
+        assert_eq!(v("name (Since\n    2.0)"), [ver(&[2, 0])]);
+        assert!(matches!(&v("(since 2,9)")[..], [SinceNote::Bad(t, _)] if t == "since 2,9"));
+        assert!(matches!(&v("(since v2.9)")[..], [SinceNote::Bad(..)]));
+        assert!(matches!(&v("(since 2.9a)")[..], [SinceNote::Bad(..)]));
+    }
+
+    #[test]
+    fn stray_lines() {
+        assert!(stray_since("Since 9.2").is_some());
+        assert!(stray_since("since: 9.2").is_some());
+        assert!(stray_since("Since: 9.2").is_some());
+        assert!(stray_since("Since 9.2 the command does x").is_none());
+        assert!(stray_since("Since QEMU 2.4, each device").is_none());
+        assert!(stray_since("Sincerely").is_none());
+    }
+
+    #[test]
+    fn version_order() {
+        assert!(version_lt(&[2, 9], &[2, 10]));
+        assert!(!version_lt(&[2, 10], &[2, 9]));
+        assert!(!version_lt(&[2, 9], &[2, 9, 0]));
+        assert!(version_lt(&[2, 9], &[2, 9, 1]));
+        assert!(version_lt(&[1, 7], &[10, 0]));
+    }
+}
