@@ -26,6 +26,52 @@ enum Cmd {
     /// Print the schema's IR and docs in the format of QEMU's
     /// tests/qapi-schema/*.out.
     Dump(CheckArgs),
+    /// Report documentation gaps QEMU accepts (missing docs and Since:
+    /// sections, malformed versions, ...), one `FILE:LINE:COL: CODE:
+    /// message` line each; exit 1 on findings only with --deny.
+    DocCheck(DocCheckArgs),
+}
+
+#[derive(clap::Args)]
+struct DocCheckArgs {
+    /// The root schema file.
+    schema: String,
+    /// Exit 1 when there are findings.
+    #[arg(long)]
+    deny: bool,
+    /// On a load error, show the source line with a caret.
+    #[arg(long)]
+    snippet: bool,
+}
+
+fn doc_check(args: &DocCheckArgs) -> ExitCode {
+    let schema = match qapi_gen::load(&args.schema) {
+        Ok(s) => s,
+        Err(err) => {
+            report(&err, args.snippet);
+            return ExitCode::from(1);
+        }
+    };
+    let findings = qapi_gen::doccheck::doc_check(&schema);
+    let mut out = std::io::stdout().lock();
+    for f in &findings {
+        if writeln!(out, "{f}").is_err() {
+            return ExitCode::from(2);
+        }
+    }
+    if out.flush().is_err() {
+        return ExitCode::from(2);
+    }
+    eprintln!(
+        "{}: {}",
+        args.schema,
+        qapi_gen::doccheck::summary(&findings)
+    );
+    if args.deny && !findings.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 #[derive(clap::Args)]
@@ -53,6 +99,7 @@ fn main() -> ExitCode {
     let (args, dump) = match &cli.command {
         Cmd::Check(a) => (a, false),
         Cmd::Dump(a) => (a, true),
+        Cmd::DocCheck(a) => return doc_check(a),
     };
     match qapi_gen::load(&args.schema) {
         Ok(schema) => {
