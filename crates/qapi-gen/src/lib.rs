@@ -26,6 +26,7 @@ pub mod model;
 pub mod parse;
 pub mod source;
 
+pub use backend::package::Builder;
 pub use error::{Error, Result};
 pub use model::Schema;
 

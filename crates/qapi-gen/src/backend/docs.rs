@@ -15,7 +15,8 @@
 
 /// Converts one doc section's text to Markdown.
 pub fn to_markdown(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
+    let dedented = dedent_continuation(text);
+    let lines: Vec<&str> = dedented.lines().collect();
     let mut out = String::with_capacity(text.len() + 16);
     let mut i = 0;
     while i < lines.len() {
@@ -36,9 +37,16 @@ pub fn to_markdown(text: &str) -> String {
                         fenced(&mut out, &body);
                     }
                     other => {
+                        let mut body = body;
                         let label = match (other, arg.trim()) {
                             ("admonition", t) if !t.is_empty() => t.to_string(),
-                            (o, _) => capitalize(o),
+                            (o, t) => {
+                                // `.. note:: First line` starts the content.
+                                if !t.is_empty() {
+                                    body.insert(0, t.to_string());
+                                }
+                                capitalize(o)
+                            }
                         };
                         push_line(&mut out, &format!("**{}:**", inline(&label)));
                         out.push('\n');
@@ -58,7 +66,10 @@ pub fn to_markdown(text: &str) -> String {
             let indent = line.len() - trimmed.len();
             let head = trimmed.trim_end_matches("::").trim_end();
             if !head.is_empty() {
-                push_line(&mut out, &format!("{}{}:", cap_indent(indent), inline(head)));
+                push_line(
+                    &mut out,
+                    &format!("{}{}:", cap_indent(indent), inline(head)),
+                );
             }
             let (body, next) = indented_block(&lines, i + 1, indent);
             if !body.is_empty() {
@@ -71,13 +82,47 @@ pub fn to_markdown(text: &str) -> String {
             continue;
         }
         let indent = line.len() - trimmed.len();
-        push_line(&mut out, &format!("{}{}", cap_indent(indent), inline(trimmed)));
+        push_line(
+            &mut out,
+            &format!("{}{}", cap_indent(indent), inline(trimmed)),
+        );
         i += 1;
     }
     while out.ends_with('\n') {
         out.pop();
     }
     out
+}
+
+/// Member descriptions continue on lines indented under their first
+/// line (`@name: text` / `    more`): that common indentation goes.
+fn dedent_continuation(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut lines = text.lines();
+    let Some(first) = lines.next() else {
+        return text.into();
+    };
+    let first_t = first.trim_start();
+    if first.len() != first_t.len() || first_t.starts_with(['*', '-']) {
+        return text.into();
+    }
+    let min = lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    if min == 0 {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, l) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(l.get(min..).unwrap_or("").trim_end());
+        } else {
+            out.push_str(l);
+        }
+    }
+    out.into()
 }
 
 fn push_line(out: &mut String, line: &str) {
@@ -224,7 +269,10 @@ mod tests {
     #[test]
     fn inline_table() {
         let cases = [
-            ("uses @model and @migration-safe.", "uses `model` and `migration-safe`."),
+            (
+                "uses @model and @migration-safe.",
+                "uses `model` and `migration-safe`.",
+            ),
             ("mail a@b", "mail a@b"),
             ("``-device help`` works", "`-device help` works"),
             ("a [list] <tag>", "a \\[list\\] \\<tag\\>"),
@@ -260,6 +308,11 @@ mod tests {
             ),
             ("* item\n  continued", "* item\n  continued"),
             ("        deep", "   deep"),
+            ("the name\n    continued here", "the name\ncontinued here"),
+            (
+                ".. note:: Static expansion\n   may drop features.",
+                "**Note:**\nStatic expansion\nmay drop features.",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(to_markdown(input), want, "{input:?}");

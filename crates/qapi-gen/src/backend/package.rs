@@ -1,0 +1,491 @@
+//! Laying generated Rust out as files: a complete Cargo package (the CLI's
+//! `generate`, `cargo xtask codegen`), or one file to `include!` (the
+//! [`Builder`] for `build.rs`).  Everything is formatted with
+//! `prettyplease`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::cond::Conditions;
+use super::rust::{generate, Options, Output};
+use crate::error::Error;
+use crate::model::Schema;
+
+/// Lints the generated modules switch off, each for a reason:
+/// * `deprecated`: the code must use deprecated items itself (serde
+///   derives, constructors); users still get the warning at their uses;
+/// * `clippy::enum_variant_names`, `clippy::upper_case_acronyms`: names
+///   come from the schema and keep its words;
+/// * `clippy::doc_lazy_continuation`, `clippy::doc_overindented_list_items`:
+///   doc text comes from the schema and keeps its layout.
+fn module_lints() -> TokenStream {
+    quote! {
+        #![allow(
+            deprecated,
+            unknown_lints,
+            clippy::enum_variant_names,
+            clippy::upper_case_acronyms,
+            clippy::doc_lazy_continuation,
+            clippy::doc_overindented_list_items
+        )]
+    }
+}
+
+/// Formats tokens as a Rust file.
+pub fn format_file(tokens: TokenStream) -> Result<String, Error> {
+    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+        Error::bare(format!(
+            "internal error: generated code does not parse: {e}"
+        ))
+    })?;
+    Ok(space_items(&prettyplease::unparse(&file)))
+}
+
+/// Puts a blank line between items, which `prettyplease` does not: a line
+/// that starts an item (doc comment, attribute or keyword) right after
+/// one that ends an item at the same indentation.
+pub fn space_items(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut prev: Option<&str> = None;
+    for line in text.lines() {
+        if let Some(p) = prev {
+            let indent = |l: &str| l.len() - l.trim_start().len();
+            let p_t = p.trim_start();
+            let l_t = line.trim_start();
+            let ends_item = p_t == "}" || (p_t.ends_with(';') && !p_t.starts_with("//"));
+            let starts_item = [
+                "///", "#[", "pub ", "impl", "fn ", "const ", "static ", "mod ", "use ",
+            ]
+            .iter()
+            .any(|k| l_t.starts_with(k));
+            if ends_item && starts_item && indent(p) == indent(line) {
+                out.push('\n');
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+        prev = Some(line);
+    }
+    out
+}
+
+fn header_comment(header: &str) -> String {
+    header
+        .lines()
+        .map(|l| format!("// {l}\n"))
+        .collect::<String>()
+        + "\n"
+}
+
+/// A generated package: its files (relative path → contents).
+#[derive(Debug, Clone)]
+pub struct Files {
+    /// Relative path → text, in a stable order.
+    pub files: BTreeMap<String, String>,
+}
+
+impl Files {
+    /// Writes every file under `dir`, creating directories; a file whose
+    /// contents are already right is left alone (its mtime too, so cargo
+    /// does not rebuild).
+    pub fn write(&self, dir: &Path) -> Result<(), Error> {
+        for (rel, text) in &self.files {
+            let path = dir.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+            }
+            if std::fs::read(&path).ok().as_deref() == Some(text.as_bytes()) {
+                continue;
+            }
+            std::fs::write(&path, text).map_err(|e| io_error(&path, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> Error {
+    Error::bare(format!(
+        "cannot write {}: {}; check the directory exists and is writable",
+        path.display(),
+        e
+    ))
+}
+
+/// How a package refers to `qapi-support`.
+#[derive(Debug, Clone)]
+pub enum SupportDep {
+    /// By path (relative to the package directory, or absolute).
+    Path(String),
+    /// `{ workspace = true }`.
+    Workspace,
+    /// From crates.io, this version requirement.
+    Version(String),
+}
+
+/// What a generated package looks like.
+#[derive(Debug, Clone)]
+pub struct PackageSpec {
+    /// The package name.
+    pub name: String,
+    /// The first lines of every file (as `//` comments).
+    pub header: String,
+    /// How to depend on `qapi-support`.
+    pub support: SupportDep,
+    /// Add an empty `[workspace]` so that the package builds on its own
+    /// wherever it is.
+    pub standalone: bool,
+}
+
+/// Generates a Cargo package: `Cargo.toml`, `src/lib.rs`, one file per
+/// module.
+pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Files, Error> {
+    let out = generate(schema, opts)?;
+    let mut files = BTreeMap::new();
+    let header = header_comment(&spec.header);
+    let lints = module_lints();
+    let mut lib = TokenStream::new();
+    for m in &out.modules {
+        let ident = super::rust::ident(&m.ident);
+        let cfg = module_cfg(opts, &m.feature);
+        let doc = format!(" Definitions of `{}`.", m.file);
+        lib.extend(quote! {
+            #[doc = #doc]
+            #cfg
+            pub mod #ident;
+            #cfg
+            #[allow(unused_imports)]
+            pub use #ident::*;
+        });
+        let tokens = &m.tokens;
+        let text = format_file(quote! {
+            #lints
+            #tokens
+        })?;
+        files.insert(format!("src/{}.rs", m.ident), format!("{header}{text}"));
+    }
+    let root = &out.root;
+    let crate_doc = format!(
+        " Rust bindings of the QAPI schema `{}`, generated by qapi-gen.",
+        schema.root
+    );
+    let lib_text = format_file(quote! {
+        #![doc = #crate_doc]
+        #lints
+        #lib
+        #root
+    })?;
+    files.insert("src/lib.rs".into(), format!("{header}{lib_text}"));
+    files.insert("Cargo.toml".into(), cargo_toml(&out, opts, spec));
+    Ok(Files { files })
+}
+
+fn module_cfg(opts: &Options, feature: &str) -> TokenStream {
+    if opts.module_features {
+        quote!(#[cfg(feature = #feature)])
+    } else {
+        TokenStream::new()
+    }
+}
+
+fn cargo_toml(out: &Output, opts: &Options, spec: &PackageSpec) -> String {
+    let mut t = String::new();
+    for l in spec.header.lines() {
+        t.push_str(&format!("# {l}\n"));
+    }
+    t.push_str(&format!(
+        "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n",
+        spec.name
+    ));
+    t.push_str("[dependencies]\n");
+    match &spec.support {
+        SupportDep::Path(p) => t.push_str(&format!("qapi-support = {{ path = \"{p}\" }}\n")),
+        SupportDep::Workspace => t.push_str("qapi-support = { workspace = true }\n"),
+        SupportDep::Version(v) => t.push_str(&format!("qapi-support = \"{v}\"\n")),
+    }
+    t.push_str("serde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n");
+    let mut features: BTreeSet<String> = BTreeSet::new();
+    let mut lines = Vec::new();
+    if opts.module_features {
+        let all: Vec<String> = out
+            .modules
+            .iter()
+            .map(|m| format!("\"{}\"", m.feature))
+            .collect();
+        lines.push(format!("default = [{}]", all.join(", ")));
+        for m in &out.modules {
+            let deps: Vec<String> = m
+                .deps
+                .iter()
+                .map(|d| format!("\"{}\"", d.replace('_', "-")))
+                .collect();
+            lines.push(format!("{} = [{}]", m.feature, deps.join(", ")));
+            features.insert(m.feature.clone());
+        }
+    }
+    for f in &out.cond_features {
+        if features.insert(f.clone()) {
+            lines.push(format!("{f} = []"));
+        }
+    }
+    if !lines.is_empty() {
+        t.push_str("\n[features]\n");
+        for l in lines {
+            t.push_str(&l);
+            t.push('\n');
+        }
+    }
+    if spec.standalone {
+        t.push_str("\n# Builds on its own, wherever it is put.\n[workspace]\n");
+    }
+    t
+}
+
+/// Generates one file with inline modules, for `include!`.
+pub fn single_file(schema: &Schema, opts: &Options, header: &str) -> Result<String, Error> {
+    let out = generate(schema, opts)?;
+    let lints = module_lints();
+    let mut body = TokenStream::new();
+    for m in &out.modules {
+        let ident = super::rust::ident(&m.ident);
+        let cfg = module_cfg(opts, &m.feature);
+        let tokens = &m.tokens;
+        let doc = format!(" Definitions of `{}`.", m.file);
+        body.extend(quote! {
+            #[doc = #doc]
+            #cfg
+            pub mod #ident {
+                #lints
+                #tokens
+            }
+            #cfg
+            #[allow(unused_imports)]
+            pub use #ident::*;
+        });
+    }
+    body.extend(out.root);
+    Ok(format!("{}{}", header_comment(header), format_file(body)?))
+}
+
+/// Generates Rust from a QAPI schema in a build script, in the style of
+/// `prost-build`:
+///
+/// ```no_run
+/// // build.rs
+/// qapi_gen::Builder::new("schema/qapi-schema.json")
+///     .cfg("CONFIG_KVM", r#"feature = "kvm""#)
+///     .generate()
+///     .expect("QAPI schema");
+/// ```
+///
+/// ```ignore
+/// // src/lib.rs
+/// pub mod qmp {
+///     include!(concat!(env!("OUT_DIR"), "/qapi.rs"));
+/// }
+/// ```
+///
+/// The crate needs `qapi-support`, `serde` (with `derive`) and
+/// `serde_json` as dependencies.  Every file read (the root and each
+/// include) is announced with `cargo:rerun-if-changed`.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    schema: PathBuf,
+    out_dir: Option<PathBuf>,
+    file_name: String,
+    cfg: BTreeMap<String, String>,
+    defined: Option<BTreeSet<String>>,
+    options: Options,
+    rerun: bool,
+}
+
+impl Builder {
+    /// A builder for the schema rooted at `schema` (relative paths are
+    /// relative to the package directory in a build script).
+    pub fn new(schema: impl Into<PathBuf>) -> Self {
+        Builder {
+            schema: schema.into(),
+            out_dir: None,
+            file_name: "qapi.rs".into(),
+            cfg: BTreeMap::new(),
+            defined: None,
+            options: Options::default(),
+            rerun: true,
+        }
+    }
+
+    /// Where to write (default: `$OUT_DIR`).
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// The file to write in the out dir (default `qapi.rs`).
+    pub fn file_name(mut self, name: impl Into<String>) -> Self {
+        self.file_name = name.into();
+        self
+    }
+
+    /// Maps a condition symbol to a `cfg` predicate (`CONFIG_KVM` →
+    /// `feature = "kvm"`); unmapped symbols become `feature = "SYMBOL"`.
+    pub fn cfg(mut self, symbol: impl Into<String>, predicate: impl Into<String>) -> Self {
+        self.cfg.insert(symbol.into(), predicate.into());
+        self
+    }
+
+    /// Evaluates conditions at generation time instead, with `symbol`
+    /// defined (call once per symbol; all others are undefined).
+    pub fn define(mut self, symbol: impl Into<String>) -> Self {
+        self.defined
+            .get_or_insert_with(BTreeSet::new)
+            .insert(symbol.into());
+        self
+    }
+
+    /// Evaluates conditions at generation time with nothing defined.
+    pub fn evaluate_conditions(mut self) -> Self {
+        self.defined.get_or_insert_with(BTreeSet::new);
+        self
+    }
+
+    /// Puts each schema module behind a cargo feature of the user's crate
+    /// (named after the file: `machine-target.json` → `machine-target`).
+    pub fn module_features(mut self, on: bool) -> Self {
+        self.options.module_features = on;
+        self
+    }
+
+    /// Gives enums a catch-all `Unknown(String)` variant.
+    pub fn unknown_enum_values(mut self, on: bool) -> Self {
+        self.options.unknown_enum_values = on;
+        self
+    }
+
+    /// Lets required member `Type.member` decode as its default when
+    /// absent (for members a schema adds that real QEMU does not send).
+    pub fn absent_as_default(mut self, member: impl Into<String>) -> Self {
+        self.options.absent_as_default.push(member.into());
+        self
+    }
+
+    /// Whether to emit the server side (handler trait, dispatcher,
+    /// introspection, argument checks); default on.
+    pub fn server(mut self, on: bool) -> Self {
+        self.options.server = on;
+        self
+    }
+
+    /// Whether to print `cargo:rerun-if-changed` lines (default on).
+    pub fn emit_rerun_if_changed(mut self, on: bool) -> Self {
+        self.rerun = on;
+        self
+    }
+
+    /// The options this builder has collected, as the backend takes them.
+    pub fn options(&self) -> Result<Options, Error> {
+        let mut opts = self.options.clone();
+        opts.conditions = match (&self.defined, self.cfg.is_empty()) {
+            (Some(_), false) => {
+                return Err(Error::bare(
+                    "Builder: both cfg() mappings and define()d symbols were given; \
+                     choose #[cfg] output or generation-time evaluation",
+                ))
+            }
+            (Some(d), true) => Conditions::Evaluate(d.clone()),
+            (None, _) => {
+                for (sym, pred) in &self.cfg {
+                    if pred.parse::<TokenStream>().is_err() {
+                        return Err(Error::bare(format!(
+                            "Builder: the cfg predicate for '{sym}' is not valid Rust: {pred}"
+                        )));
+                    }
+                }
+                Conditions::Cfg(self.cfg.clone())
+            }
+        };
+        Ok(opts)
+    }
+
+    /// Reads the schema, generates, writes `OUT_DIR/qapi.rs` and returns
+    /// its path.
+    pub fn generate(self) -> Result<PathBuf, Error> {
+        let opts = self.options()?;
+        let schema_path = self.schema.to_string_lossy().into_owned();
+        let schema = crate::load(&schema_path);
+        if self.rerun {
+            // Announce what was read even when the schema is invalid, so
+            // that fixing it reruns the build script.
+            match &schema {
+                Ok(s) => {
+                    for f in s.sources.files() {
+                        println!("cargo:rerun-if-changed={}", f.name);
+                    }
+                }
+                Err(_) => println!("cargo:rerun-if-changed={schema_path}"),
+            }
+        }
+        let schema = schema?;
+        let out_dir = match self.out_dir {
+            Some(d) => d,
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or_else(|| {
+                    Error::bare("Builder: OUT_DIR is not set; call out_dir() outside build scripts")
+                })?,
+        };
+        let header = format!(
+            "Generated by qapi-gen from {}. Do not edit: it is rewritten on every build.",
+            schema.root
+        );
+        let text = single_file(&schema, &opts, &header)?;
+        let path = out_dir.join(&self.file_name);
+        Files {
+            files: [(self.file_name.clone(), text)].into(),
+        }
+        .write(&out_dir)?;
+        Ok(path)
+    }
+}
+
+/// A relative path from directory `from` to `to` (both absolute), or `to`
+/// itself when they share no prefix.
+pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let f: Vec<_> = from.components().collect();
+    let t: Vec<_> = to.components().collect();
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return to.to_path_buf();
+    }
+    let mut out = PathBuf::new();
+    for _ in common..f.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        let cases = [
+            ("/a/b/c", "/a/d", "../../d"),
+            ("/a", "/a/b", "b"),
+            ("/a/b", "/a/b", ""),
+            ("/x/y", "/x/y/z/w", "z/w"),
+        ];
+        for (from, to, want) in cases {
+            assert_eq!(
+                relative_path(Path::new(from), Path::new(to)),
+                PathBuf::from(want),
+                "{from} -> {to}"
+            );
+        }
+    }
+}

@@ -1,0 +1,650 @@
+//! The Rust backend: the checked [`Schema`] → Rust items (token streams),
+//! one module per schema file plus root items (the event enum, the command
+//! handler trait and its dispatcher).
+//!
+//! Data flow: [`generate`] names every entity first (so that a name that
+//! clashes after mangling is reported before anything is emitted), finds
+//! the types that contain themselves (those members are boxed), then
+//! emits each module's definitions in schema order.  [`super::package`]
+//! formats the result and lays it out as files.
+//!
+//! Shape of the output, per QAPI kind:
+//! * enum → `enum` with serde renames, `as_str`, `FromStr`, `Display`, `ALL`;
+//! * struct → `struct` (base members first), optional members `Option`
+//!   left out when `None`, a `new` taking the required members;
+//! * union → an internally tagged `enum` (`#[serde(tag = ...)]`) when the
+//!   base has only the discriminator, else a `struct` holding the base
+//!   members and the branch `enum` flattened into it as `u`;
+//! * alternate → `enum` whose `Deserialize` picks the branch by JSON type,
+//!   as QEMU does;
+//! * command → a struct of its arguments implementing
+//!   `qapi_support::Command`, a method of the `QmpHandler` trait, an arm of
+//!   `dispatch`;
+//! * event → a variant of the one `Event` enum (adjacently tagged
+//!   `event`/`data`) and a struct of its data.
+
+mod commands;
+mod types;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use super::cond::{Cond, Conditions};
+use super::docs::to_markdown;
+use super::naming;
+use crate::error::Error;
+use crate::model::{DocRef, Entity, EntityId, EntityKind, Feature, Schema};
+
+/// What to generate, and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How `if` conditions become Rust.
+    pub conditions: Conditions,
+    /// Put each module behind a cargo feature of its name.
+    pub module_features: bool,
+    /// Give every enum an `Unknown(String)` variant that catches values a
+    /// newer QEMU may send (the enum is then not `Copy`).
+    pub unknown_enum_values: bool,
+    /// Required members (`"Type.member"`) that decode as their default when
+    /// absent: for members a schema adds that real QEMU does not send.
+    pub absent_as_default: Vec<String>,
+    /// Emit introspection data, the argument checker, the handler trait
+    /// and the dispatcher (the server side).
+    pub server: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            conditions: Conditions::default(),
+            module_features: false,
+            unknown_enum_values: false,
+            absent_as_default: Vec::new(),
+            server: true,
+        }
+    }
+}
+
+/// One generated module.
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// Its Rust name (`machine_target`).
+    pub ident: String,
+    /// The schema file it comes from (QEMU's module name).
+    pub file: String,
+    /// The cargo feature that switches it on (its name in kebab case).
+    pub feature: String,
+    /// Modules whose types it uses (by `ident`), transitively closed.
+    pub deps: Vec<String>,
+    /// Its items.
+    pub tokens: TokenStream,
+}
+
+/// The backend's result.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Modules in schema order (empty ones left out).
+    pub modules: Vec<Module>,
+    /// Items of the root module: the event enum, handler, dispatcher,
+    /// introspection.
+    pub root: TokenStream,
+    /// Cargo features that `if` conditions refer to (`Cfg` mode).
+    pub cond_features: BTreeSet<String>,
+}
+
+/// Generates Rust for `schema`.
+pub fn generate(schema: &Schema, opts: &Options) -> Result<Output, Error> {
+    let mut g = Gen::new(schema, opts)?;
+    g.run()
+}
+
+/// How an entity appears in Rust.
+#[derive(Debug, Clone)]
+enum RustName {
+    /// Not a Rust item of its own (built-ins, arrays, includes, `q_empty`,
+    /// union bases).
+    None,
+    /// A named item.
+    Item(String),
+}
+
+pub(crate) struct Gen<'a> {
+    schema: &'a Schema,
+    opts: &'a Options,
+    /// Rust name per entity.
+    names: Vec<RustName>,
+    /// Output module index per schema module (None: not emitted).
+    module_index: Vec<Option<usize>>,
+    /// Idents of output modules.
+    module_idents: Vec<String>,
+    /// Strongly connected component per entity, for boxing.
+    scc: Vec<u32>,
+    /// The module being emitted.
+    cur_module: usize,
+    /// Modules referenced from the current one.
+    cur_deps: BTreeSet<usize>,
+    /// `"Type.member"` set from the options.
+    absent_as_default: HashSet<String>,
+    /// Name of the event data struct per event entity.
+    event_data: HashMap<EntityId, String>,
+}
+
+impl<'a> Gen<'a> {
+    fn new(schema: &'a Schema, opts: &'a Options) -> Result<Self, Error> {
+        let mut g = Gen {
+            schema,
+            opts,
+            names: vec![RustName::None; schema.entities.len()],
+            module_index: vec![None; schema.modules.len()],
+            module_idents: Vec::new(),
+            scc: Vec::new(),
+            cur_module: 0,
+            cur_deps: BTreeSet::new(),
+            absent_as_default: opts.absent_as_default.iter().cloned().collect(),
+            event_data: HashMap::new(),
+        };
+        g.assign_modules();
+        g.assign_names()?;
+        g.scc = types::components(schema);
+        Ok(g)
+    }
+
+    /// Gives each schema module with definitions an output module.
+    fn assign_modules(&mut self) {
+        let mut used: HashSet<String> = HashSet::new();
+        for (mi, m) in self.schema.modules.iter().enumerate() {
+            if m.path.is_none() {
+                continue;
+            }
+            let has_items = m.entities.iter().any(|id| {
+                let e = self.schema.entity(*id);
+                !matches!(e.kind, EntityKind::Include { .. }) && !e.is_implicit()
+            });
+            if !has_items {
+                continue;
+            }
+            let base = naming::module_name(&m.name);
+            let mut ident = base.clone();
+            let mut n = 2;
+            while !used.insert(ident.clone()) || is_reserved_root_name(&ident) {
+                ident = format!("{base}_{n}");
+                n += 1;
+            }
+            self.module_index[mi] = Some(self.module_idents.len());
+            self.module_idents.push(ident);
+        }
+    }
+
+    /// Names every entity, and reports names that clash after mangling.
+    fn assign_names(&mut self) -> Result<(), Error> {
+        let s = self.schema;
+        let mut taken: HashMap<String, EntityId> = HashMap::new();
+        for fixed in ROOT_NAMES {
+            taken.insert(fixed.to_string(), EntityId(u32::MAX));
+        }
+        // Types first: commands and events adapt to them, not the reverse.
+        for (i, e) in s.entities.iter().enumerate() {
+            let id = EntityId(i as u32);
+            match &e.kind {
+                EntityKind::Enum { .. } if &*e.name == "QType" => {}
+                EntityKind::Enum { .. } | EntityKind::Alternate { .. } => {
+                    self.claim(&mut taken, id, naming::type_name(&e.name))?;
+                }
+                EntityKind::Object(o) if !e.is_implicit() => {
+                    self.claim(&mut taken, id, naming::type_name(&e.name))?;
+                    if o.branches.is_some() && !self.union_is_enum(id) {
+                        claim_extra(
+                            &mut taken,
+                            id,
+                            format!("{}Branch", naming::type_name(&e.name)),
+                        )
+                        .map_err(|(name, other)| self.clash_error(id, other, &name))?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (i, e) in s.entities.iter().enumerate() {
+            let id = EntityId(i as u32);
+            match &e.kind {
+                EntityKind::Command(_) => {
+                    let mut name = naming::type_name(&e.name);
+                    if taken.contains_key(&name) {
+                        name.push_str("Command");
+                    }
+                    self.claim(&mut taken, id, name)?;
+                }
+                EntityKind::Event(ev) => {
+                    self.claim(&mut taken, id, naming::event_name(&e.name))?;
+                    let implicit = ev
+                        .arg_type
+                        .is_some_and(|t| s.entity(t).is_implicit() && !ev.boxed);
+                    if implicit {
+                        let data = format!("{}Event", naming::event_name(&e.name));
+                        claim_extra(&mut taken, id, data.clone())
+                            .map_err(|(name, other)| self.clash_error(id, other, &name))?;
+                        self.event_data.insert(id, data);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Event variants live in one enum: their names were claimed above
+        // in the shared table, so a clash between two events is caught too.
+        Ok(())
+    }
+
+    fn claim(
+        &mut self,
+        taken: &mut HashMap<String, EntityId>,
+        id: EntityId,
+        name: String,
+    ) -> Result<(), Error> {
+        if let Some(other) = taken.get(&name) {
+            return Err(self.clash_error(id, *other, &name));
+        }
+        taken.insert(name.clone(), id);
+        self.names[id.0 as usize] = RustName::Item(name);
+        Ok(())
+    }
+
+    fn clash_error(&self, id: EntityId, other: EntityId, name: &str) -> Error {
+        let e = self.schema.entity(id);
+        let what = if other.0 == u32::MAX {
+            "a name the generated code itself uses".to_string()
+        } else {
+            self.schema.entity(other).describe()
+        };
+        let msg = format!(
+            "{} becomes Rust item '{name}', which {what} also becomes; rename one of them",
+            e.describe()
+        );
+        match e.info {
+            Some(info) => Error::at(&self.schema.sources, info, &msg),
+            None => Error::bare(msg),
+        }
+    }
+
+    /// Whether a union is emitted as a bare internally tagged enum (its
+    /// base has no member besides the discriminator).
+    fn union_is_enum(&self, id: EntityId) -> bool {
+        let members = self.schema.members(id);
+        members.len() == 1
+    }
+
+    fn run(&mut self) -> Result<Output, Error> {
+        let s = self.schema;
+        let mut modules = Vec::new();
+        for (mi, m) in s.modules.iter().enumerate() {
+            let Some(out) = self.module_index[mi] else {
+                continue;
+            };
+            self.cur_module = out;
+            self.cur_deps.clear();
+            let mut items = TokenStream::new();
+            for id in &m.entities {
+                items.extend(self.entity_items(*id)?);
+            }
+            let deps = self
+                .cur_deps
+                .iter()
+                .map(|d| self.module_idents[*d].clone())
+                .collect();
+            modules.push(Module {
+                ident: self.module_idents[out].clone(),
+                file: m.name.clone(),
+                feature: self.module_idents[out].replace('_', "-"),
+                deps,
+                tokens: items,
+            });
+        }
+        close_deps(&mut modules);
+        self.cur_module = usize::MAX;
+        let root = commands::root_items(self)?;
+        let conds = s
+            .entities
+            .iter()
+            .flat_map(|e| self.conds_of(e))
+            .collect::<Vec<_>>();
+        let cond_features = self.opts.conditions.features(conds);
+        Ok(Output {
+            modules,
+            root,
+            cond_features,
+        })
+    }
+
+    /// Every condition of an entity and its parts.
+    fn conds_of<'e>(&self, e: &'e Entity) -> Vec<&'e crate::check::ast::IfCond> {
+        let mut out: Vec<&crate::check::ast::IfCond> = Vec::new();
+        out.extend(e.ifcond.as_ref());
+        out.extend(e.features.iter().filter_map(|f| f.ifcond.as_ref()));
+        match &e.kind {
+            EntityKind::Enum { members, .. } => {
+                out.extend(members.iter().filter_map(|m| m.ifcond.as_ref()))
+            }
+            EntityKind::Object(o) => {
+                out.extend(o.local_members.iter().filter_map(|m| m.ifcond.as_ref()));
+                if let Some(b) = &o.branches {
+                    out.extend(b.variants.iter().filter_map(|m| m.ifcond.as_ref()));
+                }
+            }
+            EntityKind::Alternate { variants, .. } => {
+                out.extend(variants.iter().filter_map(|m| m.ifcond.as_ref()))
+            }
+            _ => {}
+        }
+        out
+    }
+
+    fn entity_items(&mut self, id: EntityId) -> Result<TokenStream, Error> {
+        let e = self.schema.entity(id);
+        let cond = self.cond(e.ifcond.as_ref());
+        if !cond.emitted() {
+            return Ok(TokenStream::new());
+        }
+        Ok(match &e.kind {
+            EntityKind::Enum { .. } if &*e.name == "QType" => TokenStream::new(),
+            EntityKind::Enum { .. } => types::enum_items(self, id, &cond),
+            EntityKind::Object(_) if e.is_implicit() => TokenStream::new(),
+            EntityKind::Object(o) if o.branches.is_some() => types::union_items(self, id, &cond)?,
+            EntityKind::Object(_) => types::struct_items(self, id, &cond)?,
+            EntityKind::Alternate { .. } => types::alternate_items(self, id, &cond),
+            EntityKind::Command(_) => commands::command_items(self, id, &cond)?,
+            EntityKind::Event(_) => commands::event_data_items(self, id, &cond)?,
+            _ => TokenStream::new(),
+        })
+    }
+
+    pub(crate) fn cond(&self, c: Option<&crate::check::ast::IfCond>) -> Cond {
+        self.opts.conditions.eval(c)
+    }
+
+    /// The Rust name of a named entity.
+    pub(crate) fn name_of(&self, id: EntityId) -> &str {
+        match &self.names[id.0 as usize] {
+            RustName::Item(n) => n,
+            RustName::None => "",
+        }
+    }
+
+    pub(crate) fn ident_of(&self, id: EntityId) -> Ident {
+        ident(self.name_of(id))
+    }
+
+    /// A path to a named entity from the current module.
+    fn path_to(&mut self, id: EntityId) -> TokenStream {
+        let e = self.schema.entity(id);
+        let name = self.ident_of(id);
+        let target = self.module_index[e.module.0 as usize];
+        match target {
+            Some(t) if t == self.cur_module => quote!(#name),
+            Some(t) if self.cur_module == usize::MAX => {
+                let m = ident(&self.module_idents[t]);
+                quote!(#m::#name)
+            }
+            Some(t) => {
+                self.cur_deps.insert(t);
+                let m = ident(&self.module_idents[t]);
+                quote!(super::#m::#name)
+            }
+            None => quote!(#name),
+        }
+    }
+
+    /// The Rust type of values of entity `id`; `container` is the type
+    /// that holds the value, for boxing recursive members.
+    pub(crate) fn type_ref(&mut self, id: EntityId, container: Option<EntityId>) -> TokenStream {
+        let e = self.schema.entity(id);
+        let inner = match &e.kind {
+            EntityKind::Builtin { .. } => return builtin_type(&e.name),
+            EntityKind::Array { element, .. } => {
+                let el = element.expect("array elements are resolved by the checks");
+                let t = self.type_ref(el, None);
+                return quote!(::std::vec::Vec<#t>);
+            }
+            EntityKind::Enum { .. } if &*e.name == "QType" => {
+                return quote!(::qapi_support::QType);
+            }
+            EntityKind::Object(_) if &*e.name == "q_empty" => {
+                return quote!(::qapi_support::Empty);
+            }
+            _ => self.path_to(id),
+        };
+        match container {
+            Some(c) if self.scc[c.0 as usize] == self.scc[id.0 as usize] => {
+                quote!(::std::boxed::Box<#inner>)
+            }
+            _ => inner,
+        }
+    }
+
+    /// Doc attributes for an entity: body, sections, features, Since.
+    pub(crate) fn entity_docs(&self, id: EntityId) -> TokenStream {
+        let s = self.schema;
+        let e = s.entity(id);
+        let mut text = String::new();
+        if let Some(doc) = s.doc_of(id) {
+            let body = to_markdown(&doc.body().text);
+            push_para(&mut text, &body);
+            for sec in doc.sections() {
+                use crate::parse::SectionKind as K;
+                let label = match sec.kind {
+                    K::Returns => Some("Returns"),
+                    K::Errors => Some("Errors"),
+                    K::Todo => Some("TODO"),
+                    K::Since => continue,
+                    _ => None,
+                };
+                let md = to_markdown(&sec.text);
+                match label {
+                    Some(l) if md.contains('\n') => {
+                        push_para(&mut text, &format!("**{l}:**\n\n{md}"))
+                    }
+                    Some(l) => push_para(&mut text, &format!("**{l}:** {md}")),
+                    None => push_para(&mut text, &md),
+                }
+            }
+        }
+        if text.is_empty() {
+            push_para(&mut text, &format!("The QAPI {} `{}`.", e.meta(), e.name));
+        }
+        push_features(&mut text, s, &e.features);
+        if let Some(v) = s.since_of(id) {
+            push_para(&mut text, &format!("Since: {v}"));
+        }
+        doc_attrs(&text)
+    }
+
+    /// Doc attributes for a member, value or branch.
+    pub(crate) fn member_docs(
+        &self,
+        doc: Option<DocRef>,
+        features: &[Feature],
+        fallback: &str,
+    ) -> TokenStream {
+        let s = self.schema;
+        let mut text = String::new();
+        let described = s.describe_doc(doc);
+        match described {
+            Some(d) => push_para(&mut text, &to_markdown(d)),
+            None => push_para(&mut text, fallback),
+        }
+        push_features(&mut text, s, features);
+        if let Some(v) = described.and_then(crate::model::since_in_text) {
+            push_para(&mut text, &format!("Since: {v}"));
+        }
+        doc_attrs(&text)
+    }
+
+    /// `#[deprecated]` when the features say so.
+    pub(crate) fn deprecated_attr(&self, features: &[Feature]) -> TokenStream {
+        let Some(f) = features.iter().find(|f| &*f.name == "deprecated") else {
+            return TokenStream::new();
+        };
+        let note = self
+            .schema
+            .describe_doc(f.doc)
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
+        let attr = match note {
+            Some(n) => quote!(deprecated(note = #n)),
+            None => quote!(deprecated),
+        };
+        match self.cond(f.ifcond.as_ref()) {
+            Cond::Never => TokenStream::new(),
+            Cond::Always => quote!(#[#attr]),
+            Cond::Cfg(p) => quote!(#[cfg_attr(#p, #attr)]),
+        }
+    }
+
+    pub(crate) fn is_absent_as_default(&self, owner: &str, member: &str) -> bool {
+        !self.absent_as_default.is_empty()
+            && self
+                .absent_as_default
+                .contains(&format!("{owner}.{member}"))
+    }
+}
+
+/// Names the root module defines itself.
+const ROOT_NAMES: &[&str] = &["Event", "QmpHandler", "COMMANDS", "SCHEMA_INFO"];
+
+fn is_reserved_root_name(ident: &str) -> bool {
+    matches!(ident, "dispatch" | "check_arguments")
+}
+
+fn claim_extra(
+    taken: &mut HashMap<String, EntityId>,
+    id: EntityId,
+    name: String,
+) -> Result<(), (String, EntityId)> {
+    if let Some(other) = taken.get(&name) {
+        return Err((name, *other));
+    }
+    taken.insert(name, id);
+    Ok(())
+}
+
+/// Makes every module's `deps` transitively closed and drops self-edges.
+fn close_deps(modules: &mut [Module]) {
+    let index: HashMap<String, usize> = modules
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.ident.clone(), i))
+        .collect();
+    let direct: Vec<Vec<usize>> = modules
+        .iter()
+        .map(|m| {
+            m.deps
+                .iter()
+                .filter_map(|d| index.get(d).copied())
+                .collect()
+        })
+        .collect();
+    for (i, m) in modules.iter_mut().enumerate() {
+        let mut seen = BTreeSet::new();
+        let mut stack = direct[i].clone();
+        while let Some(d) = stack.pop() {
+            if d != i && seen.insert(d) {
+                stack.extend(direct[d].iter().copied());
+            }
+        }
+        m.deps = seen.into_iter().map(|d| modules_ident(&index, d)).collect();
+    }
+}
+
+fn modules_ident(index: &HashMap<String, usize>, i: usize) -> String {
+    index
+        .iter()
+        .find(|(_, v)| **v == i)
+        .map(|(k, _)| k.clone())
+        .unwrap_or_default()
+}
+
+/// A Rust identifier (raw when it is a keyword; our naming rules avoid
+/// those, this is a safety net).
+pub(crate) fn ident(name: &str) -> Ident {
+    if naming::is_rust_keyword(name) {
+        format_ident!("r#{}", name)
+    } else {
+        Ident::new(name, Span::call_site())
+    }
+}
+
+/// The Rust type of a built-in.
+fn builtin_type(name: &str) -> TokenStream {
+    match name {
+        "str" => quote!(::std::string::String),
+        "int" => quote!(i64),
+        "int8" => quote!(i8),
+        "int16" => quote!(i16),
+        "int32" => quote!(i32),
+        "int64" => quote!(i64),
+        "uint8" => quote!(u8),
+        "uint16" => quote!(u16),
+        "uint32" => quote!(u32),
+        "uint64" | "size" => quote!(u64),
+        "number" => quote!(f64),
+        "bool" => quote!(bool),
+        "null" => quote!(()),
+        _ => quote!(::serde_json::Value),
+    }
+}
+
+fn push_para(text: &mut String, para: &str) {
+    let para = para.trim_end();
+    if para.is_empty() {
+        return;
+    }
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    text.push_str(para);
+}
+
+fn push_features(text: &mut String, s: &Schema, features: &[Feature]) {
+    for f in features {
+        let desc = s.describe_doc(f.doc).map(to_markdown).unwrap_or_default();
+        let label = match &*f.name {
+            "deprecated" => "**Deprecated.**".to_string(),
+            "unstable" => "**Unstable:** this is experimental and may change.".to_string(),
+            other => format!("Feature `{other}`."),
+        };
+        push_para(text, format!("{label} {desc}").trim_end());
+    }
+}
+
+/// One `#[doc]` attribute per line, as `///` comments print.
+fn doc_attrs(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        }
+    });
+    quote!(#(#[doc = #lines])*)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_types() {
+        let cases = [
+            ("str", "::std::string::String"),
+            ("int", "i64"),
+            ("uint8", "u8"),
+            ("size", "u64"),
+            ("number", "f64"),
+            ("null", "()"),
+            ("any", ":: serde_json :: Value"),
+        ];
+        for (q, want) in cases {
+            let got = builtin_type(q).to_string().replace(' ', "");
+            assert_eq!(got, want.replace(' ', ""), "{q}");
+        }
+    }
+}
