@@ -102,7 +102,11 @@ fn dedent_continuation(text: &str) -> std::borrow::Cow<'_, str> {
         return text.into();
     };
     let first_t = first.trim_start();
-    if first.len() != first_t.len() || first_t.starts_with(['*', '-']) {
+    if first.len() != first_t.len()
+        || first_t.starts_with(['*', '-'])
+        || first_t.starts_with("..")
+        || first_t.ends_with("::")
+    {
         return text.into();
     }
     let min = lines
