@@ -104,6 +104,7 @@ fn dedent_continuation(text: &str) -> std::borrow::Cow<'_, str> {
     let first_t = first.trim_start();
     if first.len() != first_t.len()
         || first_t.starts_with(['*', '-'])
+        || is_numbered_item(first_t)
         || first_t.starts_with("..")
         || first_t.ends_with("::")
     {
@@ -127,6 +128,12 @@ fn dedent_continuation(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     out.into()
+}
+
+/// `1. text`, `12. text`.
+fn is_numbered_item(line: &str) -> bool {
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && line[digits..].starts_with(". ")
 }
 
 fn push_line(out: &mut String, line: &str) {
@@ -304,18 +311,18 @@ mod tests {
             ),
             (
                 ".. note:: \n\n   Be careful\n   with @x.\n\nNext",
-                "**Note:**\nBe careful\nwith `x`.\n\nNext",
+                "**Note:**\n\nBe careful\nwith `x`.\n\nNext",
             ),
             (
                 ".. admonition:: Notes\n\n    1. one\n       more",
-                "**Notes:**\n1. one\n   more",
+                "**Notes:**\n\n1. one\n   more",
             ),
             ("* item\n  continued", "* item\n  continued"),
             ("        deep", "   deep"),
             ("the name\n    continued here", "the name\ncontinued here"),
             (
                 ".. note:: Static expansion\n   may drop features.",
-                "**Note:**\nStatic expansion\nmay drop features.",
+                "**Note:**\n\nStatic expansion\nmay drop features.",
             ),
         ];
         for (input, want) in cases {
