@@ -124,9 +124,7 @@ fn symbol_predicate(sym: &str, map: &BTreeMap<String, String>) -> TokenStream {
         // A mapping that does not parse as tokens falls back to a feature,
         // so that generation never panics; `Builder` validates mappings
         // up front and reports bad ones.
-        Some(p) => p
-            .parse()
-            .unwrap_or_else(|_| quote!(feature = #sym)),
+        Some(p) => p.parse().unwrap_or_else(|_| quote!(feature = #sym)),
         None => quote!(feature = #sym),
     }
 }

@@ -126,7 +126,13 @@ pub fn module_name(path: &str) -> String {
     let stem = file.strip_suffix(".json").unwrap_or(file);
     let mut out: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || is_rust_keyword(&out) {
         out.insert_str(0, "m_");

@@ -305,6 +305,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
                 #[allow(unused_mut)]
                 let mut o = ::qapi_support::de::Object::read(d, "Event")?;
                 let name = o.tag("event")?;
+                #[allow(clippy::match_single_binding)]
                 match name.as_str() {
                     #(#de_arms)*
                     other => Err(o.unknown_tag("event", other)),

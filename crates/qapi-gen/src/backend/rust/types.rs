@@ -224,6 +224,7 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
         impl ::core::str::FromStr for #name {
             type Err = #err_ty;
             fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                #[allow(clippy::match_single_binding)]
                 Ok(match s {
                     #(#from_str_arms)*
                     #from_str_fallback
@@ -450,6 +451,7 @@ fn branch_de_impl(
                 #[allow(unused_mut)]
                 let mut o = ::qapi_support::de::Object::read(d, #qapi_name)?;
                 let tag = o.tag(#tag)?;
+                #[allow(clippy::match_single_binding)]
                 match tag.as_str() {
                     #(#arms)*
                     other => Err(o.unknown_tag(#tag, other)),
