@@ -46,6 +46,7 @@ pub fn qapi_types_files() -> Result<Files, qapi_gen::Error> {
         crate_doc: Some(
             "The QMP types of our schema (`schema/`): the QMP basics and the CPU-model API.".into(),
         ),
+        rustfmt_skip: true,
     };
     package(&schema, &opts, &spec)
 }
@@ -65,9 +66,15 @@ pub fn stale(files: &Files, dir: &Path) -> Vec<String> {
         .filter(|(rel, text)| std::fs::read(dir.join(rel)).ok().as_deref() != Some(text.as_bytes()))
         .map(|(rel, _)| rel.clone())
         .collect();
-    if let Ok(entries) = std::fs::read_dir(dir.join("src")) {
+    for sub in ["src", "src/generated"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
         for e in entries.flatten() {
-            let rel = format!("src/{}", e.file_name().to_string_lossy());
+            if e.path().is_dir() {
+                continue;
+            }
+            let rel = format!("{sub}/{}", e.file_name().to_string_lossy());
             if !files.files.contains_key(&rel) {
                 out.push(format!("{rel} (not generated any more)"));
             }

@@ -205,6 +205,7 @@ fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
         support,
         standalone: true,
         crate_doc: None,
+        rustfmt_skip: false,
     };
     package(&schema, &opts, &spec)?.write(out_dir)
 }

@@ -139,6 +139,10 @@ pub struct PackageSpec {
     pub standalone: bool,
     /// The crate's doc comment (default: names the schema).
     pub crate_doc: Option<String>,
+    /// Put the generated code in `src/generated/` under a small `lib.rs`
+    /// that declares it `#[rustfmt::skip]`, so that `cargo fmt` in a
+    /// workspace leaves it as generated (for checked-in bindings).
+    pub rustfmt_skip: bool,
 }
 
 /// Generates a Cargo package: `Cargo.toml`, `src/lib.rs`, one file per
@@ -147,6 +151,11 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
     let out = generate(schema, opts)?;
     let mut files = BTreeMap::new();
     let header = header_comment(&spec.header);
+    let dir = if spec.rustfmt_skip {
+        "src/generated"
+    } else {
+        "src"
+    };
     let lints = module_lints();
     let mut lib = TokenStream::new();
     for m in &out.modules {
@@ -166,7 +175,7 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
             #lints
             #tokens
         })?;
-        files.insert(format!("src/{}.rs", m.ident), format!("{header}{text}"));
+        files.insert(format!("{dir}/{}.rs", m.ident), format!("{header}{text}"));
     }
     let root = &out.root;
     let crate_doc = match &spec.crate_doc {
@@ -176,13 +185,30 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
             schema.root
         ),
     };
-    let lib_text = format_file(quote! {
-        #![doc = #crate_doc]
-        #lints
-        #lib
-        #root
-    })?;
-    files.insert("src/lib.rs".into(), format!("{header}{lib_text}"));
+    if spec.rustfmt_skip {
+        let text = format_file(quote! {
+            //! The generated code; see the crate root.
+            #lints
+            #lib
+            #root
+        })?;
+        files.insert(format!("{dir}/mod.rs"), format!("{header}{text}"));
+        let lib_text = format_file(quote! {
+            #![doc = #crate_doc]
+            #[rustfmt::skip]
+            mod generated;
+            pub use generated::*;
+        })?;
+        files.insert("src/lib.rs".into(), format!("{header}{lib_text}"));
+    } else {
+        let lib_text = format_file(quote! {
+            #![doc = #crate_doc]
+            #lints
+            #lib
+            #root
+        })?;
+        files.insert("src/lib.rs".into(), format!("{header}{lib_text}"));
+    }
     files.insert("Cargo.toml".into(), cargo_toml(&out, opts, spec));
     Ok(Files { files })
 }

@@ -31,7 +31,9 @@ impl CpuModelInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelInfo")?;
         Ok(Self {
@@ -70,7 +72,9 @@ pub enum CpuModelExpansionType {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -93,16 +97,18 @@ impl ::core::str::FromStr for CpuModelExpansionType {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(match s {
-            "static" => Self::Static,
-            "full" => Self::Full,
-            _ => {
-                return Err(::qapi_support::UnknownValue {
-                    type_name: "CpuModelExpansionType",
-                    value: s.to_string(),
-                });
-            }
-        })
+        Ok(
+            match s {
+                "static" => Self::Static,
+                "full" => Self::Full,
+                _ => {
+                    return Err(::qapi_support::UnknownValue {
+                        type_name: "CpuModelExpansionType",
+                        value: s.to_string(),
+                    });
+                }
+            },
+        )
     }
 }
 
@@ -160,7 +166,9 @@ impl CpuModelExpansionInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelExpansionInfo")?;
         Ok(Self {
@@ -200,7 +208,9 @@ pub struct QueryCpuModelExpansion {
 }
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelExpansion {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-expansion")?;
         Ok(Self {
@@ -265,7 +275,9 @@ pub struct CpuDefinitionInfo {
     /// Since: 2.8
     #[serde(rename = "unavailable-features")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unavailable_features: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub unavailable_features: ::core::option::Option<
+        ::std::vec::Vec<::std::string::String>,
+    >,
     /// the name of the model's QOM type, whose properties (those
     /// that `-cpu` and `-global` can set) `device-list-properties`
     /// lists (since 2.9)
@@ -310,7 +322,9 @@ impl CpuDefinitionInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuDefinitionInfo")?;
         Ok(Self {
@@ -330,7 +344,16 @@ impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
 /// **Returns:** one entry per model
 ///
 /// Since: 1.2
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 pub struct QueryCpuDefinitions {}
 impl ::qapi_support::Command for QueryCpuDefinitions {
     const NAME: &'static str = "query-cpu-definitions";
@@ -366,7 +389,9 @@ pub enum CpuModelCompareResult {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelCompareResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -396,18 +421,20 @@ impl ::core::str::FromStr for CpuModelCompareResult {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(match s {
-            "incompatible" => Self::Incompatible,
-            "identical" => Self::Identical,
-            "superset" => Self::Superset,
-            "subset" => Self::Subset,
-            _ => {
-                return Err(::qapi_support::UnknownValue {
-                    type_name: "CpuModelCompareResult",
-                    value: s.to_string(),
-                });
-            }
-        })
+        Ok(
+            match s {
+                "incompatible" => Self::Incompatible,
+                "identical" => Self::Identical,
+                "superset" => Self::Superset,
+                "subset" => Self::Subset,
+                _ => {
+                    return Err(::qapi_support::UnknownValue {
+                        type_name: "CpuModelCompareResult",
+                        value: s.to_string(),
+                    });
+                }
+            },
+        )
     }
 }
 
@@ -450,7 +477,9 @@ impl CpuModelCompareInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelCompareInfo")?;
         Ok(Self {
@@ -487,7 +516,9 @@ pub struct QueryCpuModelComparison {
 }
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelComparison {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-comparison")?;
         Ok(Self {
@@ -537,12 +568,12 @@ impl CpuModelBaselineInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelBaselineInfo")?;
-        Ok(Self {
-            model: o.req("model")?,
-        })
+        Ok(Self { model: o.req("model")? })
     }
 }
 
@@ -569,7 +600,9 @@ pub struct QueryCpuModelBaseline {
 }
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelBaseline {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-baseline")?;
         Ok(Self {

@@ -27,7 +27,16 @@
 /// order.  No two entries share a name, whatever their meta-type.
 ///
 /// Since: 2.5
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 pub struct QueryQmpSchema {}
 impl ::qapi_support::Command for QueryQmpSchema {
     const NAME: &'static str = "query-qmp-schema";
@@ -74,7 +83,9 @@ pub enum SchemaMetaType {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaMetaType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -110,21 +121,23 @@ impl ::core::str::FromStr for SchemaMetaType {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(match s {
-            "builtin" => Self::Builtin,
-            "enum" => Self::Enum,
-            "array" => Self::Array,
-            "object" => Self::Object,
-            "alternate" => Self::Alternate,
-            "command" => Self::Command,
-            "event" => Self::Event,
-            _ => {
-                return Err(::qapi_support::UnknownValue {
-                    type_name: "SchemaMetaType",
-                    value: s.to_string(),
-                });
-            }
-        })
+        Ok(
+            match s {
+                "builtin" => Self::Builtin,
+                "enum" => Self::Enum,
+                "array" => Self::Array,
+                "object" => Self::Object,
+                "alternate" => Self::Alternate,
+                "command" => Self::Command,
+                "event" => Self::Event,
+                _ => {
+                    return Err(::qapi_support::UnknownValue {
+                        type_name: "SchemaMetaType",
+                        value: s.to_string(),
+                    });
+                }
+            },
+        )
     }
 }
 
@@ -167,16 +180,14 @@ impl SchemaInfo {
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
     pub fn new(name: ::std::string::String, u: SchemaInfoBranch) -> Self {
-        Self {
-            name,
-            features: None,
-            u,
-        }
+        Self { name, features: None, u }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfo")?;
         Ok(Self {
@@ -216,7 +227,9 @@ pub enum SchemaInfoBranch {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoBranch {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfo")?;
         let tag = o.tag("meta-type")?;
@@ -255,7 +268,9 @@ impl SchemaInfoBuiltin {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoBuiltin")?;
         Ok(Self {
@@ -296,7 +311,9 @@ pub enum JSONType {
 }
 
 impl<'de> ::serde::Deserialize<'de> for JSONType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -334,22 +351,24 @@ impl ::core::str::FromStr for JSONType {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(match s {
-            "string" => Self::String,
-            "number" => Self::Number,
-            "int" => Self::Int,
-            "boolean" => Self::Boolean,
-            "null" => Self::Null,
-            "object" => Self::Object,
-            "array" => Self::Array,
-            "value" => Self::Value,
-            _ => {
-                return Err(::qapi_support::UnknownValue {
-                    type_name: "JSONType",
-                    value: s.to_string(),
-                });
-            }
-        })
+        Ok(
+            match s {
+                "string" => Self::String,
+                "number" => Self::Number,
+                "int" => Self::Int,
+                "boolean" => Self::Boolean,
+                "null" => Self::Null,
+                "object" => Self::Object,
+                "array" => Self::Array,
+                "value" => Self::Value,
+                _ => {
+                    return Err(::qapi_support::UnknownValue {
+                        type_name: "JSONType",
+                        value: s.to_string(),
+                    });
+                }
+            },
+        )
     }
 }
 
@@ -394,7 +413,9 @@ impl SchemaInfoEnum {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEnum")?;
         Ok(Self {
@@ -422,15 +443,14 @@ impl SchemaInfoEnumMember {
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
     pub fn new(name: ::std::string::String) -> Self {
-        Self {
-            name,
-            features: None,
-        }
+        Self { name, features: None }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEnumMember")?;
         Ok(Self {
@@ -461,7 +481,9 @@ impl SchemaInfoArray {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoArray")?;
         Ok(Self {
@@ -505,7 +527,9 @@ impl SchemaInfoObject {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObject")?;
         Ok(Self {
@@ -555,7 +579,9 @@ impl SchemaInfoObjectMember {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObjectMember")?;
         Ok(Self {
@@ -590,7 +616,9 @@ impl SchemaInfoObjectVariant {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObjectVariant")?;
         Ok(Self {
@@ -621,12 +649,12 @@ impl SchemaInfoAlternate {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoAlternate")?;
-        Ok(Self {
-            members: o.req("members")?,
-        })
+        Ok(Self { members: o.req("members")? })
     }
 }
 
@@ -650,12 +678,12 @@ impl SchemaInfoAlternateMember {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoAlternateMember")?;
-        Ok(Self {
-            q_type: o.req("type")?,
-        })
+        Ok(Self { q_type: o.req("type")? })
     }
 }
 
@@ -684,7 +712,10 @@ impl SchemaInfoCommand {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(arg_type: ::std::string::String, ret_type: ::std::string::String) -> Self {
+    pub fn new(
+        arg_type: ::std::string::String,
+        ret_type: ::std::string::String,
+    ) -> Self {
         Self {
             arg_type,
             ret_type,
@@ -694,7 +725,9 @@ impl SchemaInfoCommand {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoCommand")?;
         Ok(Self {
@@ -726,7 +759,9 @@ impl SchemaInfoEvent {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEvent")?;
         Ok(Self {

@@ -20,7 +20,9 @@ pub enum QMPCapability {
 }
 
 impl<'de> ::serde::Deserialize<'de> for QMPCapability {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -42,15 +44,17 @@ impl ::core::str::FromStr for QMPCapability {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(match s {
-            "oob" => Self::Oob,
-            _ => {
-                return Err(::qapi_support::UnknownValue {
-                    type_name: "QMPCapability",
-                    value: s.to_string(),
-                });
-            }
-        })
+        Ok(
+            match s {
+                "oob" => Self::Oob,
+                _ => {
+                    return Err(::qapi_support::UnknownValue {
+                        type_name: "QMPCapability",
+                        value: s.to_string(),
+                    });
+                }
+            },
+        )
     }
 }
 
@@ -74,12 +78,12 @@ pub struct QmpCapabilities {
 }
 
 impl<'de> ::serde::Deserialize<'de> for QmpCapabilities {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "qmp_capabilities")?;
-        Ok(Self {
-            enable: o.opt("enable")?,
-        })
+        Ok(Self { enable: o.opt("enable")? })
     }
 }
 
@@ -122,16 +126,14 @@ impl VersionTriple {
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
     pub fn new(major: i64, minor: i64, micro: i64) -> Self {
-        Self {
-            major,
-            minor,
-            micro,
-        }
+        Self { major, minor, micro }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for VersionTriple {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "VersionTriple")?;
         Ok(Self {
@@ -164,7 +166,9 @@ impl VersionInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for VersionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "VersionInfo")?;
         Ok(Self {
@@ -179,7 +183,16 @@ impl<'de> ::serde::Deserialize<'de> for VersionInfo {
 /// **Returns:** the server's version
 ///
 /// Since: 0.14
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 pub struct QueryVersion {}
 impl ::qapi_support::Command for QueryVersion {
     const NAME: &'static str = "query-version";
@@ -213,12 +226,12 @@ impl CommandInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CommandInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CommandInfo")?;
-        Ok(Self {
-            name: o.req("name")?,
-        })
+        Ok(Self { name: o.req("name")? })
     }
 }
 
@@ -227,7 +240,16 @@ impl<'de> ::serde::Deserialize<'de> for CommandInfo {
 /// **Returns:** one entry per command
 ///
 /// Since: 0.14
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 pub struct QueryCommands {}
 impl ::qapi_support::Command for QueryCommands {
     const NAME: &'static str = "query-commands";

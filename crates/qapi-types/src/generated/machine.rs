@@ -112,7 +112,9 @@ pub enum SysEmuTarget {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SysEmuTarget {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -192,43 +194,45 @@ impl ::core::str::FromStr for SysEmuTarget {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(match s {
-            "aarch64" => Self::Aarch64,
-            "alpha" => Self::Alpha,
-            "arm" => Self::Arm,
-            "avr" => Self::Avr,
-            "hppa" => Self::Hppa,
-            "i386" => Self::I386,
-            "loongarch64" => Self::Loongarch64,
-            "m68k" => Self::M68k,
-            "microblaze" => Self::Microblaze,
-            "microblazeel" => Self::Microblazeel,
-            "mips" => Self::Mips,
-            "mips64" => Self::Mips64,
-            "mips64el" => Self::Mips64el,
-            "mipsel" => Self::Mipsel,
-            "or1k" => Self::Or1k,
-            "ppc" => Self::Ppc,
-            "ppc64" => Self::Ppc64,
-            "riscv32" => Self::Riscv32,
-            "riscv64" => Self::Riscv64,
-            "rx" => Self::Rx,
-            "s390x" => Self::S390x,
-            "sh4" => Self::Sh4,
-            "sh4eb" => Self::Sh4eb,
-            "sparc" => Self::Sparc,
-            "sparc64" => Self::Sparc64,
-            "tricore" => Self::Tricore,
-            "x86_64" => Self::X86_64,
-            "xtensa" => Self::Xtensa,
-            "xtensaeb" => Self::Xtensaeb,
-            _ => {
-                return Err(::qapi_support::UnknownValue {
-                    type_name: "SysEmuTarget",
-                    value: s.to_string(),
-                });
-            }
-        })
+        Ok(
+            match s {
+                "aarch64" => Self::Aarch64,
+                "alpha" => Self::Alpha,
+                "arm" => Self::Arm,
+                "avr" => Self::Avr,
+                "hppa" => Self::Hppa,
+                "i386" => Self::I386,
+                "loongarch64" => Self::Loongarch64,
+                "m68k" => Self::M68k,
+                "microblaze" => Self::Microblaze,
+                "microblazeel" => Self::Microblazeel,
+                "mips" => Self::Mips,
+                "mips64" => Self::Mips64,
+                "mips64el" => Self::Mips64el,
+                "mipsel" => Self::Mipsel,
+                "or1k" => Self::Or1k,
+                "ppc" => Self::Ppc,
+                "ppc64" => Self::Ppc64,
+                "riscv32" => Self::Riscv32,
+                "riscv64" => Self::Riscv64,
+                "rx" => Self::Rx,
+                "s390x" => Self::S390x,
+                "sh4" => Self::Sh4,
+                "sh4eb" => Self::Sh4eb,
+                "sparc" => Self::Sparc,
+                "sparc64" => Self::Sparc64,
+                "tricore" => Self::Tricore,
+                "x86_64" => Self::X86_64,
+                "xtensa" => Self::Xtensa,
+                "xtensaeb" => Self::Xtensaeb,
+                _ => {
+                    return Err(::qapi_support::UnknownValue {
+                        type_name: "SysEmuTarget",
+                        value: s.to_string(),
+                    });
+                }
+            },
+        )
     }
 }
 
@@ -257,12 +261,12 @@ impl TargetInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for TargetInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        d: D,
+    ) -> ::core::result::Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "TargetInfo")?;
-        Ok(Self {
-            arch: o.req("arch")?,
-        })
+        Ok(Self { arch: o.req("arch")? })
     }
 }
 
@@ -271,7 +275,16 @@ impl<'de> ::serde::Deserialize<'de> for TargetInfo {
 /// **Returns:** the emulated target
 ///
 /// Since: 1.2
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    ::serde::Serialize,
+    ::serde::Deserialize
+)]
 pub struct QueryTarget {}
 impl ::qapi_support::Command for QueryTarget {
     const NAME: &'static str = "query-target";
