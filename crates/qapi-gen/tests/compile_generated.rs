@@ -1,0 +1,250 @@
+//! The generated Rust compiles with zero rustc and clippy warnings.
+//!
+//! * QEMU's test schemas `qapi-schema-test.json` and `doc-good.json`, as
+//!   `single_file` makes them (the snapshots of `tests/golden.rs`): each is
+//!   `include!`d twice into a throwaway crate, once with `#[cfg]`
+//!   conditions and once with conditions evaluated, and checked with no
+//!   features, default features and all features.
+//! * QEMU 10.0.2's three real schemas, through `qapi-gen generate
+//!   --module-features` (the whole CLI path): `cargo clippy --all-features
+//!   -- -D warnings`, `cargo check --no-default-features`, and either
+//!   `--features machine` alone (the QMP schema) or a plain `cargo check`.
+//!
+//! Heavy: it runs cargo on the generated packages.  They live under
+//! `<target>/generated-check/pkgs/` and build into
+//! `<target>/generated-check` (one target dir, so serde and friends build
+//! once and reruns are incremental); each package gets a copy of the
+//! workspace's `Cargo.lock`, so dependency versions are the pinned ones.
+//! Without `../shared` the tests print why and pass.
+
+mod common;
+mod golden_schemas;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use qapi_gen::backend::rust::{generate, Options};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `<target>/generated-check`, where `<target>` is the target dir this
+/// test was built in (`CARGO_TARGET_DIR` when set, else the workspace's).
+fn check_dir() -> PathBuf {
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) if !d.is_empty() => {
+            let d = PathBuf::from(d);
+            if d.is_absolute() {
+                d
+            } else {
+                workspace_root().join(d)
+            }
+        }
+        _ => workspace_root().join("target"),
+    };
+    target.join("generated-check")
+}
+
+/// A fresh package directory for `name`; files already right are kept
+/// (the writers skip unchanged files) so cargo does not rebuild them.
+fn package_dir(name: &str) -> PathBuf {
+    let dir = check_dir().join("pkgs").join(name);
+    std::fs::create_dir_all(dir.join("src")).expect("create package dir");
+    dir
+}
+
+/// Writes `text` to `path` unless it already holds it.
+fn write_if_changed(path: &Path, text: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
+/// Pins the package's dependencies to the workspace's versions.
+fn copy_lock(dir: &Path) {
+    let lock = dir.join("Cargo.lock");
+    if !lock.exists() {
+        std::fs::copy(workspace_root().join("Cargo.lock"), &lock).expect("copy Cargo.lock");
+    }
+}
+
+/// Runs `cargo ARGS` in `dir` and panics with cargo's whole output when
+/// it fails or anything warns.
+fn cargo(dir: &Path, args: &[&str]) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", check_dir())
+        .env("CARGO_TERM_COLOR", "never")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warned = stderr
+        .lines()
+        .any(|l| l.starts_with("warning") || l.starts_with("error"));
+    if !out.status.success() || warned {
+        let mut msg = format!(
+            "`cargo {}` in {} {}\n",
+            args.join(" "),
+            dir.display(),
+            if out.status.success() {
+                "warned"
+            } else {
+                "failed"
+            }
+        );
+        let _ = write!(
+            msg,
+            "--- stdout ---\n{}\n--- stderr ---\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        panic!("{msg}");
+    }
+    eprintln!("ok: cargo {} ({})", args.join(" "), dir.display());
+}
+
+fn support_path() -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../qapi-support")
+        .canonicalize()
+        .expect("qapi-support exists");
+    p.to_str().expect("UTF-8 path").replace('\\', "/")
+}
+
+/// A crate holding a test schema's `single_file` output twice: with
+/// `#[cfg]` conditions (module `cfg`, each condition symbol a feature)
+/// and with conditions evaluated (module `evaluated`).
+fn single_file_crate(shared: &Path, name: &str) {
+    let schema = golden_schemas::load(shared, name);
+    let features = generate(&schema, &Options::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .cond_features;
+    let stem = name.trim_end_matches(".json");
+    let pkg = format!("golden-{stem}");
+    let dir = package_dir(&pkg);
+    let mut toml = format!(
+        "[package]\nname = \"{pkg}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\nqapi-support = {{ path = \"{}\" }}\n\
+         serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n\n\
+         [features]\n",
+        support_path()
+    );
+    for f in &features {
+        let _ = writeln!(toml, "{f} = []");
+    }
+    toml.push_str("\n[workspace]\n");
+    write_if_changed(&dir.join("Cargo.toml"), &toml);
+    copy_lock(&dir);
+    write_if_changed(
+        &dir.join("src/cfg.rs"),
+        &golden_schemas::generate(shared, name, &Options::default()),
+    );
+    write_if_changed(
+        &dir.join("src/evaluated.rs"),
+        &golden_schemas::generate(
+            shared,
+            name,
+            &golden_schemas::evaluated(golden_schemas::defined(name)),
+        ),
+    );
+    write_if_changed(
+        &dir.join("src/lib.rs"),
+        "//! Compile check of qapi-gen's output.\n\n\
+         /// Conditions as `#[cfg(feature = ...)]`.\n\
+         pub mod cfg {\n    include!(\"cfg.rs\");\n}\n\n\
+         /// Conditions evaluated at generation time.\n\
+         pub mod evaluated {\n    include!(\"evaluated.rs\");\n}\n",
+    );
+    cargo(&dir, &["check"]);
+    cargo(&dir, &["clippy", "--", "-D", "warnings"]);
+    cargo(&dir, &["clippy", "--all-features", "--", "-D", "warnings"]);
+}
+
+#[test]
+fn qapi_schema_test_compiles() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    single_file_crate(&shared, "qapi-schema-test.json");
+}
+
+#[test]
+fn doc_good_compiles() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    single_file_crate(&shared, "doc-good.json");
+}
+
+/// `qapi-gen generate ROOT --out-dir DIR --module-features` on a real
+/// schema, run from the corpus directory so paths in the output are
+/// relative; returns the package directory.
+fn generate_package(shared: &Path, root: &str, pkg: &str) -> PathBuf {
+    let corpus = shared.join("corpus/qemu-10.0.2");
+    let dir = package_dir(pkg);
+    let out = dir.to_str().expect("UTF-8 path");
+    let run = common::qapi_gen(
+        &corpus,
+        &[
+            "generate",
+            root,
+            "--out-dir",
+            out,
+            "--name",
+            pkg,
+            "--module-features",
+        ],
+    );
+    assert_eq!(
+        run.code, 0,
+        "qapi-gen generate {root} failed:\n{}{}",
+        run.stdout, run.stderr
+    );
+    copy_lock(&dir);
+    dir
+}
+
+#[test]
+fn qemu_system_package_compiles() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = generate_package(&shared, "qapi/qapi-schema.json", "qapi-qemu");
+    cargo(&dir, &["clippy", "--all-features", "--", "-D", "warnings"]);
+    cargo(&dir, &["check", "--no-default-features"]);
+    cargo(
+        &dir,
+        &["check", "--no-default-features", "--features", "machine"],
+    );
+}
+
+#[test]
+fn qga_package_compiles() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = generate_package(&shared, "qga/qapi-schema.json", "qapi-qga");
+    cargo(&dir, &["clippy", "--all-features", "--", "-D", "warnings"]);
+    cargo(&dir, &["check", "--no-default-features"]);
+    cargo(&dir, &["check"]);
+}
+
+#[test]
+fn storage_daemon_package_compiles() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = generate_package(
+        &shared,
+        "storage-daemon/qapi/qapi-schema.json",
+        "qapi-storage-daemon",
+    );
+    cargo(&dir, &["clippy", "--all-features", "--", "-D", "warnings"]);
+    cargo(&dir, &["check", "--no-default-features"]);
+    cargo(&dir, &["check"]);
+}
