@@ -324,13 +324,13 @@ fn check_value(ty: &Type, v: &Value, at: &Path, name: Option<&str>) -> Result<()
 /// (accepting negative numbers, which wrap), then checks the range.
 fn check_int(kind: Int, v: &Value, at: &Path, bare: &str) -> Result<(), QmpError> {
     let (min, max, what): (i128, i128, &str) = match kind {
-        Int::Int8 => (i8::MIN.into(), i8::MAX.into(), "int8"),
-        Int::Int16 => (i16::MIN.into(), i16::MAX.into(), "int16"),
-        Int::Int32 => (i32::MIN.into(), i32::MAX.into(), "int32"),
+        Int::Int8 => (i8::MIN.into(), i8::MAX.into(), "int8_t"),
+        Int::Int16 => (i16::MIN.into(), i16::MAX.into(), "int16_t"),
+        Int::Int32 => (i32::MIN.into(), i32::MAX.into(), "int32_t"),
         Int::Int64 => (i64::MIN.into(), i64::MAX.into(), "int64"),
-        Int::Uint8 => (0, u8::MAX.into(), "uint8"),
-        Int::Uint16 => (0, u16::MAX.into(), "uint16"),
-        Int::Uint32 => (0, u32::MAX.into(), "uint32"),
+        Int::Uint8 => (0, u8::MAX.into(), "uint8_t"),
+        Int::Uint16 => (0, u16::MAX.into(), "uint16_t"),
+        Int::Uint32 => (0, u32::MAX.into(), "uint32_t"),
         Int::Uint64 | Int::Size => (0, u64::MAX.into(), "uint64"),
     };
     let value: i128 = if min < 0 {
@@ -928,11 +928,11 @@ mod tests {
             ),
             (
                 json!({"list": [{"name": "a", "count": 256}]}),
-                "Parameter 'count' expects uint8",
+                "Parameter 'count' expects uint8_t",
             ),
             (
                 json!({"list": [{"name": "a", "level": -129}]}),
-                "Parameter 'level' expects int8",
+                "Parameter 'level' expects int8_t",
             ),
             (
                 json!({"list": [{"name": "a", "level": 1.5}]}),
@@ -944,14 +944,14 @@ mod tests {
             ),
             (
                 json!({"nums": [1, 65536]}),
-                "Parameter 'null' expects uint16",
+                "Parameter 'null' expects uint16_t",
             ),
             (
                 json!({"nums": [1, 2.5]}),
                 "Parameter 'nums[1]' expects uint64",
             ),
             // Negative numbers wrap to huge unsigned ones.
-            (json!({"nums": [-1]}), "Parameter 'null' expects uint16"),
+            (json!({"nums": [-1]}), "Parameter 'null' expects uint16_t"),
             (
                 json!({"alt": true}),
                 "Invalid parameter type for 'alt', expected: StrOrInt",
@@ -1002,14 +1002,14 @@ mod tests {
             ),
             (
                 json!({"i32": 2147483648u64}),
-                "Parameter 'i32' expects int32",
+                "Parameter 'i32' expects int32_t",
             ),
             (
                 json!({"u32": 4294967296u64}),
-                "Parameter 'u32' expects uint32",
+                "Parameter 'u32' expects uint32_t",
             ),
-            (json!({"u32": -1}), "Parameter 'u32' expects uint32"),
-            (json!({"i16": -32769}), "Parameter 'i16' expects int16"),
+            (json!({"u32": -1}), "Parameter 'u32' expects uint32_t"),
+            (json!({"i16": -32769}), "Parameter 'i16' expects int16_t"),
             (json!({"u64": 1.0}), "Parameter 'u64' expects uint64"),
         ];
         for (extra, want) in extras {

@@ -395,7 +395,7 @@ pub struct SchemaInfoEnum {
     /// **Deprecated.** `values` only repeats what `members` says and remains for
     /// clients written before `members` existed; read `members` instead.
     #[deprecated(
-        note = "@values only repeats what @members says and remains for clients written before @members existed; read @members instead."
+        note = "`values` only repeats what `members` says and remains for clients written before `members` existed; read `members` instead."
     )]
     pub values: ::std::vec::Vec<::std::string::String>,
 }

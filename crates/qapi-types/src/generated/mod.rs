@@ -38,8 +38,9 @@ pub use cpu_model::*;
 /// is a [`qapi_support::EventMessage<Event>`].
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
 #[serde(tag = "event", content = "data")]
-#[allow(clippy::large_enum_variant)]
+#[allow(clippy::large_enum_variant, deprecated)]
 pub enum Event {}
+#[allow(deprecated)]
 impl<'de> ::serde::Deserialize<'de> for Event {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         d: D,
@@ -55,6 +56,7 @@ impl<'de> ::serde::Deserialize<'de> for Event {
     }
 }
 
+#[allow(deprecated)]
 impl Event {
     /// The event's name on the wire.
     pub fn name(&self) -> &'static str {
@@ -132,6 +134,7 @@ pub static COMMANDS: &[::qapi_support::CommandMeta] = &[
 /// The server side: one method per command.  Implement the ones you
 /// serve; the others answer `CommandNotFound` as QEMU does for a
 /// command it was built without.
+#[allow(deprecated)]
 pub trait QmpHandler {
     /// Runs `qmp_capabilities` (see [`control::QmpCapabilities`]).
     ///
@@ -253,6 +256,7 @@ pub trait QmpHandler {
 /// Runs one `execute`: checks `arguments` with QEMU's rules and
 /// error texts, decodes them, calls the handler and encodes its
 /// reply (`{}` for commands that return nothing).
+#[allow(deprecated)]
 pub fn dispatch<H: QmpHandler + ?Sized>(
     handler: &H,
     command: &str,

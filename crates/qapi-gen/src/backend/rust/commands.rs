@@ -295,11 +295,12 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
         /// is a [`qapi_support::EventMessage<Event>`].
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
         #[serde(tag = "event", content = "data")]
-        #[allow(clippy::large_enum_variant)]
+        #[allow(clippy::large_enum_variant, deprecated)]
         pub enum Event {
             #(#variants)*
         }
 
+        #[allow(deprecated)]
         impl<'de> ::serde::Deserialize<'de> for Event {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
                 #[allow(unused_mut)]
@@ -313,6 +314,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
             }
         }
 
+        #[allow(deprecated)]
         impl Event {
             /// The event's name on the wire.
             pub fn name(&self) -> &'static str {
@@ -331,6 +333,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
         /// The server side: one method per command.  Implement the ones you
         /// serve; the others answer `CommandNotFound` as QEMU does for a
         /// command it was built without.
+        #[allow(deprecated)]
         pub trait QmpHandler {
             #(#methods)*
         }
@@ -338,6 +341,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
         /// Runs one `execute`: checks `arguments` with QEMU's rules and
         /// error texts, decodes them, calls the handler and encodes its
         /// reply (`{}` for commands that return nothing).
+        #[allow(deprecated)]
         pub fn dispatch<H: QmpHandler + ?Sized>(
             handler: &H,
             command: &str,

@@ -487,7 +487,7 @@ impl<'a> Gen<'a> {
         let note = self
             .schema
             .describe_doc(f.doc)
-            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
+            .map(|t| super::docs::inline(&t.split_whitespace().collect::<Vec<_>>().join(" ")));
         let attr = match note {
             Some(n) => quote!(deprecated(note = #n)),
             None => quote!(deprecated),

@@ -1,0 +1,47 @@
+//! Generates Rust bindings of QEMU 10.0.2's QMP schema (from `../shared`,
+//! beside the repository) once per target, with the `if` conditions
+//! evaluated as that target's QEMU binary has them: what a client of that
+//! binary would generate.  Without `../shared` the modules are empty and
+//! the tests say they skip.
+
+use std::path::{Path, PathBuf};
+
+/// (module, defined condition symbols)
+const TARGETS: &[(&str, &[&str])] = &[
+    (
+        "x86_64",
+        &["TARGET_I386", "CONFIG_KVM", "CONFIG_LINUX", "CONFIG_POSIX"],
+    ),
+    ("s390x", &["TARGET_S390X", "CONFIG_LINUX", "CONFIG_POSIX"]),
+    ("aarch64", &["TARGET_ARM", "CONFIG_LINUX", "CONFIG_POSIX"]),
+];
+
+fn main() {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let schema = manifest.join("../../../shared/corpus/qemu-10.0.2/qapi/qapi-schema.json");
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-check-cfg=cfg(qemu_schema)");
+    if !schema.is_file() {
+        println!("cargo:rerun-if-changed={}", schema.display());
+        for (name, _) in TARGETS {
+            std::fs::write(out.join(format!("qemu_{name}.rs")), "").expect("OUT_DIR is writable");
+        }
+        return;
+    }
+    println!("cargo:rustc-cfg=qemu_schema");
+    for (name, defined) in TARGETS {
+        let mut b = qapi_gen::Builder::new(rel(&schema)).file_name(format!("qemu_{name}.rs"));
+        for d in *defined {
+            b = b.define(*d);
+        }
+        if let Err(e) = b.generate() {
+            panic!("generating QEMU's schema for {name}: {e}");
+        }
+    }
+}
+
+/// The schema path as given (messages name it so).
+fn rel(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
