@@ -324,7 +324,11 @@ impl Checker<'_> {
                 ),
             ));
         }
-        if let EntityKind::Array { element, .. } = &mut self.ent_mut(id).kind {
+        // An array has its element's condition (QEMU's ifcond property).
+        let ifcond = self.ent(elem).ifcond.clone();
+        let ent = self.ent_mut(id);
+        ent.ifcond = ifcond;
+        if let EntityKind::Array { element, .. } = &mut ent.kind {
             *element = Some(elem);
         }
         Ok(())
