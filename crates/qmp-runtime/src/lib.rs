@@ -1,0 +1,36 @@
+//! A QMP server and a typed QMP client on tokio, behaving like QEMU
+//! 10.0.2's QMP monitor.
+//!
+//! * [`Server`] speaks QMP over UNIX sockets and loopback TCP to any
+//!   number of clients: QEMU's greeting, capabilities negotiation, request
+//!   checks and error texts, JSON framing and limits, out-of-band
+//!   execution, events ([`EventSender`]) and a clean [`Server::shutdown`].
+//!   It runs commands through a [`Service`]; [`from_dispatch`] makes one of
+//!   generated bindings (`COMMANDS` and `dispatch`).
+//! * [`Client`] talks to our server or to a real QEMU: it reads the
+//!   greeting, negotiates, runs generated commands with typed replies
+//!   ([`Client::execute`]) or raw JSON, and streams events.
+//! * [`Session`] is the server's protocol without I/O (bytes in, bytes
+//!   out), for tests, fuzzing and other transports; [`json`] is QEMU's JSON
+//!   reader and writer.
+//!
+//! What the server writes is what QEMU writes, byte for byte: `": "` and
+//! `", "` separators, `\r\n` after every message, non-ASCII as `\uXXXX`,
+//! doubles as `%.17g` and object members in QEMU's hash order.  The one
+//! known difference: where two member names of a command's reply share a
+//! hash bucket, QEMU's order depends on the order the members were added,
+//! which a `serde_json::Value` does not keep; they come out by name.
+
+#![warn(missing_docs)]
+
+mod client;
+pub mod json;
+mod server;
+mod service;
+mod session;
+
+pub use client::{Client, ClientError, Event, EventStream, Greeting};
+pub use json::Limits;
+pub use server::{EventSender, Server};
+pub use service::{from_dispatch, DispatchService, Service};
+pub use session::{event_line, is_oob, response, version_info, ConnState, ServerConfig, Session};

@@ -1,0 +1,425 @@
+//! The QMP server on tokio: listeners, connections, events, shutdown.
+//!
+//! Each connection has three tasks: a reader (reads bytes, cuts them into
+//! messages, runs out-of-band commands on the spot), an in-band executor
+//! (runs requests one after the other, in order, on tokio's blocking pool)
+//! and a writer (everything sent to the client goes through one queue).
+//! As in QEMU, without `oob` the reader stops reading while a request is
+//! pending, and with it while eight are.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use qapi_support::{QmpError, Timestamp};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::json::{Message, Streamer};
+use crate::service::Service;
+use crate::session::{self, ConnState, Core, ServerConfig};
+
+/// QEMU's `QMP_REQ_QUEUE_LEN_MAX`: in-band requests queued with `oob`.
+const QUEUE_MAX_OOB: usize = 8;
+
+/// What the writer sends: a line of its own, or one shared by all
+/// clients (an event).
+enum Out {
+    Own(Vec<u8>),
+    Shared(Arc<[u8]>),
+}
+
+impl Out {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Out::Own(v) => v,
+            Out::Shared(a) => a,
+        }
+    }
+}
+
+/// The negotiated clients, who receive events.
+#[derive(Default)]
+struct Registry {
+    clients: Mutex<HashMap<u64, mpsc::UnboundedSender<Out>>>,
+}
+
+struct Inner {
+    core: Arc<Core>,
+    registry: Arc<Registry>,
+    shutdown: watch::Sender<bool>,
+    next_conn: AtomicU64,
+    active: AtomicUsize,
+    idle: Notify,
+    listeners: Mutex<Vec<(JoinHandle<()>, Option<PathBuf>)>>,
+}
+
+/// A QMP server.  Cheap to clone; all clones are the same server.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+/// Broadcasts events to every client that has completed capabilities
+/// negotiation (as QEMU's `monitor_qapi_event_emit`).  Cheap to clone.
+#[derive(Clone)]
+pub struct EventSender {
+    registry: Arc<Registry>,
+}
+
+impl EventSender {
+    /// Sends event `name` with `data` (left out when `None`), stamped with
+    /// the current time.  Returns how many clients it was queued for.
+    pub fn emit(&self, name: &str, data: Option<Value>) -> usize {
+        self.emit_at(name, data, Timestamp::now())
+    }
+
+    /// Like [`EventSender::emit`] with a given timestamp.
+    pub fn emit_at(&self, name: &str, data: Option<Value>, timestamp: Timestamp) -> usize {
+        let line: Arc<[u8]> = session::event_line(name, data.as_ref(), timestamp).into();
+        let mut clients = self
+            .registry
+            .clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        clients.retain(|_, tx| tx.send(Out::Shared(line.clone())).is_ok());
+        clients.len()
+    }
+
+    /// Sends a generated event (an `Event` enum value, which serializes as
+    /// `{"event": NAME, "data": {...}}`).
+    pub fn emit_event<E: Serialize>(&self, event: &E) -> Result<usize, QmpError> {
+        let v = serde_json::to_value(event).map_err(|e| QmpError::generic(e.to_string()))?;
+        let name = v
+            .get("event")
+            .and_then(Value::as_str)
+            .ok_or_else(|| QmpError::generic("an event must serialize with an 'event' name"))?;
+        Ok(self.emit(name, v.get("data").cloned()))
+    }
+
+    /// How many negotiated clients are connected.
+    pub fn receivers(&self) -> usize {
+        self.registry.clients.lock().map(|c| c.len()).unwrap_or(0)
+    }
+}
+
+impl Server {
+    /// A server running `service`, not listening yet.
+    pub fn new(service: impl Service, config: ServerConfig) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        Server {
+            inner: Arc::new(Inner {
+                core: Arc::new(Core {
+                    service: Box::new(service),
+                    config,
+                }),
+                registry: Arc::default(),
+                shutdown,
+                next_conn: AtomicU64::new(0),
+                active: AtomicUsize::new(0),
+                idle: Notify::new(),
+                listeners: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// The handle that sends events.
+    pub fn events(&self) -> EventSender {
+        EventSender {
+            registry: self.inner.registry.clone(),
+        }
+    }
+
+    /// How many clients are connected.
+    pub fn connections(&self) -> usize {
+        self.inner.active.load(Ordering::Acquire)
+    }
+
+    /// Listens on a UNIX socket at `path` (a stale socket file there is
+    /// replaced, as QEMU does).  The file is removed at shutdown.
+    pub async fn listen_unix(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        let path = path.as_ref().to_path_buf();
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            use std::os::unix::fs::FileTypeExt;
+            if meta.file_type().is_socket() {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        let listener = UnixListener::bind(&path)?;
+        let inner = self.inner.clone();
+        let mut stop = self.inner.shutdown.subscribe();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    r = listener.accept() => match r {
+                        Ok((stream, _)) => {
+                            let (r, w) = stream.into_split();
+                            spawn_connection(&inner, r, w);
+                        }
+                        Err(_) => continue,
+                    },
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+            }
+        });
+        self.add_listener(task, Some(path));
+        Ok(())
+    }
+
+    /// Listens on TCP at `addr`, which must be a loopback address: QMP has
+    /// no authentication.  Returns the address bound (for port 0).
+    pub async fn listen_tcp(&self, addr: SocketAddr) -> io::Result<SocketAddr> {
+        if !addr.ip().is_loopback() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("QMP over TCP listens on loopback only, not {addr}"),
+            ));
+        }
+        let listener = TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let inner = self.inner.clone();
+        let mut stop = self.inner.shutdown.subscribe();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    r = listener.accept() => match r {
+                        Ok((stream, _)) => {
+                            let _ = stream.set_nodelay(true);
+                            let (r, w) = stream.into_split();
+                            spawn_connection(&inner, r, w);
+                        }
+                        Err(_) => continue,
+                    },
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+            }
+        });
+        self.add_listener(task, None);
+        Ok(local)
+    }
+
+    /// Serves one already-connected stream (any transport).
+    pub fn serve_stream<S>(&self, stream: S)
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (r, w) = tokio::io::split(stream);
+        spawn_connection(&self.inner, r, w);
+    }
+
+    fn add_listener(&self, task: JoinHandle<()>, path: Option<PathBuf>) {
+        self.inner
+            .listeners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((task, path));
+    }
+
+    /// Stops: no more connections, every client closed (queued requests
+    /// are dropped), socket files removed.  Returns when all connections
+    /// are gone.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+        let listeners = std::mem::take(
+            &mut *self
+                .inner
+                .listeners
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for (task, path) in listeners {
+            let _ = task.await;
+            if let Some(path) = path {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        loop {
+            let idle = self.inner.idle.notified();
+            if self.inner.active.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            idle.await;
+        }
+    }
+}
+
+fn spawn_connection<R, W>(inner: &Arc<Inner>, reader: R, writer: W)
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    if *inner.shutdown.borrow() {
+        return;
+    }
+    inner.active.fetch_add(1, Ordering::AcqRel);
+    let inner = inner.clone();
+    tokio::spawn(async move {
+        connection(&inner, reader, writer).await;
+        if inner.active.fetch_sub(1, Ordering::AcqRel) == 1 {
+            inner.idle.notify_waiters();
+        }
+    });
+}
+
+/// Requests read but not yet answered, for flow control.
+#[derive(Default)]
+struct Pending {
+    count: AtomicUsize,
+    changed: Notify,
+}
+
+/// Runs one message, turning a panicking service into an error reply.
+fn handle_guarded(core: &Core, st: &ConnState, msg: Message) -> Option<Vec<u8>> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| core.handle(st, msg))).unwrap_or_else(|_| {
+        Some(session::response(
+            &Err(QmpError::generic("internal error: the command panicked")),
+            None,
+        ))
+    })
+}
+
+async fn connection<R, W>(inner: &Arc<Inner>, mut reader: R, writer: W)
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let id = inner.next_conn.fetch_add(1, Ordering::Relaxed);
+    let core = inner.core.clone();
+    let (tx, rx) = mpsc::unbounded_channel::<Out>();
+    let mut stop = inner.shutdown.subscribe();
+    let writer_task = tokio::spawn(write_loop(writer, rx, inner.shutdown.subscribe()));
+    let _ = tx.send(Out::Own(core.greeting()));
+
+    let state = Arc::new(ConnState::default());
+    let pending = Arc::new(Pending::default());
+    let (inband_tx, inband_rx) = mpsc::unbounded_channel::<Message>();
+    let executor = tokio::spawn(inband_loop(
+        core.clone(),
+        state.clone(),
+        inband_rx,
+        tx.clone(),
+        pending.clone(),
+        inner.registry.clone(),
+        id,
+    ));
+
+    let mut streamer = Streamer::new(core.config.limits);
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut msgs = Vec::new();
+    let stopped = 'read: loop {
+        // Flow control: QEMU suspends the monitor while its queue is full.
+        loop {
+            let changed = pending.changed.notified();
+            let limit = if state.oob() { QUEUE_MAX_OOB } else { 1 };
+            if pending.count.load(Ordering::Acquire) < limit {
+                break;
+            }
+            tokio::select! {
+                _ = changed => {}
+                _ = stop.wait_for(|s| *s) => break 'read true,
+            }
+        }
+        let n = tokio::select! {
+            r = reader.read(&mut buf) => match r {
+                Ok(0) | Err(_) => break 'read false,
+                Ok(n) => n,
+            },
+            _ = stop.wait_for(|s| *s) => break 'read true,
+        };
+        streamer.feed(&buf[..n], &mut |m| msgs.push(m));
+        for m in msgs.drain(..) {
+            if session::is_oob(&m) {
+                // Out of band: run now, ahead of anything queued.
+                if let Some(line) = handle_guarded(&core, &state, m) {
+                    let _ = tx.send(Out::Own(line));
+                }
+            } else {
+                pending.count.fetch_add(1, Ordering::AcqRel);
+                let _ = inband_tx.send(m);
+            }
+        }
+    };
+    drop(inband_tx);
+    if stopped {
+        executor.abort();
+    }
+    let _ = executor.await;
+    inner
+        .registry
+        .clients
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
+    drop(tx);
+    let _ = writer_task.await;
+}
+
+async fn inband_loop(
+    core: Arc<Core>,
+    state: Arc<ConnState>,
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    tx: mpsc::UnboundedSender<Out>,
+    pending: Arc<Pending>,
+    registry: Arc<Registry>,
+    id: u64,
+) {
+    while let Some(msg) = rx.recv().await {
+        let was_negotiated = state.negotiated();
+        let (c, s) = (core.clone(), state.clone());
+        let line = tokio::task::spawn_blocking(move || handle_guarded(&c, &s, msg))
+            .await
+            .unwrap_or(None);
+        if !was_negotiated && state.negotiated() {
+            registry
+                .clients
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id, tx.clone());
+        }
+        if let Some(line) = line {
+            let _ = tx.send(Out::Own(line));
+        }
+        pending.count.fetch_sub(1, Ordering::AcqRel);
+        pending.changed.notify_waiters();
+    }
+}
+
+async fn write_loop<W: AsyncWrite + Unpin>(
+    writer: W,
+    mut rx: mpsc::UnboundedReceiver<Out>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut w = BufWriter::with_capacity(16 * 1024, writer);
+    loop {
+        let first = tokio::select! {
+            o = rx.recv() => match o {
+                Some(o) => o,
+                None => break,
+            },
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        let write = async {
+            w.write_all(first.bytes()).await?;
+            while let Ok(o) = rx.try_recv() {
+                w.write_all(o.bytes()).await?;
+            }
+            w.flush().await
+        };
+        let ok = tokio::select! {
+            r = write => r.is_ok(),
+            _ = stop.wait_for(|s| *s) => false,
+        };
+        if !ok {
+            break;
+        }
+    }
+    let _ = w.shutdown().await;
+}

@@ -1,0 +1,394 @@
+//! The QMP protocol without I/O: what QEMU's `monitor/qmp.c` and
+//! `qapi/qmp-dispatch.c` do with each message.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use qapi_support::input as qi;
+use qapi_support::{CommandMeta, ErrorClass, QmpError, Timestamp};
+use serde_json::{Map, Value};
+
+use crate::json::{self, Json, Limits, Message, Streamer};
+use crate::service::Service;
+
+/// How a server presents itself.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The greeting's `version` (a `VersionInfo`): see [`version_info`].
+    pub version: Value,
+    /// Whether the `oob` capability is offered (QEMU offers it on socket
+    /// monitors).
+    pub offer_oob: bool,
+    /// The JSON streamer's limits (QEMU's by default).
+    pub limits: Limits,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            version: version_info(10, 0, 2, ""),
+            offer_oob: true,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A `VersionInfo` value: `{"qemu": {"major": ..., ...}, "package": ...}`.
+pub fn version_info(major: i64, minor: i64, micro: i64, package: &str) -> Value {
+    serde_json::json!({
+        "qemu": {"major": major, "minor": minor, "micro": micro},
+        "package": package,
+    })
+}
+
+/// The flags of `qmp_capabilities`, which the server runs itself.
+const CAPABILITIES: CommandMeta = CommandMeta {
+    name: "qmp_capabilities",
+    allow_oob: false,
+    allow_preconfig: true,
+    success_response: true,
+    deprecated: false,
+};
+
+static QMP_CAPABILITY: qi::Enum = qi::Enum { values: &["oob"] };
+static QMP_CAPABILITY_T: qi::Type = qi::Type::Enum(&QMP_CAPABILITY);
+static CAPABILITY_LIST: qi::Type = qi::Type::List(&QMP_CAPABILITY_T);
+static CAPABILITIES_ARGS: qi::Object = qi::Object {
+    members: &[qi::Member {
+        name: "enable",
+        ty: &CAPABILITY_LIST,
+        optional: true,
+    }],
+    tag: None,
+    cases: &[],
+};
+
+/// One client's protocol state.
+#[derive(Debug, Default)]
+pub struct ConnState {
+    negotiated: AtomicBool,
+    oob: AtomicBool,
+}
+
+impl ConnState {
+    /// Whether `qmp_capabilities` has succeeded.
+    pub fn negotiated(&self) -> bool {
+        self.negotiated.load(Ordering::Acquire)
+    }
+
+    /// Whether out-of-band execution was enabled.
+    pub fn oob(&self) -> bool {
+        self.oob.load(Ordering::Acquire)
+    }
+}
+
+/// The part of a server shared by all connections.
+pub(crate) struct Core {
+    pub(crate) service: Box<dyn Service>,
+    pub(crate) config: ServerConfig,
+}
+
+/// Whether QEMU runs this message out of band: an object with `exec-oob`
+/// and without `execute` (decided before any other check).
+pub fn is_oob(msg: &Message) -> bool {
+    matches!(msg, Ok(j @ Json::Dict(_)) if j.get("exec-oob").is_some() && j.get("execute").is_none())
+}
+
+/// Writes an object whose members are produced by closures, in QDict order
+/// (members listed in QEMU's insertion order).
+type Member<'a> = (&'a str, &'a dyn Fn(&mut Vec<u8>));
+
+fn write_members(out: &mut Vec<u8>, members: &[Member<'_>]) {
+    let mut order: Vec<(u32, usize)> = members
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (json::qdict_bucket(k), usize::MAX - i))
+        .collect();
+    order.sort_unstable();
+    out.push(b'{');
+    for (n, &(_, i)) in order.iter().enumerate() {
+        if n > 0 {
+            out.extend_from_slice(b", ");
+        }
+        let (k, f) = &members[usize::MAX - i];
+        json::write_str(out, k);
+        out.extend_from_slice(b": ");
+        f(out);
+    }
+    out.push(b'}');
+}
+
+/// A response line: `{"return": ...}` or `{"error": ...}`, with the
+/// request's `id`, terminated by `\r\n` as QEMU's monitor writes it.
+pub fn response(result: &Result<Value, QmpError>, id: Option<&Json>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    let write_id = |o: &mut Vec<u8>| {
+        if let Some(id) = id {
+            json::write_json(o, id)
+        }
+    };
+    let id_member: Member<'_> = ("id", &write_id);
+    match result {
+        Ok(v) => {
+            let ret = |o: &mut Vec<u8>| json::write_value(o, v);
+            let mut m: Vec<Member<'_>> = vec![("return", &ret)];
+            if id.is_some() {
+                m.push(id_member);
+            }
+            write_members(&mut out, &m);
+        }
+        Err(e) => {
+            let err = |o: &mut Vec<u8>| {
+                let class = |o: &mut Vec<u8>| json::write_str(o, class_name(e.class));
+                let desc = |o: &mut Vec<u8>| json::write_str(o, &e.desc);
+                write_members(o, &[("class", &class), ("desc", &desc)]);
+            };
+            let mut m: Vec<Member<'_>> = vec![("error", &err)];
+            if id.is_some() {
+                m.push(id_member);
+            }
+            write_members(&mut out, &m);
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+fn class_name(c: ErrorClass) -> &'static str {
+    match c {
+        ErrorClass::GenericError => "GenericError",
+        ErrorClass::CommandNotFound => "CommandNotFound",
+        ErrorClass::DeviceNotFound => "DeviceNotFound",
+        ErrorClass::DeviceNotActive => "DeviceNotActive",
+        ErrorClass::KVMMissingCap => "KVMMissingCap",
+    }
+}
+
+/// An event line: `{"timestamp": ..., "event": NAME, "data": ...}`.
+pub fn event_line(name: &str, data: Option<&Value>, ts: Timestamp) -> Vec<u8> {
+    let mut out = Vec::with_capacity(96);
+    let timestamp = |o: &mut Vec<u8>| {
+        let s = |o: &mut Vec<u8>| o.extend_from_slice(ts.seconds.to_string().as_bytes());
+        let us = |o: &mut Vec<u8>| o.extend_from_slice(ts.microseconds.to_string().as_bytes());
+        write_members(o, &[("seconds", &s), ("microseconds", &us)]);
+    };
+    let event = |o: &mut Vec<u8>| json::write_str(o, name);
+    let data_w = |o: &mut Vec<u8>| {
+        if let Some(d) = data {
+            json::write_value(o, d)
+        }
+    };
+    let mut m: Vec<Member<'_>> = vec![("timestamp", &timestamp), ("event", &event)];
+    if data.is_some() {
+        m.push(("data", &data_w));
+    }
+    write_members(&mut out, &m);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+impl Core {
+    /// The greeting line.
+    pub(crate) fn greeting(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160);
+        let inner = |o: &mut Vec<u8>| {
+            let version = |o: &mut Vec<u8>| json::write_value(o, &self.config.version);
+            let caps = |o: &mut Vec<u8>| {
+                o.extend_from_slice(if self.config.offer_oob {
+                    b"[\"oob\"]"
+                } else {
+                    b"[]"
+                })
+            };
+            write_members(o, &[("version", &version), ("capabilities", &caps)]);
+        };
+        write_members(&mut out, &[("QMP", &inner)]);
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+
+    /// Handles one message; the response line, or `None` for a command
+    /// without `success-response` that succeeded.
+    pub(crate) fn handle(&self, st: &ConnState, msg: Message) -> Option<Vec<u8>> {
+        let req = match msg {
+            Ok(j) => j,
+            Err(desc) => return Some(response(&Err(QmpError::generic(desc)), None)),
+        };
+        let (result, id, success_response) = self.dispatch(st, &req);
+        let result = match result {
+            // Before negotiation, every "not found" says what is expected.
+            Err(e) if e.class == ErrorClass::CommandNotFound && !st.negotiated() => Err(QmpError {
+                class: ErrorClass::CommandNotFound,
+                desc: "Expecting capabilities negotiation with 'qmp_capabilities'".into(),
+            }),
+            r => r,
+        };
+        if result.is_ok() && !success_response {
+            return None;
+        }
+        Some(response(&result, id))
+    }
+
+    fn dispatch<'r>(
+        &self,
+        st: &ConnState,
+        req: &'r Json,
+    ) -> (Result<Value, QmpError>, Option<&'r Json>, bool) {
+        let Json::Dict(members) = req else {
+            return (
+                Err(QmpError::generic("QMP input must be a JSON object")),
+                None,
+                true,
+            );
+        };
+        let id = req.get("id");
+        let fail = |desc: String| (Err(QmpError::generic(desc)), id, true);
+        let allow_oob = st.oob();
+
+        // The request's members, in the order QEMU's QDict iterates them.
+        let mut order: Vec<(u32, usize)> = members
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (json::qdict_bucket(k), usize::MAX - i))
+            .collect();
+        order.sort_unstable();
+        let mut exec_key: Option<&str> = None;
+        for &(_, i) in &order {
+            let (key, value) = &members[usize::MAX - i];
+            match key.as_str() {
+                "execute" | "exec-oob" if key == "execute" || allow_oob => {
+                    if !matches!(value, Json::Str(_)) {
+                        return fail(format!("QMP input member '{key}' must be a string"));
+                    }
+                    if let Some(prev) = exec_key {
+                        return fail(format!("QMP input member '{key}' clashes with '{prev}'"));
+                    }
+                    exec_key = Some(key);
+                }
+                "arguments" => {
+                    if !matches!(value, Json::Dict(_)) {
+                        return fail("QMP input member 'arguments' must be an object".into());
+                    }
+                }
+                "id" => {}
+                _ => return fail(format!("QMP input member '{key}' is unexpected")),
+            }
+        }
+        let (command, oob) = match (req.get("execute"), req.get("exec-oob")) {
+            (Some(Json::Str(c)), _) => (c.as_str(), false),
+            (None, Some(Json::Str(c))) if exec_key.is_some() => (c.as_str(), true),
+            _ => return fail("QMP input lacks member 'execute'".into()),
+        };
+
+        let meta = if command == CAPABILITIES.name {
+            Some(CAPABILITIES)
+        } else if st.negotiated() {
+            self.service.command(command)
+        } else {
+            None
+        };
+        let Some(meta) = meta else {
+            return (Err(QmpError::command_not_found(command)), id, true);
+        };
+        if oob && !meta.allow_oob {
+            return fail(format!("The command {command} does not support OOB"));
+        }
+        let arguments = match req.get("arguments") {
+            Some(Json::Dict(_)) => match req.get("arguments").cloned().map(Json::into_value) {
+                Some(Value::Object(m)) => m,
+                _ => Map::new(),
+            },
+            _ => Map::new(),
+        };
+        let result = if command == CAPABILITIES.name {
+            self.capabilities(st, arguments)
+        } else {
+            self.service.execute(command, arguments)
+        };
+        (result, id, meta.success_response)
+    }
+
+    /// `qmp_capabilities`, as `monitor/qmp-cmds-control.c` runs it.
+    fn capabilities(
+        &self,
+        st: &ConnState,
+        arguments: Map<String, Value>,
+    ) -> Result<Value, QmpError> {
+        let args = Value::Object(arguments);
+        qi::check_arguments(&CAPABILITIES_ARGS, &args)?;
+        if st.negotiated() {
+            return Err(QmpError {
+                class: ErrorClass::CommandNotFound,
+                desc: "Capabilities negotiation is already complete, command ignored".into(),
+            });
+        }
+        let enable: Vec<&str> = args
+            .get("enable")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let unavailable: Vec<&str> = enable
+            .iter()
+            .copied()
+            .filter(|c| !(*c == "oob" && self.config.offer_oob))
+            .collect();
+        if !unavailable.is_empty() {
+            return Err(QmpError::generic(format!(
+                "Capability {} not available",
+                unavailable.join(", ")
+            )));
+        }
+        st.oob.store(enable.contains(&"oob"), Ordering::Release);
+        st.negotiated.store(true, Ordering::Release);
+        Ok(Value::Object(Map::new()))
+    }
+}
+
+/// The protocol of one connection, synchronously: bytes in, bytes out.
+/// Every message is handled as soon as it is complete (in-band and
+/// out-of-band alike), so replies come in request order.  The server runs
+/// the same code; this form is for tests, fuzzing and embedding in other
+/// transports.
+pub struct Session {
+    core: Arc<Core>,
+    state: ConnState,
+    streamer: Streamer,
+}
+
+impl Session {
+    /// A new connection to a server running `service`.
+    pub fn new(service: impl Service, config: ServerConfig) -> Self {
+        let streamer = Streamer::new(config.limits);
+        Session {
+            core: Arc::new(Core {
+                service: Box::new(service),
+                config,
+            }),
+            state: ConnState::default(),
+            streamer,
+        }
+    }
+
+    /// The greeting the server sends first.
+    pub fn greeting(&self) -> Vec<u8> {
+        self.core.greeting()
+    }
+
+    /// The connection's protocol state.
+    pub fn state(&self) -> &ConnState {
+        &self.state
+    }
+
+    /// Reads `bytes` and returns what the server writes back.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let core = &self.core;
+        let state = &self.state;
+        self.streamer.feed(bytes, &mut |msg| {
+            if let Some(line) = core.handle(state, msg) {
+                out.extend_from_slice(&line);
+            }
+        });
+        out
+    }
+}
