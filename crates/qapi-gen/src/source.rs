@@ -8,7 +8,7 @@
 //! handle to such a line; the definition a line belongs to lives in the
 //! [`SourceMap`], so the sharing behaves exactly as in QEMU.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Index of a file in the [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,7 +51,7 @@ pub struct SourceFile {
     /// The include directive that brought this file in (None for the root).
     pub included_from: Option<Info>,
     /// The file text after universal-newline normalisation.
-    pub text: Rc<String>,
+    pub text: Arc<String>,
 }
 
 /// The meta-type and name of the definition a source line belongs to.
@@ -60,7 +60,7 @@ pub struct Defn {
     /// `enum`, `struct`, `union`, `alternate`, `command` or `event`.
     pub meta: &'static str,
     /// The definition's name.
-    pub name: Rc<str>,
+    pub name: Arc<str>,
 }
 
 /// Every file read so far and the definitions their lines belong to.
@@ -88,12 +88,12 @@ impl SourceMap {
     }
 
     /// Marks `info`'s line as belonging to a definition (QEMU's `set_defn`).
-    pub fn set_defn(&mut self, info: Info, meta: &'static str, name: &Rc<str>) {
+    pub fn set_defn(&mut self, info: Info, meta: &'static str, name: &Arc<str>) {
         self.defns.insert(
             info,
             Defn {
                 meta,
-                name: Rc::clone(name),
+                name: Arc::clone(name),
             },
         );
     }

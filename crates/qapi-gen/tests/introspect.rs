@@ -114,7 +114,12 @@ fn emitted_tokens_parse() {
                 .collect();
             assert_eq!(
                 names,
-                ["SCHEMA_INFO", "__qapi_input", "check_arguments"],
+                [
+                    "SCHEMA_INFO",
+                    "__qapi_introspect",
+                    "__qapi_input",
+                    "check_arguments"
+                ],
                 "{root}"
             );
         }

@@ -130,6 +130,34 @@ pub struct Command {
     pub args: Option<&'static Object>,
 }
 
+/// A member (short constructor for generated tables).
+pub const fn m(name: &'static str, ty: &'static Type, optional: bool) -> Member {
+    Member { name, ty, optional }
+}
+
+/// An object (short constructor for generated tables).
+pub const fn obj(
+    members: &'static [Member],
+    tag: Option<&'static str>,
+    cases: &'static [Case],
+) -> Object {
+    Object {
+        members,
+        tag,
+        cases,
+    }
+}
+
+/// A union case (short constructor for generated tables).
+pub const fn case(value: &'static str, object: &'static Object) -> Case {
+    Case { value, object }
+}
+
+/// A command (short constructor for generated tables).
+pub const fn cmd(name: &'static str, args: Option<&'static Object>) -> Command {
+    Command { name, args }
+}
+
 /// The object without members (`q_empty`).
 pub static EMPTY: Object = Object {
     members: &[],

@@ -131,6 +131,137 @@ pub struct AlternateMember {
 }
 
 /// Serializes a list of names given as a closure over the elements.
+/// Short constructors for generated tables: one call per entry keeps the
+/// generated source small, which makes it quicker to format and compile.
+pub mod build {
+    use super::*;
+
+    /// A built-in type.
+    pub const fn builtin(name: &'static str, json_type: &'static str) -> SchemaInfo {
+        SchemaInfo {
+            name,
+            features: &[],
+            meta: SchemaMeta::Builtin { json_type },
+        }
+    }
+
+    /// An enum.
+    pub const fn enumeration(
+        name: &'static str,
+        features: &'static [&'static str],
+        members: &'static [EnumMember],
+    ) -> SchemaInfo {
+        SchemaInfo {
+            name,
+            features,
+            meta: SchemaMeta::Enum { members },
+        }
+    }
+
+    /// An array type.
+    pub const fn array(name: &'static str, element_type: &'static str) -> SchemaInfo {
+        SchemaInfo {
+            name,
+            features: &[],
+            meta: SchemaMeta::Array { element_type },
+        }
+    }
+
+    /// An object type.
+    pub const fn object(
+        name: &'static str,
+        features: &'static [&'static str],
+        members: &'static [ObjectMember],
+        tag: Option<&'static str>,
+        variants: &'static [ObjectVariant],
+    ) -> SchemaInfo {
+        SchemaInfo {
+            name,
+            features,
+            meta: SchemaMeta::Object {
+                members,
+                tag,
+                variants,
+            },
+        }
+    }
+
+    /// An alternate.
+    pub const fn alternate(
+        name: &'static str,
+        features: &'static [&'static str],
+        members: &'static [AlternateMember],
+    ) -> SchemaInfo {
+        SchemaInfo {
+            name,
+            features,
+            meta: SchemaMeta::Alternate { members },
+        }
+    }
+
+    /// A command.
+    pub const fn command(
+        name: &'static str,
+        features: &'static [&'static str],
+        arg_type: &'static str,
+        ret_type: &'static str,
+        allow_oob: bool,
+    ) -> SchemaInfo {
+        SchemaInfo {
+            name,
+            features,
+            meta: SchemaMeta::Command {
+                arg_type,
+                ret_type,
+                allow_oob,
+            },
+        }
+    }
+
+    /// An event.
+    pub const fn event(
+        name: &'static str,
+        features: &'static [&'static str],
+        arg_type: &'static str,
+    ) -> SchemaInfo {
+        SchemaInfo {
+            name,
+            features,
+            meta: SchemaMeta::Event { arg_type },
+        }
+    }
+
+    /// An enum value.
+    pub const fn value(name: &'static str, features: &'static [&'static str]) -> EnumMember {
+        EnumMember { name, features }
+    }
+
+    /// An object member.
+    pub const fn member(
+        name: &'static str,
+        ty: &'static str,
+        optional: bool,
+        features: &'static [&'static str],
+    ) -> ObjectMember {
+        ObjectMember {
+            name,
+            ty,
+            optional,
+            features,
+        }
+    }
+
+    /// A union variant.
+    pub const fn variant(case: &'static str, ty: &'static str) -> ObjectVariant {
+        ObjectVariant { case, ty }
+    }
+
+    /// An alternate's alternative.
+    pub const fn alt(ty: &'static str) -> AlternateMember {
+        AlternateMember { ty }
+    }
+}
+
 struct Names<'a, T>(&'a [T], fn(&T) -> &'static str);
 
 impl<T> Serialize for Names<'_, T> {

@@ -526,7 +526,14 @@ pub fn tokens(schema: &Schema, conds: &Conditions) -> TokenStream {
     quote! {
         /// The reply to `query-qmp-schema`: this schema's `SchemaInfo` list
         /// as QEMU computes it (type names masked as numbers).
-        pub static SCHEMA_INFO: &[::qapi_support::introspect::SchemaInfo] = &[#(#entries),*];
+        pub static SCHEMA_INFO: &[::qapi_support::introspect::SchemaInfo] = __qapi_introspect::SCHEMA_INFO;
+
+        /// The data behind [`SCHEMA_INFO`]; not an API.
+        #[doc(hidden)]
+        pub mod __qapi_introspect {
+            use ::qapi_support::introspect::build::*;
+            pub static SCHEMA_INFO: &[::qapi_support::introspect::SchemaInfo] = &[#(#entries),*];
+        }
 
         /// Tables for [`check_arguments`]; not an API.
         #[doc(hidden)]
@@ -574,22 +581,20 @@ fn info_tokens(info: &SchemaInfo, conds: &Conditions) -> Option<TokenStream> {
     let features = features_tokens(&info.features, conds);
     let meta = match &info.meta {
         Meta::Builtin { json_type } => {
-            quote!(Builtin { json_type: #json_type })
+            quote!(builtin(#name, #json_type))
         }
         Meta::Enum { members } => {
             let ms = members.iter().filter_map(|m| {
                 let attr = cfg(conds, m.ifcond.as_ref())?;
                 let name = lit(&m.value.name);
                 let features = features_tokens(&m.value.features, conds);
-                Some(quote! {
-                    #attr ::qapi_support::introspect::EnumMember { name: #name, features: #features }
-                })
+                Some(quote!(#attr value(#name, #features)))
             });
-            quote!(Enum { members: &[#(#ms),*] })
+            quote!(enumeration(#name, #features, &[#(#ms),*]))
         }
         Meta::Array { element_type } => {
             let el = lit(element_type);
-            quote!(Array { element_type: #el })
+            quote!(array(#name, #el))
         }
         Meta::Object {
             members,
@@ -602,11 +607,7 @@ fn info_tokens(info: &SchemaInfo, conds: &Conditions) -> Option<TokenStream> {
                 let ty = lit(&m.value.ty);
                 let optional = m.value.optional;
                 let features = features_tokens(&m.value.features, conds);
-                Some(quote! {
-                    #attr ::qapi_support::introspect::ObjectMember {
-                        name: #name, ty: #ty, optional: #optional, features: #features
-                    }
-                })
+                Some(quote!(#attr member(#name, #ty, #optional, #features)))
             });
             let tag = match tag {
                 Some(t) => {
@@ -619,19 +620,17 @@ fn info_tokens(info: &SchemaInfo, conds: &Conditions) -> Option<TokenStream> {
                 let attr = cfg(conds, v.ifcond.as_ref())?;
                 let case = lit(&v.value.case);
                 let ty = lit(&v.value.ty);
-                Some(quote! {
-                    #attr ::qapi_support::introspect::ObjectVariant { case: #case, ty: #ty }
-                })
+                Some(quote!(#attr variant(#case, #ty)))
             });
-            quote!(Object { members: &[#(#ms),*], tag: #tag, variants: &[#(#vs),*] })
+            quote!(object(#name, #features, &[#(#ms),*], #tag, &[#(#vs),*]))
         }
         Meta::Alternate { members } => {
             let ms = members.iter().filter_map(|m| {
                 let attr = cfg(conds, m.ifcond.as_ref())?;
                 let ty = lit(&m.value);
-                Some(quote!(#attr ::qapi_support::introspect::AlternateMember { ty: #ty }))
+                Some(quote!(#attr alt(#ty)))
             });
-            quote!(Alternate { members: &[#(#ms),*] })
+            quote!(alternate(#name, #features, &[#(#ms),*]))
         }
         Meta::Command {
             arg_type,
@@ -639,20 +638,14 @@ fn info_tokens(info: &SchemaInfo, conds: &Conditions) -> Option<TokenStream> {
             allow_oob,
         } => {
             let (a, r) = (lit(arg_type), lit(ret_type));
-            quote!(Command { arg_type: #a, ret_type: #r, allow_oob: #allow_oob })
+            quote!(command(#name, #features, #a, #r, #allow_oob))
         }
         Meta::Event { arg_type } => {
             let a = lit(arg_type);
-            quote!(Event { arg_type: #a })
+            quote!(event(#name, #features, #a))
         }
     };
-    Some(quote! {
-        #attr ::qapi_support::introspect::SchemaInfo {
-            name: #name,
-            features: #features,
-            meta: ::qapi_support::introspect::SchemaMeta::#meta,
-        }
-    })
+    Some(quote!(#attr #meta))
 }
 
 /// The argument-checking tables (`qapi_support::input`).
@@ -749,10 +742,7 @@ impl<'s> Tables<'s> {
                 };
                 quote!(::core::option::Option::Some(#o))
             };
-            commands.push((
-                &e.name,
-                quote!(#attr qi::Command { name: #name, args: #args }),
-            ));
+            commands.push((&e.name, quote!(#attr qi::cmd(#name, #args))));
         }
         commands.sort_by(|a, b| a.0.cmp(b.0));
         let commands = commands.into_iter().map(|(_, t)| t);
@@ -803,9 +793,7 @@ impl<'s> Tables<'s> {
                     let name = lit(&m.name);
                     let ty = self.type_ref(m.type_id());
                     let optional = m.optional;
-                    members.push(quote! {
-                        #attr qi::Member { name: #name, ty: #ty, optional: #optional }
-                    });
+                    members.push(quote!(#attr qi::m(#name, #ty, #optional)));
                 }
                 let mut cases = Vec::new();
                 let tag = match &o.branches {
@@ -816,9 +804,7 @@ impl<'s> Tables<'s> {
                             };
                             let value = lit(&v.name);
                             let object = self.object_ref(v.type_id());
-                            cases.push(quote! {
-                                #attr qi::Case { value: #value, object: #object }
-                            });
+                            cases.push(quote!(#attr qi::case(#value, #object)));
                         }
                         let tag = lit(&b.tag_name);
                         quote!(::core::option::Option::Some(#tag))
@@ -827,11 +813,7 @@ impl<'s> Tables<'s> {
                 };
                 let on = object_ident(id);
                 quote! {
-                    pub static #on: qi::Object = qi::Object {
-                        members: &[#(#members),*],
-                        tag: #tag,
-                        cases: &[#(#cases),*],
-                    };
+                    pub static #on: qi::Object = qi::obj(&[#(#members),*], #tag, &[#(#cases),*]);
                     pub static #t: qi::Type = qi::Type::Object(&#on);
                 }
             }

@@ -10,15 +10,19 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::cond::Conditions;
-use super::rust::{generate, Options, Output};
+use super::rust::{close_module_deps, generate, Module, Options, Part, Prepared};
 use crate::error::Error;
 use crate::model::Schema;
 
 /// Lints the generated modules switch off, each for a reason:
 /// * `deprecated`: the code must use deprecated items itself (serde
 ///   derives, constructors); users still get the warning at their uses;
-/// * `clippy::enum_variant_names`, `clippy::upper_case_acronyms`: names
-///   come from the schema and keep its words;
+/// * `clippy::enum_variant_names`, `clippy::upper_case_acronyms`,
+///   `clippy::disallowed_names`: names come from the schema and keep its
+///   words (`foo` included);
+/// * `clippy::new_without_default`: when `#[cfg]` removes every required
+///   member, `new()` takes nothing, yet `Default` cannot be derived for
+///   every configuration;
 /// * `clippy::doc_lazy_continuation`, `clippy::doc_overindented_list_items`:
 ///   doc text comes from the schema and keeps its layout.
 fn module_lints() -> TokenStream {
@@ -27,6 +31,8 @@ fn module_lints() -> TokenStream {
             deprecated,
             unknown_lints,
             clippy::enum_variant_names,
+            clippy::disallowed_names,
+            clippy::new_without_default,
             clippy::upper_case_acronyms,
             clippy::doc_lazy_continuation,
             clippy::doc_overindented_list_items
@@ -146,9 +152,14 @@ pub struct PackageSpec {
 }
 
 /// Generates a Cargo package: `Cargo.toml`, `src/lib.rs`, one file per
-/// module.
+/// module.  The parts are generated and formatted on as many threads as
+/// the machine has: formatting (parsing the tokens back with `syn`, then
+/// `prettyplease`) is most of the work.
 pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Files, Error> {
-    let out = generate(schema, opts)?;
+    let prepared = Prepared::new(schema, opts)?;
+    let parts = prepared.parts();
+    let formatted = format_parts(&prepared, &parts)?;
+
     let mut files = BTreeMap::new();
     let header = header_comment(&spec.header);
     let dir = if spec.rustfmt_skip {
@@ -156,9 +167,19 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
     } else {
         "src"
     };
-    let lints = module_lints();
+    let mut modules: Vec<(usize, Module, String)> = Vec::new();
+    let (mut root_text, mut intro_text) = (String::new(), String::new());
+    for (part, (text, module)) in parts.iter().zip(formatted) {
+        match (part, module) {
+            (Part::Module(mi), Some(m)) => modules.push((*mi, m, text)),
+            (Part::Root, _) => root_text = text,
+            (Part::Introspection, _) => intro_text = text,
+            _ => {}
+        }
+    }
+    modules.sort_by_key(|(mi, _, _)| *mi);
     let mut lib = TokenStream::new();
-    for m in &out.modules {
+    for (_, m, text) in &modules {
         let ident = super::rust::ident(&m.ident);
         let cfg = module_cfg(opts, &m.feature);
         let doc = format!(" Definitions of `{}`.", m.file);
@@ -170,14 +191,11 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
             #[allow(unused_imports)]
             pub use #ident::*;
         });
-        let tokens = &m.tokens;
-        let text = format_file(quote! {
-            #lints
-            #tokens
-        })?;
         files.insert(format!("{dir}/{}.rs", m.ident), format!("{header}{text}"));
     }
-    let root = &out.root;
+    let mut infos: Vec<Module> = modules.into_iter().map(|(_, m, _)| m).collect();
+    close_module_deps(&mut infos);
+    let lints = module_lints();
     let crate_doc = match &spec.crate_doc {
         Some(d) => format!(" {d}"),
         None => format!(
@@ -185,14 +203,14 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
             schema.root
         ),
     };
+    let rest = format!("{root_text}\n{intro_text}");
     if spec.rustfmt_skip {
-        let text = format_file(quote! {
+        let head = format_file(quote! {
             //! The generated code; see the crate root.
             #lints
             #lib
-            #root
         })?;
-        files.insert(format!("{dir}/mod.rs"), format!("{header}{text}"));
+        files.insert(format!("{dir}/mod.rs"), format!("{header}{head}\n{rest}"));
         let lib_text = format_file(quote! {
             #![doc = #crate_doc]
             #[rustfmt::skip]
@@ -201,16 +219,84 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
         })?;
         files.insert("src/lib.rs".into(), format!("{header}{lib_text}"));
     } else {
-        let lib_text = format_file(quote! {
+        let head = format_file(quote! {
             #![doc = #crate_doc]
             #lints
             #lib
-            #root
         })?;
-        files.insert("src/lib.rs".into(), format!("{header}{lib_text}"));
+        files.insert("src/lib.rs".into(), format!("{header}{head}\n{rest}"));
     }
-    files.insert("Cargo.toml".into(), cargo_toml(&out, opts, spec));
+    let cond_features = prepared.cond_features();
+    files.insert(
+        "Cargo.toml".into(),
+        cargo_toml(&infos, &cond_features, opts, spec),
+    );
     Ok(Files { files })
+}
+
+/// Generates and formats every part, in parallel; results in `parts`
+/// order.  Token streams are not `Send`, so each worker turns its parts
+/// into text itself.
+fn format_parts(
+    prepared: &Prepared<'_>,
+    parts: &[Part],
+) -> Result<Vec<(String, Option<Module>)>, Error> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    /// A module's description without its tokens (which cannot cross
+    /// threads): ident, file, feature, direct deps.
+    type Info = (String, String, String, Vec<String>);
+    type Slot = Mutex<Option<Result<(String, Option<Info>), Error>>>;
+    let slots: Vec<Slot> = parts.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(parts.len())
+        .max(1);
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(part) = parts.get(i) else { break };
+        let result = prepared.part(*part).and_then(|(tokens, module)| {
+            let text = match part {
+                Part::Module(_) => {
+                    let lints = module_lints();
+                    format_file(quote! {
+                        #lints
+                        #tokens
+                    })?
+                }
+                _ => format_file(tokens)?,
+            };
+            Ok((text, module.map(|m| (m.ident, m.file, m.feature, m.deps))))
+        });
+        if let Ok(mut slot) = slots[i].lock() {
+            *slot = Some(result);
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(work);
+        }
+        work();
+    });
+    slots
+        .into_iter()
+        .map(|s| {
+            let (text, info) = s.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(Error::bare(
+                    "internal error: a code generation worker failed",
+                ))
+            })?;
+            let module = info.map(|(ident, file, feature, deps)| Module {
+                ident,
+                file,
+                feature,
+                deps,
+                tokens: TokenStream::new(),
+            });
+            Ok((text, module))
+        })
+        .collect()
 }
 
 fn module_cfg(opts: &Options, feature: &str) -> TokenStream {
@@ -221,7 +307,12 @@ fn module_cfg(opts: &Options, feature: &str) -> TokenStream {
     }
 }
 
-fn cargo_toml(out: &Output, opts: &Options, spec: &PackageSpec) -> String {
+fn cargo_toml(
+    modules: &[Module],
+    cond_features: &BTreeSet<String>,
+    opts: &Options,
+    spec: &PackageSpec,
+) -> String {
     let mut t = String::new();
     for l in spec.header.lines() {
         t.push_str(&format!("# {l}\n"));
@@ -240,13 +331,12 @@ fn cargo_toml(out: &Output, opts: &Options, spec: &PackageSpec) -> String {
     let mut features: BTreeSet<String> = BTreeSet::new();
     let mut lines = Vec::new();
     if opts.module_features {
-        let all: Vec<String> = out
-            .modules
+        let all: Vec<String> = modules
             .iter()
             .map(|m| format!("\"{}\"", m.feature))
             .collect();
         lines.push(format!("default = [{}]", all.join(", ")));
-        for m in &out.modules {
+        for m in modules {
             let deps: Vec<String> = m
                 .deps
                 .iter()
@@ -256,7 +346,7 @@ fn cargo_toml(out: &Output, opts: &Options, spec: &PackageSpec) -> String {
             features.insert(m.feature.clone());
         }
     }
-    for f in &out.cond_features {
+    for f in cond_features {
         if features.insert(f.clone()) {
             lines.push(format!("{f} = []"));
         }

@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use crate::source::Info;
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::lexer::{is_py_space, TokKind};
 use super::FileParser;
@@ -456,7 +456,7 @@ impl FileParser<'_> {
 
     /// Reads a doc block; the current token is its opening comment.
     pub(super) fn get_doc(&mut self) -> Result<Doc> {
-        let src_rc = Rc::clone(&self.src);
+        let src_rc = Arc::clone(&self.src);
         let src: &str = src_rc.as_str();
         if self.tok().text(src) != "##" {
             return Err(self.err_here("junk after '##' at start of documentation comment"));

@@ -13,7 +13,7 @@ pub mod path;
 pub mod value;
 
 use std::collections::HashSet;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::error::{strerror, Error, Result};
 use crate::source::{FileId, Info, SourceFile, SourceMap, Span};
@@ -193,7 +193,7 @@ fn load_file(
     let id = ctx.sources.add_file(SourceFile {
         name: name.to_string(),
         included_from,
-        text: Rc::new(text),
+        text: Arc::new(text),
     });
     if let Some((at, byte)) = bad_at {
         let text = &ctx.sources.file(id).text;
@@ -241,7 +241,7 @@ impl TokenStream {
 pub(crate) struct FileParser<'a> {
     ctx: &'a mut Parsed,
     file: FileId,
-    src: Rc<String>,
+    src: Arc<String>,
     tokens: TokenStream,
     cur: Token,
     lexer: Lexer,
@@ -253,7 +253,7 @@ pub(crate) struct FileParser<'a> {
 
 impl<'a> FileParser<'a> {
     fn new(ctx: &'a mut Parsed, file: FileId, lexer: Lexer) -> Self {
-        let src = Rc::clone(&ctx.sources.file(file).text);
+        let src = Arc::clone(&ctx.sources.file(file).text);
         let mut tokens = match lexer {
             Lexer::Scanner => TokenStream::Scan(lexer::Scanner::new()),
             Lexer::Pest => TokenStream::List(lexer::tokenize_pest(&src).into_iter()),

@@ -86,7 +86,7 @@ pub struct Node {
 /// A shared, immutable string: names and string values are cloned often
 /// (a type name appears in the value tree, the definitions and the model),
 /// so they are reference-counted rather than copied.
-pub type Name = std::rc::Rc<str>;
+pub type Name = std::sync::Arc<str>;
 
 /// A QAPI value: the JSON subset QAPI uses (no numbers, no null).
 #[derive(Debug, Clone, PartialEq)]

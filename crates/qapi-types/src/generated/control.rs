@@ -4,6 +4,8 @@
     deprecated,
     unknown_lints,
     clippy::enum_variant_names,
+    clippy::disallowed_names,
+    clippy::new_without_default,
     clippy::upper_case_acronyms,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items
@@ -44,17 +46,15 @@ impl ::core::str::FromStr for QMPCapability {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(
-            match s {
-                "oob" => Self::Oob,
-                _ => {
-                    return Err(::qapi_support::UnknownValue {
-                        type_name: "QMPCapability",
-                        value: s.to_string(),
-                    });
-                }
-            },
-        )
+        match s {
+            "oob" => Ok(Self::Oob),
+            _ => {
+                Err(::qapi_support::UnknownValue {
+                    type_name: "QMPCapability",
+                    value: s.to_string(),
+                })
+            }
+        }
     }
 }
 

@@ -4,6 +4,8 @@
     deprecated,
     unknown_lints,
     clippy::enum_variant_names,
+    clippy::disallowed_names,
+    clippy::new_without_default,
     clippy::upper_case_acronyms,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items
@@ -97,18 +99,16 @@ impl ::core::str::FromStr for CpuModelExpansionType {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(
-            match s {
-                "static" => Self::Static,
-                "full" => Self::Full,
-                _ => {
-                    return Err(::qapi_support::UnknownValue {
-                        type_name: "CpuModelExpansionType",
-                        value: s.to_string(),
-                    });
-                }
-            },
-        )
+        match s {
+            "static" => Ok(Self::Static),
+            "full" => Ok(Self::Full),
+            _ => {
+                Err(::qapi_support::UnknownValue {
+                    type_name: "CpuModelExpansionType",
+                    value: s.to_string(),
+                })
+            }
+        }
     }
 }
 
@@ -421,20 +421,18 @@ impl ::core::str::FromStr for CpuModelCompareResult {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(
-            match s {
-                "incompatible" => Self::Incompatible,
-                "identical" => Self::Identical,
-                "superset" => Self::Superset,
-                "subset" => Self::Subset,
-                _ => {
-                    return Err(::qapi_support::UnknownValue {
-                        type_name: "CpuModelCompareResult",
-                        value: s.to_string(),
-                    });
-                }
-            },
-        )
+        match s {
+            "incompatible" => Ok(Self::Incompatible),
+            "identical" => Ok(Self::Identical),
+            "superset" => Ok(Self::Superset),
+            "subset" => Ok(Self::Subset),
+            _ => {
+                Err(::qapi_support::UnknownValue {
+                    type_name: "CpuModelCompareResult",
+                    value: s.to_string(),
+                })
+            }
+        }
     }
 }
 

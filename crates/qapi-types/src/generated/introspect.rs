@@ -4,6 +4,8 @@
     deprecated,
     unknown_lints,
     clippy::enum_variant_names,
+    clippy::disallowed_names,
+    clippy::new_without_default,
     clippy::upper_case_acronyms,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items
@@ -121,23 +123,21 @@ impl ::core::str::FromStr for SchemaMetaType {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(
-            match s {
-                "builtin" => Self::Builtin,
-                "enum" => Self::Enum,
-                "array" => Self::Array,
-                "object" => Self::Object,
-                "alternate" => Self::Alternate,
-                "command" => Self::Command,
-                "event" => Self::Event,
-                _ => {
-                    return Err(::qapi_support::UnknownValue {
-                        type_name: "SchemaMetaType",
-                        value: s.to_string(),
-                    });
-                }
-            },
-        )
+        match s {
+            "builtin" => Ok(Self::Builtin),
+            "enum" => Ok(Self::Enum),
+            "array" => Ok(Self::Array),
+            "object" => Ok(Self::Object),
+            "alternate" => Ok(Self::Alternate),
+            "command" => Ok(Self::Command),
+            "event" => Ok(Self::Event),
+            _ => {
+                Err(::qapi_support::UnknownValue {
+                    type_name: "SchemaMetaType",
+                    value: s.to_string(),
+                })
+            }
+        }
     }
 }
 
@@ -351,24 +351,22 @@ impl ::core::str::FromStr for JSONType {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(
-            match s {
-                "string" => Self::String,
-                "number" => Self::Number,
-                "int" => Self::Int,
-                "boolean" => Self::Boolean,
-                "null" => Self::Null,
-                "object" => Self::Object,
-                "array" => Self::Array,
-                "value" => Self::Value,
-                _ => {
-                    return Err(::qapi_support::UnknownValue {
-                        type_name: "JSONType",
-                        value: s.to_string(),
-                    });
-                }
-            },
-        )
+        match s {
+            "string" => Ok(Self::String),
+            "number" => Ok(Self::Number),
+            "int" => Ok(Self::Int),
+            "boolean" => Ok(Self::Boolean),
+            "null" => Ok(Self::Null),
+            "object" => Ok(Self::Object),
+            "array" => Ok(Self::Array),
+            "value" => Ok(Self::Value),
+            _ => {
+                Err(::qapi_support::UnknownValue {
+                    type_name: "JSONType",
+                    value: s.to_string(),
+                })
+            }
+        }
     }
 }
 

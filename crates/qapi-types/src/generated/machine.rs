@@ -4,6 +4,8 @@
     deprecated,
     unknown_lints,
     clippy::enum_variant_names,
+    clippy::disallowed_names,
+    clippy::new_without_default,
     clippy::upper_case_acronyms,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items
@@ -194,45 +196,43 @@ impl ::core::str::FromStr for SysEmuTarget {
 
     fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
-        Ok(
-            match s {
-                "aarch64" => Self::Aarch64,
-                "alpha" => Self::Alpha,
-                "arm" => Self::Arm,
-                "avr" => Self::Avr,
-                "hppa" => Self::Hppa,
-                "i386" => Self::I386,
-                "loongarch64" => Self::Loongarch64,
-                "m68k" => Self::M68k,
-                "microblaze" => Self::Microblaze,
-                "microblazeel" => Self::Microblazeel,
-                "mips" => Self::Mips,
-                "mips64" => Self::Mips64,
-                "mips64el" => Self::Mips64el,
-                "mipsel" => Self::Mipsel,
-                "or1k" => Self::Or1k,
-                "ppc" => Self::Ppc,
-                "ppc64" => Self::Ppc64,
-                "riscv32" => Self::Riscv32,
-                "riscv64" => Self::Riscv64,
-                "rx" => Self::Rx,
-                "s390x" => Self::S390x,
-                "sh4" => Self::Sh4,
-                "sh4eb" => Self::Sh4eb,
-                "sparc" => Self::Sparc,
-                "sparc64" => Self::Sparc64,
-                "tricore" => Self::Tricore,
-                "x86_64" => Self::X86_64,
-                "xtensa" => Self::Xtensa,
-                "xtensaeb" => Self::Xtensaeb,
-                _ => {
-                    return Err(::qapi_support::UnknownValue {
-                        type_name: "SysEmuTarget",
-                        value: s.to_string(),
-                    });
-                }
-            },
-        )
+        match s {
+            "aarch64" => Ok(Self::Aarch64),
+            "alpha" => Ok(Self::Alpha),
+            "arm" => Ok(Self::Arm),
+            "avr" => Ok(Self::Avr),
+            "hppa" => Ok(Self::Hppa),
+            "i386" => Ok(Self::I386),
+            "loongarch64" => Ok(Self::Loongarch64),
+            "m68k" => Ok(Self::M68k),
+            "microblaze" => Ok(Self::Microblaze),
+            "microblazeel" => Ok(Self::Microblazeel),
+            "mips" => Ok(Self::Mips),
+            "mips64" => Ok(Self::Mips64),
+            "mips64el" => Ok(Self::Mips64el),
+            "mipsel" => Ok(Self::Mipsel),
+            "or1k" => Ok(Self::Or1k),
+            "ppc" => Ok(Self::Ppc),
+            "ppc64" => Ok(Self::Ppc64),
+            "riscv32" => Ok(Self::Riscv32),
+            "riscv64" => Ok(Self::Riscv64),
+            "rx" => Ok(Self::Rx),
+            "s390x" => Ok(Self::S390x),
+            "sh4" => Ok(Self::Sh4),
+            "sh4eb" => Ok(Self::Sh4eb),
+            "sparc" => Ok(Self::Sparc),
+            "sparc64" => Ok(Self::Sparc64),
+            "tricore" => Ok(Self::Tricore),
+            "x86_64" => Ok(Self::X86_64),
+            "xtensa" => Ok(Self::Xtensa),
+            "xtensaeb" => Ok(Self::Xtensaeb),
+            _ => {
+                Err(::qapi_support::UnknownValue {
+                    type_name: "SysEmuTarget",
+                    value: s.to_string(),
+                })
+            }
+        }
     }
 }
 

@@ -5,6 +5,8 @@
     deprecated,
     unknown_lints,
     clippy::enum_variant_names,
+    clippy::disallowed_names,
+    clippy::new_without_default,
     clippy::upper_case_acronyms,
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items
@@ -256,7 +258,7 @@ pub trait QmpHandler {
 /// Runs one `execute`: checks `arguments` with QEMU's rules and
 /// error texts, decodes them, calls the handler and encodes its
 /// reply (`{}` for commands that return nothing).
-#[allow(deprecated)]
+#[allow(deprecated, unused_variables)]
 pub fn dispatch<H: QmpHandler + ?Sized>(
     handler: &H,
     command: &str,
@@ -312,1044 +314,336 @@ pub fn dispatch<H: QmpHandler + ?Sized>(
 
 /// The reply to `query-qmp-schema`: this schema's `SchemaInfo` list
 /// as QEMU computes it (type names masked as numbers).
-pub static SCHEMA_INFO: &[::qapi_support::introspect::SchemaInfo] = &[
-    ::qapi_support::introspect::SchemaInfo {
-        name: "qmp_capabilities",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Command {
-            arg_type: "0",
-            ret_type: "1",
-            allow_oob: false,
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "query-version",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Command {
-            arg_type: "1",
-            ret_type: "2",
-            allow_oob: false,
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "query-commands",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Command {
-            arg_type: "1",
-            ret_type: "[3]",
-            allow_oob: false,
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "query-qmp-schema",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Command {
-            arg_type: "1",
-            ret_type: "[4]",
-            allow_oob: false,
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "query-target",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Command {
-            arg_type: "1",
-            ret_type: "5",
-            allow_oob: false,
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "query-cpu-model-expansion",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Command {
-            arg_type: "6",
-            ret_type: "7",
-            allow_oob: false,
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "query-cpu-definitions",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Command {
-            arg_type: "1",
-            ret_type: "[8]",
-            allow_oob: false,
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "query-cpu-model-comparison",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Command {
-            arg_type: "9",
-            ret_type: "10",
-            allow_oob: false,
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "query-cpu-model-baseline",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Command {
-            arg_type: "11",
-            ret_type: "12",
-            allow_oob: false,
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "0",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "enable",
-                    ty: "[13]",
-                    optional: true,
-                    features: &[],
-                },
+pub static SCHEMA_INFO: &[::qapi_support::introspect::SchemaInfo] = __qapi_introspect::SCHEMA_INFO;
+
+/// The data behind [`SCHEMA_INFO`]; not an API.
+#[doc(hidden)]
+pub mod __qapi_introspect {
+    use ::qapi_support::introspect::build::*;
+
+    pub static SCHEMA_INFO: &[::qapi_support::introspect::SchemaInfo] = &[
+        command("qmp_capabilities", &[], "0", "1", false),
+        command("query-version", &[], "1", "2", false),
+        command("query-commands", &[], "1", "[3]", false),
+        command("query-qmp-schema", &[], "1", "[4]", false),
+        command("query-target", &[], "1", "5", false),
+        command("query-cpu-model-expansion", &[], "6", "7", false),
+        command("query-cpu-definitions", &[], "1", "[8]", false),
+        command("query-cpu-model-comparison", &[], "9", "10", false),
+        command("query-cpu-model-baseline", &[], "11", "12", false),
+        object(
+            "0",
+            &[],
+            &[member("enable", "[13]", true, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        object("1", &[], &[], ::core::option::Option::None, &[]),
+        object(
+            "2",
+            &[],
+            &[member("qemu", "14", false, &[]), member("package", "str", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        array("[3]", "3"),
+        object(
+            "3",
+            &[],
+            &[member("name", "str", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        array("[4]", "4"),
+        object(
+            "4",
+            &[],
+            &[
+                member("name", "str", false, &[]),
+                member("meta-type", "15", false, &[]),
+                member("features", "[str]", true, &[]),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "1",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "2",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "qemu",
-                    ty: "14",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "package",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
+            ::core::option::Option::Some("meta-type"),
+            &[
+                variant("builtin", "16"),
+                variant("enum", "17"),
+                variant("array", "18"),
+                variant("object", "19"),
+                variant("alternate", "20"),
+                variant("command", "21"),
+                variant("event", "22"),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "[3]",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Array {
-            element_type: "3",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "3",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "name",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
+        ),
+        object(
+            "5",
+            &[],
+            &[member("arch", "23", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "6",
+            &[],
+            &[member("type", "24", false, &[]), member("model", "25", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "7",
+            &[],
+            &[
+                member("model", "25", false, &[]),
+                member("deprecated-props", "[str]", true, &[]),
+                member("static", "bool", false, &[]),
+                member("migration-safe", "bool", false, &[]),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "[4]",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Array {
-            element_type: "4",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "4",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "name",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "meta-type",
-                    ty: "15",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "features",
-                    ty: "[str]",
-                    optional: true,
-                    features: &[],
-                },
+            ::core::option::Option::None,
+            &[],
+        ),
+        array("[8]", "8"),
+        object(
+            "8",
+            &[],
+            &[
+                member("name", "str", false, &[]),
+                member("migration-safe", "bool", true, &[]),
+                member("static", "bool", false, &[]),
+                member("unavailable-features", "[str]", true, &[]),
+                member("typename", "str", false, &[]),
+                member("alias-of", "str", true, &[]),
+                member("deprecated", "bool", false, &[]),
             ],
-            tag: ::core::option::Option::Some("meta-type"),
-            variants: &[
-                ::qapi_support::introspect::ObjectVariant {
-                    case: "builtin",
-                    ty: "16",
-                },
-                ::qapi_support::introspect::ObjectVariant {
-                    case: "enum",
-                    ty: "17",
-                },
-                ::qapi_support::introspect::ObjectVariant {
-                    case: "array",
-                    ty: "18",
-                },
-                ::qapi_support::introspect::ObjectVariant {
-                    case: "object",
-                    ty: "19",
-                },
-                ::qapi_support::introspect::ObjectVariant {
-                    case: "alternate",
-                    ty: "20",
-                },
-                ::qapi_support::introspect::ObjectVariant {
-                    case: "command",
-                    ty: "21",
-                },
-                ::qapi_support::introspect::ObjectVariant {
-                    case: "event",
-                    ty: "22",
-                },
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "9",
+            &[],
+            &[member("modela", "25", false, &[]), member("modelb", "25", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "10",
+            &[],
+            &[
+                member("result", "26", false, &[]),
+                member("responsible-properties", "[str]", false, &[]),
             ],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "5",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "arch",
-                    ty: "23",
-                    optional: false,
-                    features: &[],
-                },
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "11",
+            &[],
+            &[member("modela", "25", false, &[]), member("modelb", "25", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "12",
+            &[],
+            &[member("model", "25", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        array("[13]", "13"),
+        enumeration("13", &[], &[value("oob", &[])]),
+        object(
+            "14",
+            &[],
+            &[
+                member("major", "int", false, &[]),
+                member("minor", "int", false, &[]),
+                member("micro", "int", false, &[]),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "6",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "type",
-                    ty: "24",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "model",
-                    ty: "25",
-                    optional: false,
-                    features: &[],
-                },
+            ::core::option::Option::None,
+            &[],
+        ),
+        builtin("str", "string"),
+        enumeration(
+            "15",
+            &[],
+            &[
+                value("builtin", &[]),
+                value("enum", &[]),
+                value("array", &[]),
+                value("object", &[]),
+                value("alternate", &[]),
+                value("command", &[]),
+                value("event", &[]),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "7",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "model",
-                    ty: "25",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "deprecated-props",
-                    ty: "[str]",
-                    optional: true,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "static",
-                    ty: "bool",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "migration-safe",
-                    ty: "bool",
-                    optional: false,
-                    features: &[],
-                },
+        ),
+        array("[str]", "str"),
+        object(
+            "16",
+            &[],
+            &[member("json-type", "27", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "17",
+            &[],
+            &[
+                member("members", "[28]", false, &[]),
+                member("values", "[str]", false, &["deprecated"]),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "[8]",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Array {
-            element_type: "8",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "8",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "name",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "migration-safe",
-                    ty: "bool",
-                    optional: true,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "static",
-                    ty: "bool",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "unavailable-features",
-                    ty: "[str]",
-                    optional: true,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "typename",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "alias-of",
-                    ty: "str",
-                    optional: true,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "deprecated",
-                    ty: "bool",
-                    optional: false,
-                    features: &[],
-                },
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "18",
+            &[],
+            &[member("element-type", "str", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "19",
+            &[],
+            &[
+                member("members", "[29]", false, &[]),
+                member("tag", "str", true, &[]),
+                member("variants", "[30]", true, &[]),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "9",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "modela",
-                    ty: "25",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "modelb",
-                    ty: "25",
-                    optional: false,
-                    features: &[],
-                },
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "20",
+            &[],
+            &[member("members", "[31]", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "21",
+            &[],
+            &[
+                member("arg-type", "str", false, &[]),
+                member("ret-type", "str", false, &[]),
+                member("allow-oob", "bool", true, &[]),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "10",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "result",
-                    ty: "26",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "responsible-properties",
-                    ty: "[str]",
-                    optional: false,
-                    features: &[],
-                },
+            ::core::option::Option::None,
+            &[],
+        ),
+        object(
+            "22",
+            &[],
+            &[member("arg-type", "str", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        enumeration(
+            "23",
+            &[],
+            &[
+                value("aarch64", &[]),
+                value("alpha", &[]),
+                value("arm", &[]),
+                value("avr", &[]),
+                value("hppa", &[]),
+                value("i386", &[]),
+                value("loongarch64", &[]),
+                value("m68k", &[]),
+                value("microblaze", &[]),
+                value("microblazeel", &[]),
+                value("mips", &[]),
+                value("mips64", &[]),
+                value("mips64el", &[]),
+                value("mipsel", &[]),
+                value("or1k", &[]),
+                value("ppc", &[]),
+                value("ppc64", &[]),
+                value("riscv32", &[]),
+                value("riscv64", &[]),
+                value("rx", &[]),
+                value("s390x", &[]),
+                value("sh4", &[]),
+                value("sh4eb", &[]),
+                value("sparc", &[]),
+                value("sparc64", &[]),
+                value("tricore", &[]),
+                value("x86_64", &[]),
+                value("xtensa", &[]),
+                value("xtensaeb", &[]),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "11",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "modela",
-                    ty: "25",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "modelb",
-                    ty: "25",
-                    optional: false,
-                    features: &[],
-                },
+        ),
+        enumeration("24", &[], &[value("static", &[]), value("full", &[])]),
+        object(
+            "25",
+            &[],
+            &[member("name", "str", false, &[]), member("props", "any", true, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        builtin("bool", "boolean"),
+        enumeration(
+            "26",
+            &[],
+            &[
+                value("incompatible", &[]),
+                value("identical", &[]),
+                value("superset", &[]),
+                value("subset", &[]),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "12",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "model",
-                    ty: "25",
-                    optional: false,
-                    features: &[],
-                },
+        ),
+        builtin("int", "int"),
+        enumeration(
+            "27",
+            &[],
+            &[
+                value("string", &[]),
+                value("number", &[]),
+                value("int", &[]),
+                value("boolean", &[]),
+                value("null", &[]),
+                value("object", &[]),
+                value("array", &[]),
+                value("value", &[]),
             ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "[13]",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Array {
-            element_type: "13",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "13",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Enum {
-            members: &[
-                ::qapi_support::introspect::EnumMember {
-                    name: "oob",
-                    features: &[],
-                },
+        ),
+        array("[28]", "28"),
+        object(
+            "28",
+            &[],
+            &[member("name", "str", false, &[]), member("features", "[str]", true, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        array("[29]", "29"),
+        object(
+            "29",
+            &[],
+            &[
+                member("name", "str", false, &[]),
+                member("type", "str", false, &[]),
+                member("default", "any", true, &[]),
+                member("features", "[str]", true, &[]),
             ],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "14",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "major",
-                    ty: "int",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "minor",
-                    ty: "int",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "micro",
-                    ty: "int",
-                    optional: false,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "str",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Builtin {
-            json_type: "string",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "15",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Enum {
-            members: &[
-                ::qapi_support::introspect::EnumMember {
-                    name: "builtin",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "enum",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "array",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "object",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "alternate",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "command",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "event",
-                    features: &[],
-                },
-            ],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "[str]",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Array {
-            element_type: "str",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "16",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "json-type",
-                    ty: "27",
-                    optional: false,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "17",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "members",
-                    ty: "[28]",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "values",
-                    ty: "[str]",
-                    optional: false,
-                    features: &["deprecated"],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "18",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "element-type",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "19",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "members",
-                    ty: "[29]",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "tag",
-                    ty: "str",
-                    optional: true,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "variants",
-                    ty: "[30]",
-                    optional: true,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "20",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "members",
-                    ty: "[31]",
-                    optional: false,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "21",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "arg-type",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "ret-type",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "allow-oob",
-                    ty: "bool",
-                    optional: true,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "22",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "arg-type",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "23",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Enum {
-            members: &[
-                ::qapi_support::introspect::EnumMember {
-                    name: "aarch64",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "alpha",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "arm",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "avr",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "hppa",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "i386",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "loongarch64",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "m68k",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "microblaze",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "microblazeel",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "mips",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "mips64",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "mips64el",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "mipsel",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "or1k",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "ppc",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "ppc64",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "riscv32",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "riscv64",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "rx",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "s390x",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "sh4",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "sh4eb",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "sparc",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "sparc64",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "tricore",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "x86_64",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "xtensa",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "xtensaeb",
-                    features: &[],
-                },
-            ],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "24",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Enum {
-            members: &[
-                ::qapi_support::introspect::EnumMember {
-                    name: "static",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "full",
-                    features: &[],
-                },
-            ],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "25",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "name",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "props",
-                    ty: "any",
-                    optional: true,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "bool",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Builtin {
-            json_type: "boolean",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "26",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Enum {
-            members: &[
-                ::qapi_support::introspect::EnumMember {
-                    name: "incompatible",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "identical",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "superset",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "subset",
-                    features: &[],
-                },
-            ],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "int",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Builtin {
-            json_type: "int",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "27",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Enum {
-            members: &[
-                ::qapi_support::introspect::EnumMember {
-                    name: "string",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "number",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "int",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "boolean",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "null",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "object",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "array",
-                    features: &[],
-                },
-                ::qapi_support::introspect::EnumMember {
-                    name: "value",
-                    features: &[],
-                },
-            ],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "[28]",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Array {
-            element_type: "28",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "28",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "name",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "features",
-                    ty: "[str]",
-                    optional: true,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "[29]",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Array {
-            element_type: "29",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "29",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "name",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "type",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "default",
-                    ty: "any",
-                    optional: true,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "features",
-                    ty: "[str]",
-                    optional: true,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "[30]",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Array {
-            element_type: "30",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "30",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "case",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-                ::qapi_support::introspect::ObjectMember {
-                    name: "type",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "[31]",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Array {
-            element_type: "31",
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "31",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Object {
-            members: &[
-                ::qapi_support::introspect::ObjectMember {
-                    name: "type",
-                    ty: "str",
-                    optional: false,
-                    features: &[],
-                },
-            ],
-            tag: ::core::option::Option::None,
-            variants: &[],
-        },
-    },
-    ::qapi_support::introspect::SchemaInfo {
-        name: "any",
-        features: &[],
-        meta: ::qapi_support::introspect::SchemaMeta::Builtin {
-            json_type: "value",
-        },
-    },
-];
+            ::core::option::Option::None,
+            &[],
+        ),
+        array("[30]", "30"),
+        object(
+            "30",
+            &[],
+            &[member("case", "str", false, &[]), member("type", "str", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        array("[31]", "31"),
+        object(
+            "31",
+            &[],
+            &[member("type", "str", false, &[])],
+            ::core::option::Option::None,
+            &[],
+        ),
+        builtin("any", "value"),
+    ];
+}
 
 /// Tables for [`check_arguments`]; not an API.
 #[doc(hidden)]
@@ -1357,74 +651,35 @@ pub static SCHEMA_INFO: &[::qapi_support::introspect::SchemaInfo] = &[
 pub mod __qapi_input {
     use ::qapi_support::input as qi;
 
-    pub static O35: qi::Object = qi::Object {
-        members: &[
-            qi::Member {
-                name: "enable",
-                ty: &T34,
-                optional: true,
-            },
-        ],
-        tag: ::core::option::Option::None,
-        cases: &[],
-    };
+    pub static O35: qi::Object = qi::obj(
+        &[qi::m("enable", &T34, true)],
+        ::core::option::Option::None,
+        &[],
+    );
 
     pub static T35: qi::Type = qi::Type::Object(&O35);
 
-    pub static O73: qi::Object = qi::Object {
-        members: &[
-            qi::Member {
-                name: "type",
-                ty: &T71,
-                optional: false,
-            },
-            qi::Member {
-                name: "model",
-                ty: &T70,
-                optional: false,
-            },
-        ],
-        tag: ::core::option::Option::None,
-        cases: &[],
-    };
+    pub static O73: qi::Object = qi::obj(
+        &[qi::m("type", &T71, false), qi::m("model", &T70, false)],
+        ::core::option::Option::None,
+        &[],
+    );
 
     pub static T73: qi::Type = qi::Type::Object(&O73);
 
-    pub static O80: qi::Object = qi::Object {
-        members: &[
-            qi::Member {
-                name: "modela",
-                ty: &T70,
-                optional: false,
-            },
-            qi::Member {
-                name: "modelb",
-                ty: &T70,
-                optional: false,
-            },
-        ],
-        tag: ::core::option::Option::None,
-        cases: &[],
-    };
+    pub static O80: qi::Object = qi::obj(
+        &[qi::m("modela", &T70, false), qi::m("modelb", &T70, false)],
+        ::core::option::Option::None,
+        &[],
+    );
 
     pub static T80: qi::Type = qi::Type::Object(&O80);
 
-    pub static O83: qi::Object = qi::Object {
-        members: &[
-            qi::Member {
-                name: "modela",
-                ty: &T70,
-                optional: false,
-            },
-            qi::Member {
-                name: "modelb",
-                ty: &T70,
-                optional: false,
-            },
-        ],
-        tag: ::core::option::Option::None,
-        cases: &[],
-    };
+    pub static O83: qi::Object = qi::obj(
+        &[qi::m("modela", &T70, false), qi::m("modelb", &T70, false)],
+        ::core::option::Option::None,
+        &[],
+    );
 
     pub static T83: qi::Type = qi::Type::Object(&O83);
 
@@ -1436,22 +691,11 @@ pub mod __qapi_input {
 
     pub static T71: qi::Type = qi::Type::Enum(&E71);
 
-    pub static O70: qi::Object = qi::Object {
-        members: &[
-            qi::Member {
-                name: "name",
-                ty: &qi::Type::Str,
-                optional: false,
-            },
-            qi::Member {
-                name: "props",
-                ty: &qi::Type::Any,
-                optional: true,
-            },
-        ],
-        tag: ::core::option::Option::None,
-        cases: &[],
-    };
+    pub static O70: qi::Object = qi::obj(
+        &[qi::m("name", &qi::Type::Str, false), qi::m("props", &qi::Type::Any, true)],
+        ::core::option::Option::None,
+        &[],
+    );
 
     pub static T70: qi::Type = qi::Type::Object(&O70);
 
@@ -1460,42 +704,15 @@ pub mod __qapi_input {
     pub static T33: qi::Type = qi::Type::Enum(&E33);
 
     pub static COMMANDS: &[qi::Command] = &[
-        qi::Command {
-            name: "qmp_capabilities",
-            args: ::core::option::Option::Some(&O35),
-        },
-        qi::Command {
-            name: "query-commands",
-            args: ::core::option::Option::Some(&qi::EMPTY),
-        },
-        qi::Command {
-            name: "query-cpu-definitions",
-            args: ::core::option::Option::Some(&qi::EMPTY),
-        },
-        qi::Command {
-            name: "query-cpu-model-baseline",
-            args: ::core::option::Option::Some(&O83),
-        },
-        qi::Command {
-            name: "query-cpu-model-comparison",
-            args: ::core::option::Option::Some(&O80),
-        },
-        qi::Command {
-            name: "query-cpu-model-expansion",
-            args: ::core::option::Option::Some(&O73),
-        },
-        qi::Command {
-            name: "query-qmp-schema",
-            args: ::core::option::Option::Some(&qi::EMPTY),
-        },
-        qi::Command {
-            name: "query-target",
-            args: ::core::option::Option::Some(&qi::EMPTY),
-        },
-        qi::Command {
-            name: "query-version",
-            args: ::core::option::Option::Some(&qi::EMPTY),
-        },
+        qi::cmd("qmp_capabilities", ::core::option::Option::Some(&O35)),
+        qi::cmd("query-commands", ::core::option::Option::Some(&qi::EMPTY)),
+        qi::cmd("query-cpu-definitions", ::core::option::Option::Some(&qi::EMPTY)),
+        qi::cmd("query-cpu-model-baseline", ::core::option::Option::Some(&O83)),
+        qi::cmd("query-cpu-model-comparison", ::core::option::Option::Some(&O80)),
+        qi::cmd("query-cpu-model-expansion", ::core::option::Option::Some(&O73)),
+        qi::cmd("query-qmp-schema", ::core::option::Option::Some(&qi::EMPTY)),
+        qi::cmd("query-target", ::core::option::Option::Some(&qi::EMPTY)),
+        qi::cmd("query-version", ::core::option::Option::Some(&qi::EMPTY)),
     ];
 }
 

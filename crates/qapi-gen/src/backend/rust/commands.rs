@@ -325,7 +325,6 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
     if !g.opts.server {
         return Ok(out);
     }
-    let introspection = crate::backend::introspect::tokens(s, &g.opts.conditions);
     out.extend(quote! {
         /// The commands of the schema, in schema order, with their flags.
         pub static COMMANDS: &[::qapi_support::CommandMeta] = &[#(#metas)*];
@@ -341,7 +340,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
         /// Runs one `execute`: checks `arguments` with QEMU's rules and
         /// error texts, decodes them, calls the handler and encodes its
         /// reply (`{}` for commands that return nothing).
-        #[allow(deprecated)]
+        #[allow(deprecated, unused_variables)]
         pub fn dispatch<H: QmpHandler + ?Sized>(
             handler: &H,
             command: &str,
@@ -355,7 +354,6 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
             }
         }
 
-        #introspection
     });
     Ok(out)
 }

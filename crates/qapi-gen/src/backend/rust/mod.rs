@@ -100,6 +100,82 @@ pub fn generate(schema: &Schema, opts: &Options) -> Result<Output, Error> {
     g.run()
 }
 
+/// A piece of the output that can be generated on its own, on any thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The items of one schema module (index into `Schema::modules`).
+    Module(usize),
+    /// The root items: `Event`, `QmpHandler`, `dispatch`, `COMMANDS`.
+    Root,
+    /// Introspection data and the argument checker (server side only).
+    Introspection,
+}
+
+/// The backend after naming, ready to generate any [`Part`]: shared by
+/// worker threads, each generating and formatting parts of its own.
+pub struct Prepared<'a> {
+    gen: Gen<'a>,
+}
+
+impl<'a> Prepared<'a> {
+    /// Names everything and reports clashes.
+    pub fn new(schema: &'a Schema, opts: &'a Options) -> Result<Self, Error> {
+        Ok(Prepared {
+            gen: Gen::new(schema, opts)?,
+        })
+    }
+
+    /// The parts, biggest first (so that parallel workers finish together).
+    pub fn parts(&self) -> Vec<Part> {
+        let s = self.gen.schema;
+        let mut parts: Vec<(usize, Part)> = (0..s.modules.len())
+            .filter(|mi| self.gen.module_index[*mi].is_some())
+            .map(|mi| (s.modules[mi].entities.len(), Part::Module(mi)))
+            .collect();
+        let commands = s
+            .entities
+            .iter()
+            .filter(|e| matches!(e.kind, EntityKind::Command(_) | EntityKind::Event(_)))
+            .count();
+        parts.push((commands * 2, Part::Root));
+        if self.gen.opts.server {
+            parts.push((s.entities.len(), Part::Introspection));
+        }
+        parts.sort_by_key(|p| std::cmp::Reverse(p.0));
+        parts.into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// Generates one part: its tokens, and for a module its description
+    /// (whose `deps` are direct; see [`close_module_deps`]).
+    pub fn part(&self, part: Part) -> Result<(TokenStream, Option<Module>), Error> {
+        let mut g = self.gen.clone();
+        match part {
+            Part::Module(mi) => Ok(match g.module(mi)? {
+                Some(mut m) => (std::mem::take(&mut m.tokens), Some(m)),
+                None => (TokenStream::new(), None),
+            }),
+            Part::Root => {
+                g.cur_module = usize::MAX;
+                Ok((commands::root_items(&mut g)?, None))
+            }
+            Part::Introspection => Ok((
+                crate::backend::introspect::tokens(g.schema, &g.opts.conditions),
+                None,
+            )),
+        }
+    }
+
+    /// Cargo features that `if` conditions refer to.
+    pub fn cond_features(&self) -> BTreeSet<String> {
+        self.gen.cond_features()
+    }
+}
+
+/// Makes module dependencies transitive (for cargo features).
+pub fn close_module_deps(modules: &mut [Module]) {
+    close_deps(modules)
+}
+
 /// How an entity appears in Rust.
 #[derive(Debug, Clone)]
 enum RustName {
@@ -110,6 +186,7 @@ enum RustName {
     Item(String),
 }
 
+#[derive(Clone)]
 pub(crate) struct Gen<'a> {
     schema: &'a Schema,
     opts: &'a Options,
@@ -274,45 +351,60 @@ impl<'a> Gen<'a> {
         members.len() == 1
     }
 
-    fn run(&mut self) -> Result<Output, Error> {
-        let s = self.schema;
-        let mut modules = Vec::new();
-        for (mi, m) in s.modules.iter().enumerate() {
-            let Some(out) = self.module_index[mi] else {
-                continue;
-            };
-            self.cur_module = out;
-            self.cur_deps.clear();
-            let mut items = TokenStream::new();
-            for id in &m.entities {
-                items.extend(self.entity_items(*id)?);
-            }
-            let deps = self
-                .cur_deps
-                .iter()
-                .map(|d| self.module_idents[*d].clone())
-                .collect();
-            modules.push(Module {
-                ident: self.module_idents[out].clone(),
-                file: m.name.clone(),
-                feature: self.module_idents[out].replace('_', "-"),
-                deps,
-                tokens: items,
-            });
+    /// The items of schema module `mi` (None when it has none).
+    fn module(&mut self, mi: usize) -> Result<Option<Module>, Error> {
+        let Some(out) = self.module_index[mi] else {
+            return Ok(None);
+        };
+        let m = &self.schema.modules[mi];
+        self.cur_module = out;
+        self.cur_deps.clear();
+        let mut items = TokenStream::new();
+        for id in &m.entities {
+            items.extend(self.entity_items(*id)?);
         }
-        close_deps(&mut modules);
-        self.cur_module = usize::MAX;
-        let root = commands::root_items(self)?;
-        let conds = s
+        let deps = self
+            .cur_deps
+            .iter()
+            .map(|d| self.module_idents[*d].clone())
+            .collect();
+        Ok(Some(Module {
+            ident: self.module_idents[out].clone(),
+            file: m.name.clone(),
+            feature: self.module_idents[out].replace('_', "-"),
+            deps,
+            tokens: items,
+        }))
+    }
+
+    fn cond_features(&self) -> BTreeSet<String> {
+        let conds = self
+            .schema
             .entities
             .iter()
             .flat_map(|e| self.conds_of(e))
             .collect::<Vec<_>>();
-        let cond_features = self.opts.conditions.features(conds);
+        self.opts.conditions.features(conds)
+    }
+
+    fn run(&mut self) -> Result<Output, Error> {
+        let mut modules = Vec::new();
+        for mi in 0..self.schema.modules.len() {
+            modules.extend(self.module(mi)?);
+        }
+        close_deps(&mut modules);
+        self.cur_module = usize::MAX;
+        let mut root = commands::root_items(self)?;
+        if self.opts.server {
+            root.extend(crate::backend::introspect::tokens(
+                self.schema,
+                &self.opts.conditions,
+            ));
+        }
         Ok(Output {
             modules,
             root,
-            cond_features,
+            cond_features: self.cond_features(),
         })
     }
 

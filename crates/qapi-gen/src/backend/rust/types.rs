@@ -148,7 +148,7 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
         let mdep = g.deprecated_attr(&m.features);
         variants.push(quote!(#mdocs #mcfg #mdep #ren #v,));
         as_str_arms.push(quote!(#mcfg Self::#v => #wire,));
-        from_str_arms.push(quote!(#mcfg #wire => Self::#v,));
+        from_str_arms.push(quote!(#mcfg #wire => Ok(Self::#v),));
         all.push(quote!(#mcfg Self::#v,));
     }
     let unknown = g.opts.unknown_enum_values;
@@ -163,7 +163,7 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
                 },
                 quote!(pub fn as_str(&self) -> &str),
                 quote!(Self::Unknown(s) => s,),
-                quote!(other => Self::Unknown(other.to_string()),),
+                quote!(other => Ok(Self::Unknown(other.to_string())),),
                 quote!(::core::convert::Infallible),
                 TokenStream::new(),
             )
@@ -174,7 +174,7 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
                 quote!(pub fn as_str(self) -> &'static str),
                 TokenStream::new(),
                 quote! {
-                    _ => return Err(::qapi_support::UnknownValue {
+                    _ => Err(::qapi_support::UnknownValue {
                         type_name: #qapi_name,
                         value: s.to_string(),
                     }),
@@ -225,10 +225,10 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
             type Err = #err_ty;
             fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
                 #[allow(clippy::match_single_binding)]
-                Ok(match s {
+                match s {
                     #(#from_str_arms)*
                     #from_str_fallback
-                })
+                }
             }
         }
 
