@@ -180,13 +180,16 @@ impl EventStream {
 
 type Reply = Result<Value, ClientError>;
 type PendingMap = Arc<Mutex<Option<HashMap<u64, oneshot::Sender<Reply>>>>>;
+/// The event channel; the reader drops it when the connection ends, which
+/// ends every stream.
+type EventSlot = Arc<Mutex<Option<broadcast::Sender<Event>>>>;
 
 /// A QMP client connection.  Commands may be run concurrently from many
 /// tasks (`&self`); replies are matched by `id`.
 pub struct Client {
     writer: tokio::sync::Mutex<Box<dyn AsyncWrite + Send + Unpin>>,
     pending: PendingMap,
-    events: broadcast::Sender<Event>,
+    events: EventSlot,
     greeting: Greeting,
     next_id: AtomicU64,
     reader: JoinHandle<()>,
@@ -255,7 +258,7 @@ impl Client {
                 .unwrap_or_default(),
         };
         let pending: PendingMap = Arc::new(Mutex::new(Some(HashMap::new())));
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let events: EventSlot = Arc::new(Mutex::new(Some(broadcast::channel(EVENT_BUFFER).0)));
         let task = tokio::spawn(read_loop(reader, pending.clone(), events.clone()));
         Ok(Client {
             writer: tokio::sync::Mutex::new(Box::new(writer)),
@@ -274,10 +277,12 @@ impl Client {
 
     /// Subscribes to events (those arriving from now on).
     pub fn events(&self) -> EventStream {
-        EventStream {
-            rx: self.events.subscribe(),
-            missed: 0,
-        }
+        let slot = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        let rx = match slot.as_ref() {
+            Some(tx) => tx.subscribe(),
+            None => broadcast::channel(1).1, // closed: the stream ends at once
+        };
+        EventStream { rx, missed: 0 }
     }
 
     /// Completes capabilities negotiation, enabling nothing.
@@ -446,7 +451,7 @@ use serde::Deserialize as _;
 async fn read_loop<R: AsyncRead + Unpin>(
     mut reader: BufReader<R>,
     pending: PendingMap,
-    events: broadcast::Sender<Event>,
+    events: EventSlot,
 ) {
     let mut line = Vec::new();
     loop {
@@ -466,12 +471,15 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 .get("timestamp")
                 .and_then(|t| serde_json::from_value(t.clone()).ok())
                 .unwrap_or_default();
-            let _ = events.send(Event {
+            let event = Event {
                 name: name.to_string(),
                 data: v.get("data").cloned(),
                 timestamp,
                 raw: v,
-            });
+            };
+            if let Some(tx) = events.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                let _ = tx.send(event);
+            }
             continue;
         }
         let Some(id) = v.get("id").and_then(Value::as_u64) else {
@@ -486,6 +494,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             let _ = tx.send(Ok(v));
         }
     }
+    events.lock().unwrap_or_else(|e| e.into_inner()).take();
     let left = pending.lock().unwrap_or_else(|e| e.into_inner()).take();
     for (_, tx) in left.into_iter().flatten() {
         let _ = tx.send(Err(ClientError::Disconnected { command: None }));
