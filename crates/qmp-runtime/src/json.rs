@@ -610,7 +610,7 @@ fn parse_string(text: &[u8]) -> PResult<String> {
                         if text.get(i) == Some(&b'\\') && text.get(i + 1) == Some(&b'u') {
                             match hex4(text, i + 2) {
                                 Some(trail @ 0xDC00..=0xDFFF) => {
-                                    cp = Some(0x10000 + ((lead & 0x3FF) << 10) | (trail & 0x3FF));
+                                    cp = Some((0x10000 + ((lead & 0x3FF) << 10)) | (trail & 0x3FF));
                                     i += 6;
                                 }
                                 _ => cp = None,
