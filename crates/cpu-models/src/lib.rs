@@ -1,0 +1,91 @@
+//! QEMU's CPU-model QMP commands, computed: `query-cpu-model-expansion`,
+//! `query-cpu-definitions` and, for s390x, `query-cpu-model-comparison`
+//! and `query-cpu-model-baseline`.
+//!
+//! Each target is an algorithm over a catalogue of facts about its models
+//! (`data/<target>.json`: definitions, feature sets, property types and
+//! defaults, aliases), imported from a real QEMU with
+//! `cargo xtask import-cpu-models --qemu PATH` (see [`import`]).  Nothing
+//! here replays recorded answers.
+//!
+//! Beyond QEMU, every expansion says whether its model is `static` and
+//! `migration-safe` (the two booleans of `CpuModelExpansionInfo` that
+//! QEMU never merged; see `schema/cpu-model.json`).
+
+pub mod qmp_io;
+pub mod s390x;
+pub mod x86;
+
+use qapi_support::QmpError;
+use qapi_types::{
+    CpuDefinitionInfo, CpuModelBaselineInfo, CpuModelCompareInfo, CpuModelExpansionInfo,
+    CpuModelExpansionType, CpuModelInfo,
+};
+
+/// The targets we model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// `qemu-system-x86_64`.
+    X86_64,
+    /// `qemu-system-s390x`.
+    S390x,
+}
+
+impl Target {
+    /// The name `query-target` reports (`x86_64`, `s390x`).
+    pub fn arch(self) -> &'static str {
+        match self {
+            Target::X86_64 => "x86_64",
+            Target::S390x => "s390x",
+        }
+    }
+
+    /// Parses `x86_64` / `s390x`.
+    pub fn from_arch(s: &str) -> Option<Target> {
+        match s {
+            "x86_64" => Some(Target::X86_64),
+            "s390x" => Some(Target::S390x),
+            _ => None,
+        }
+    }
+}
+
+/// One target's CPU-model commands.  Errors are QEMU's (class and text).
+pub trait CpuModels: Send + Sync {
+    /// The target.
+    fn target(&self) -> Target;
+
+    /// `query-cpu-definitions`.
+    fn definitions(&self) -> Result<Vec<CpuDefinitionInfo>, QmpError>;
+
+    /// `query-cpu-model-expansion`.
+    fn expand(
+        &self,
+        ty: CpuModelExpansionType,
+        model: &CpuModelInfo,
+    ) -> Result<CpuModelExpansionInfo, QmpError>;
+
+    /// `query-cpu-model-comparison` (QEMU has it on s390x only).
+    fn compare(&self, a: &CpuModelInfo, b: &CpuModelInfo) -> Result<CpuModelCompareInfo, QmpError> {
+        let _ = (a, b);
+        Err(QmpError::command_not_found("query-cpu-model-comparison"))
+    }
+
+    /// `query-cpu-model-baseline` (QEMU has it on s390x only).
+    fn baseline(
+        &self,
+        a: &CpuModelInfo,
+        b: &CpuModelInfo,
+    ) -> Result<CpuModelBaselineInfo, QmpError> {
+        let _ = (a, b);
+        Err(QmpError::command_not_found("query-cpu-model-baseline"))
+    }
+}
+
+/// The models of `target`, from the catalogue compiled into this crate.
+pub fn models(target: Target) -> Result<Box<dyn CpuModels>, String> {
+    Ok(match target {
+        Target::X86_64 => Box::new(x86::X86Models::builtin()?),
+        Target::S390x => Box::new(s390x::S390xModels::builtin()?),
+    })
+}
