@@ -547,7 +547,7 @@ pub fn tokens(schema: &Schema, conds: &Conditions) -> TokenStream {
         pub fn check_arguments(
             command: &str,
             args: &::serde_json::Value,
-        ) -> ::core::result::Result<(), ::qapi_support::QmpError> {
+        ) -> Result<(), ::qapi_support::QmpError> {
             ::qapi_support::input::check_command(#module::COMMANDS, command, args)
         }
     }
@@ -612,9 +612,9 @@ fn info_tokens(info: &SchemaInfo, conds: &Conditions) -> Option<TokenStream> {
             let tag = match tag {
                 Some(t) => {
                     let t = lit(t);
-                    quote!(::core::option::Option::Some(#t))
+                    quote!(Some(#t))
                 }
-                None => quote!(::core::option::Option::None),
+                None => quote!(None),
             };
             let vs = variants.iter().filter_map(|v| {
                 let attr = cfg(conds, v.ifcond.as_ref())?;
@@ -734,13 +734,13 @@ impl<'s> Tables<'s> {
             // Commands with `gen: false` have hand-written marshallers in
             // QEMU, which read their arguments their own way: not checked.
             let args = if !c.gen {
-                quote!(::core::option::Option::None)
+                quote!(None)
             } else {
                 let o = match c.arg_type {
                     Some(a) => self.object_ref(a),
                     None => quote!(&qi::EMPTY),
                 };
-                quote!(::core::option::Option::Some(#o))
+                quote!(Some(#o))
             };
             commands.push((&e.name, quote!(#attr qi::cmd(#name, #args))));
         }
@@ -807,9 +807,9 @@ impl<'s> Tables<'s> {
                             cases.push(quote!(#attr qi::case(#value, #object)));
                         }
                         let tag = lit(&b.tag_name);
-                        quote!(::core::option::Option::Some(#tag))
+                        quote!(Some(#tag))
                     }
-                    None => quote!(::core::option::Option::None),
+                    None => quote!(None),
                 };
                 let on = object_ident(id);
                 quote! {

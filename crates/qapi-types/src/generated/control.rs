@@ -22,9 +22,7 @@ pub enum QMPCapability {
 }
 
 impl<'de> ::serde::Deserialize<'de> for QMPCapability {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -41,10 +39,10 @@ impl QMPCapability {
     }
 }
 
-impl ::core::str::FromStr for QMPCapability {
+impl std::str::FromStr for QMPCapability {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
         match s {
             "oob" => Ok(Self::Oob),
@@ -58,8 +56,8 @@ impl ::core::str::FromStr for QMPCapability {
     }
 }
 
-impl ::core::fmt::Display for QMPCapability {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+impl std::fmt::Display for QMPCapability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str((*self).as_str())
     }
 }
@@ -74,13 +72,11 @@ pub struct QmpCapabilities {
     ///
     /// Since: 2.12
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enable: ::core::option::Option<::std::vec::Vec<QMPCapability>>,
+    pub enable: Option<Vec<QMPCapability>>,
 }
 
 impl<'de> ::serde::Deserialize<'de> for QmpCapabilities {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "qmp_capabilities")?;
         Ok(Self { enable: o.opt("enable")? })
@@ -131,9 +127,7 @@ impl VersionTriple {
 }
 
 impl<'de> ::serde::Deserialize<'de> for VersionTriple {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "VersionTriple")?;
         Ok(Self {
@@ -153,22 +147,20 @@ pub struct VersionInfo {
     pub qemu: VersionTriple,
     /// a free-form string naming the build, for example a
     /// distribution package version
-    pub package: ::std::string::String,
+    pub package: String,
 }
 
 impl VersionInfo {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(qemu: VersionTriple, package: ::std::string::String) -> Self {
+    pub fn new(qemu: VersionTriple, package: String) -> Self {
         Self { qemu, package }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for VersionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "VersionInfo")?;
         Ok(Self {
@@ -213,22 +205,20 @@ impl ::qapi_support::Command for QueryVersion {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
 pub struct CommandInfo {
     /// the command's name
-    pub name: ::std::string::String,
+    pub name: String,
 }
 
 impl CommandInfo {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(name: ::std::string::String) -> Self {
+    pub fn new(name: String) -> Self {
         Self { name }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for CommandInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CommandInfo")?;
         Ok(Self { name: o.req("name")? })
@@ -253,7 +243,7 @@ impl<'de> ::serde::Deserialize<'de> for CommandInfo {
 pub struct QueryCommands {}
 impl ::qapi_support::Command for QueryCommands {
     const NAME: &'static str = "query-commands";
-    type Returns = ::std::vec::Vec<CommandInfo>;
+    type Returns = Vec<CommandInfo>;
 
     const ALLOW_OOB: bool = false;
 

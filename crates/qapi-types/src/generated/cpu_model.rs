@@ -16,26 +16,24 @@
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
 pub struct CpuModelInfo {
     /// the name of the model, as `query-cpu-definitions` lists it
-    pub name: ::std::string::String,
+    pub name: String,
     /// properties to set on the model, as a JSON object mapping
     /// property names to values; not every property can be set this way
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub props: ::core::option::Option<::serde_json::Value>,
+    pub props: Option<::serde_json::Value>,
 }
 
 impl CpuModelInfo {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(name: ::std::string::String) -> Self {
+    pub fn new(name: String) -> Self {
         Self { name, props: None }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelInfo")?;
         Ok(Self {
@@ -74,9 +72,7 @@ pub enum CpuModelExpansionType {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -94,10 +90,10 @@ impl CpuModelExpansionType {
     }
 }
 
-impl ::core::str::FromStr for CpuModelExpansionType {
+impl std::str::FromStr for CpuModelExpansionType {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
         match s {
             "static" => Ok(Self::Static),
@@ -112,8 +108,8 @@ impl ::core::str::FromStr for CpuModelExpansionType {
     }
 }
 
-impl ::core::fmt::Display for CpuModelExpansionType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+impl std::fmt::Display for CpuModelExpansionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str((*self).as_str())
     }
 }
@@ -132,7 +128,7 @@ pub struct CpuModelExpansionInfo {
     /// Since: 9.1
     #[serde(rename = "deprecated-props")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deprecated_props: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub deprecated_props: Option<Vec<String>>,
     /// whether `model` is a static CPU model: true for every static
     /// expansion; for a full expansion, whether the model itself is
     /// static (since 2.9)
@@ -166,9 +162,7 @@ impl CpuModelExpansionInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelExpansionInfo")?;
         Ok(Self {
@@ -208,9 +202,7 @@ pub struct QueryCpuModelExpansion {
 }
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelExpansion {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-expansion")?;
         Ok(Self {
@@ -247,7 +239,7 @@ impl ::qapi_support::Command for QueryCpuModelExpansion {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
 pub struct CpuDefinitionInfo {
     /// the model's name, for use in `CpuModelInfo` and `-cpu`
-    pub name: ::std::string::String,
+    pub name: String,
     /// whether the model, used with a versioned machine
     /// type, describes the same CPU across server versions and across
     /// hosts with different capabilities, so that a guest using it can
@@ -257,7 +249,7 @@ pub struct CpuDefinitionInfo {
     /// Since: 2.8
     #[serde(rename = "migration-safe")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub migration_safe: ::core::option::Option<bool>,
+    pub migration_safe: Option<bool>,
     /// whether the model is static: the same in every version and
     /// with every machine type, machine option and accelerator.  A
     /// static model is also migration-safe.  (since 2.8)
@@ -275,15 +267,13 @@ pub struct CpuDefinitionInfo {
     /// Since: 2.8
     #[serde(rename = "unavailable-features")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unavailable_features: ::core::option::Option<
-        ::std::vec::Vec<::std::string::String>,
-    >,
+    pub unavailable_features: Option<Vec<String>>,
     /// the name of the model's QOM type, whose properties (those
     /// that `-cpu` and `-global` can set) `device-list-properties`
     /// lists (since 2.9)
     ///
     /// Since: 2.9
-    pub typename: ::std::string::String,
+    pub typename: String,
     /// the model this name is an alias for.  What an alias
     /// resolves to may depend on the machine type, so a client should
     /// store the resolved name rather than the alias.  (since 4.1)
@@ -291,7 +281,7 @@ pub struct CpuDefinitionInfo {
     /// Since: 4.1
     #[serde(rename = "alias-of")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias_of: ::core::option::Option<::std::string::String>,
+    pub alias_of: Option<String>,
     /// whether the model is deprecated, that is, may be
     /// removed in a later version (since 5.2)
     ///
@@ -304,9 +294,9 @@ impl CpuDefinitionInfo {
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
     pub fn new(
-        name: ::std::string::String,
+        name: String,
         q_static: bool,
-        typename: ::std::string::String,
+        typename: String,
         deprecated: bool,
     ) -> Self {
         Self {
@@ -322,9 +312,7 @@ impl CpuDefinitionInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuDefinitionInfo")?;
         Ok(Self {
@@ -357,7 +345,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
 pub struct QueryCpuDefinitions {}
 impl ::qapi_support::Command for QueryCpuDefinitions {
     const NAME: &'static str = "query-cpu-definitions";
-    type Returns = ::std::vec::Vec<CpuDefinitionInfo>;
+    type Returns = Vec<CpuDefinitionInfo>;
 
     const ALLOW_OOB: bool = false;
 
@@ -389,9 +377,7 @@ pub enum CpuModelCompareResult {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelCompareResult {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -416,10 +402,10 @@ impl CpuModelCompareResult {
     }
 }
 
-impl ::core::str::FromStr for CpuModelCompareResult {
+impl std::str::FromStr for CpuModelCompareResult {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
         match s {
             "incompatible" => Ok(Self::Incompatible),
@@ -436,8 +422,8 @@ impl ::core::str::FromStr for CpuModelCompareResult {
     }
 }
 
-impl ::core::fmt::Display for CpuModelCompareResult {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+impl std::fmt::Display for CpuModelCompareResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str((*self).as_str())
     }
 }
@@ -456,7 +442,7 @@ pub struct CpuModelCompareInfo {
     /// in their very definition and no property change can make them
     /// identical.
     #[serde(rename = "responsible-properties")]
-    pub responsible_properties: ::std::vec::Vec<::std::string::String>,
+    pub responsible_properties: Vec<String>,
 }
 
 impl CpuModelCompareInfo {
@@ -465,7 +451,7 @@ impl CpuModelCompareInfo {
     /// this way keeps compiling when a schema adds optional members.
     pub fn new(
         result: CpuModelCompareResult,
-        responsible_properties: ::std::vec::Vec<::std::string::String>,
+        responsible_properties: Vec<String>,
     ) -> Self {
         Self {
             result,
@@ -475,9 +461,7 @@ impl CpuModelCompareInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelCompareInfo")?;
         Ok(Self {
@@ -514,9 +498,7 @@ pub struct QueryCpuModelComparison {
 }
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelComparison {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-comparison")?;
         Ok(Self {
@@ -566,9 +548,7 @@ impl CpuModelBaselineInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelBaselineInfo")?;
         Ok(Self { model: o.req("model")? })
@@ -598,9 +578,7 @@ pub struct QueryCpuModelBaseline {
 }
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelBaseline {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-baseline")?;
         Ok(Self {

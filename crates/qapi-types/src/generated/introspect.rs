@@ -42,7 +42,7 @@
 pub struct QueryQmpSchema {}
 impl ::qapi_support::Command for QueryQmpSchema {
     const NAME: &'static str = "query-qmp-schema";
-    type Returns = ::std::vec::Vec<SchemaInfo>;
+    type Returns = Vec<SchemaInfo>;
 
     const ALLOW_OOB: bool = false;
 
@@ -85,9 +85,7 @@ pub enum SchemaMetaType {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaMetaType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -118,10 +116,10 @@ impl SchemaMetaType {
     }
 }
 
-impl ::core::str::FromStr for SchemaMetaType {
+impl std::str::FromStr for SchemaMetaType {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
         match s {
             "builtin" => Ok(Self::Builtin),
@@ -141,8 +139,8 @@ impl ::core::str::FromStr for SchemaMetaType {
     }
 }
 
-impl ::core::fmt::Display for SchemaMetaType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+impl std::fmt::Display for SchemaMetaType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str((*self).as_str())
     }
 }
@@ -162,14 +160,14 @@ pub struct SchemaInfo {
     /// the interface.  Type names are not: they may be replaced by
     /// arbitrary strings and may differ between versions, but they are
     /// still unique among all entries.
-    pub name: ::std::string::String,
+    pub name: String,
     /// the names of the features the entity has, in no
     /// particular order (since 4.1 for objects, 4.2 for commands, 5.0
     /// for the other kinds)
     ///
     /// Since: 4.1
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub features: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub features: Option<Vec<String>>,
     /// The members that depend on the discriminator.
     #[serde(flatten)]
     pub u: SchemaInfoBranch,
@@ -179,15 +177,13 @@ impl SchemaInfo {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(name: ::std::string::String, u: SchemaInfoBranch) -> Self {
+    pub fn new(name: String, u: SchemaInfoBranch) -> Self {
         Self { name, features: None, u }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfo")?;
         Ok(Self {
@@ -227,9 +223,7 @@ pub enum SchemaInfoBranch {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoBranch {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfo")?;
         let tag = o.tag("meta-type")?;
@@ -268,9 +262,7 @@ impl SchemaInfoBuiltin {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoBuiltin")?;
         Ok(Self {
@@ -311,9 +303,7 @@ pub enum JSONType {
 }
 
 impl<'de> ::serde::Deserialize<'de> for JSONType {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -346,10 +336,10 @@ impl JSONType {
     }
 }
 
-impl ::core::str::FromStr for JSONType {
+impl std::str::FromStr for JSONType {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
         match s {
             "string" => Ok(Self::String),
@@ -370,8 +360,8 @@ impl ::core::str::FromStr for JSONType {
     }
 }
 
-impl ::core::fmt::Display for JSONType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+impl std::fmt::Display for JSONType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str((*self).as_str())
     }
 }
@@ -386,7 +376,7 @@ pub struct SchemaInfoEnum {
     /// particular order (since 6.2)
     ///
     /// Since: 6.2
-    pub members: ::std::vec::Vec<SchemaInfoEnumMember>,
+    pub members: Vec<SchemaInfoEnumMember>,
     /// the names of the enumeration's values, in no particular
     /// order; the same names as in `members`, without the features
     ///
@@ -395,25 +385,20 @@ pub struct SchemaInfoEnum {
     #[deprecated(
         note = "`values` only repeats what `members` says and remains for clients written before `members` existed; read `members` instead."
     )]
-    pub values: ::std::vec::Vec<::std::string::String>,
+    pub values: Vec<String>,
 }
 
 impl SchemaInfoEnum {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(
-        members: ::std::vec::Vec<SchemaInfoEnumMember>,
-        values: ::std::vec::Vec<::std::string::String>,
-    ) -> Self {
+    pub fn new(members: Vec<SchemaInfoEnumMember>, values: Vec<String>) -> Self {
         Self { members, values }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEnum")?;
         Ok(Self {
@@ -429,26 +414,24 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
 pub struct SchemaInfoEnumMember {
     /// the value, as it appears on the wire
-    pub name: ::std::string::String,
+    pub name: String,
     /// the names of the features the value has, in no particular
     /// order
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub features: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub features: Option<Vec<String>>,
 }
 
 impl SchemaInfoEnumMember {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(name: ::std::string::String) -> Self {
+    pub fn new(name: String) -> Self {
         Self { name, features: None }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEnumMember")?;
         Ok(Self {
@@ -466,22 +449,20 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
 pub struct SchemaInfoArray {
     /// the name of the entry that describes the elements
     #[serde(rename = "element-type")]
-    pub element_type: ::std::string::String,
+    pub element_type: String,
 }
 
 impl SchemaInfoArray {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(element_type: ::std::string::String) -> Self {
+    pub fn new(element_type: String) -> Self {
         Self { element_type }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoArray")?;
         Ok(Self {
@@ -498,24 +479,24 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
 pub struct SchemaInfoObject {
     /// the members every value has or may have, whatever its
     /// variant, in no particular order
-    pub members: ::std::vec::Vec<SchemaInfoObjectMember>,
+    pub members: Vec<SchemaInfoObjectMember>,
     /// the name of the member whose value selects the variant; it is
     /// one of `members`.  Absent when the object has no variants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tag: ::core::option::Option<::std::string::String>,
+    pub tag: Option<String>,
     /// for each value of `tag` that brings further members, the
     /// type that holds them.  Present if and only if `tag` is.  The order
     /// is unspecified and need not follow the order of the tag's
     /// enumeration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variants: ::core::option::Option<::std::vec::Vec<SchemaInfoObjectVariant>>,
+    pub variants: Option<Vec<SchemaInfoObjectVariant>>,
 }
 
 impl SchemaInfoObject {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(members: ::std::vec::Vec<SchemaInfoObjectMember>) -> Self {
+    pub fn new(members: Vec<SchemaInfoObjectMember>) -> Self {
         Self {
             members,
             tag: None,
@@ -525,9 +506,7 @@ impl SchemaInfoObject {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObject")?;
         Ok(Self {
@@ -544,29 +523,29 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
 pub struct SchemaInfoObjectMember {
     /// the member's name, as it appears on the wire
-    pub name: ::std::string::String,
+    pub name: String,
     /// the name of the entry that describes the member's type
     #[serde(rename = "type")]
-    pub q_type: ::std::string::String,
+    pub q_type: String,
     /// present when the member may be left out.  For now its
     /// value is always `null`, which says nothing about what leaving
     /// the member out means.  A later version may put the actual default
     /// here, of the member's type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: ::core::option::Option<::serde_json::Value>,
+    pub default: Option<::serde_json::Value>,
     /// the names of the features the member has, in no
     /// particular order (since 5.0)
     ///
     /// Since: 5.0
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub features: ::core::option::Option<::std::vec::Vec<::std::string::String>>,
+    pub features: Option<Vec<String>>,
 }
 
 impl SchemaInfoObjectMember {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(name: ::std::string::String, q_type: ::std::string::String) -> Self {
+    pub fn new(name: String, q_type: String) -> Self {
         Self {
             name,
             q_type,
@@ -577,9 +556,7 @@ impl SchemaInfoObjectMember {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObjectMember")?;
         Ok(Self {
@@ -597,26 +574,24 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
 pub struct SchemaInfoObjectVariant {
     /// the value of the tag
-    pub case: ::std::string::String,
+    pub case: String,
     /// the name of the object entry whose members are added when the
     /// tag has value `case`
     #[serde(rename = "type")]
-    pub q_type: ::std::string::String,
+    pub q_type: String,
 }
 
 impl SchemaInfoObjectVariant {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(case: ::std::string::String, q_type: ::std::string::String) -> Self {
+    pub fn new(case: String, q_type: String) -> Self {
         Self { case, q_type }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObjectVariant")?;
         Ok(Self {
@@ -634,22 +609,20 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
 pub struct SchemaInfoAlternate {
     /// the alternatives, in no particular order.  Each has a
     /// different JSON type, which is how a reader tells them apart.
-    pub members: ::std::vec::Vec<SchemaInfoAlternateMember>,
+    pub members: Vec<SchemaInfoAlternateMember>,
 }
 
 impl SchemaInfoAlternate {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(members: ::std::vec::Vec<SchemaInfoAlternateMember>) -> Self {
+    pub fn new(members: Vec<SchemaInfoAlternateMember>) -> Self {
         Self { members }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoAlternate")?;
         Ok(Self { members: o.req("members")? })
@@ -663,22 +636,20 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
 pub struct SchemaInfoAlternateMember {
     /// the name of the entry that describes the alternative's type
     #[serde(rename = "type")]
-    pub q_type: ::std::string::String,
+    pub q_type: String,
 }
 
 impl SchemaInfoAlternateMember {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(q_type: ::std::string::String) -> Self {
+    pub fn new(q_type: String) -> Self {
         Self { q_type }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoAlternateMember")?;
         Ok(Self { q_type: o.req("type")? })
@@ -693,27 +664,24 @@ pub struct SchemaInfoCommand {
     /// the name of the object entry that describes the command's
     /// arguments
     #[serde(rename = "arg-type")]
-    pub arg_type: ::std::string::String,
+    pub arg_type: String,
     /// the name of the entry that describes the command's result
     #[serde(rename = "ret-type")]
-    pub ret_type: ::std::string::String,
+    pub ret_type: String,
     /// whether the command may run out of band; false when
     /// absent (since 2.12)
     ///
     /// Since: 2.12
     #[serde(rename = "allow-oob")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_oob: ::core::option::Option<bool>,
+    pub allow_oob: Option<bool>,
 }
 
 impl SchemaInfoCommand {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(
-        arg_type: ::std::string::String,
-        ret_type: ::std::string::String,
-    ) -> Self {
+    pub fn new(arg_type: String, ret_type: String) -> Self {
         Self {
             arg_type,
             ret_type,
@@ -723,9 +691,7 @@ impl SchemaInfoCommand {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoCommand")?;
         Ok(Self {
@@ -744,22 +710,20 @@ pub struct SchemaInfoEvent {
     /// the name of the object entry that describes the event's
     /// data
     #[serde(rename = "arg-type")]
-    pub arg_type: ::std::string::String,
+    pub arg_type: String,
 }
 
 impl SchemaInfoEvent {
     /// A value with the required members given and every optional
     /// one absent; set optional members on the result.  Code built
     /// this way keeps compiling when a schema adds optional members.
-    pub fn new(arg_type: ::std::string::String) -> Self {
+    pub fn new(arg_type: String) -> Self {
         Self { arg_type }
     }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEvent")?;
         Ok(Self {

@@ -114,9 +114,7 @@ pub enum SysEmuTarget {
 }
 
 impl<'de> ::serde::Deserialize<'de> for SysEmuTarget {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         ::qapi_support::de::parse_str(d)
     }
 }
@@ -191,10 +189,10 @@ impl SysEmuTarget {
     }
 }
 
-impl ::core::str::FromStr for SysEmuTarget {
+impl std::str::FromStr for SysEmuTarget {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         #[allow(clippy::match_single_binding)]
         match s {
             "aarch64" => Ok(Self::Aarch64),
@@ -236,8 +234,8 @@ impl ::core::str::FromStr for SysEmuTarget {
     }
 }
 
-impl ::core::fmt::Display for SysEmuTarget {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+impl std::fmt::Display for SysEmuTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str((*self).as_str())
     }
 }
@@ -261,9 +259,7 @@ impl TargetInfo {
 }
 
 impl<'de> ::serde::Deserialize<'de> for TargetInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "TargetInfo")?;
         Ok(Self { arch: o.req("arch")? })

@@ -44,9 +44,7 @@ pub use cpu_model::*;
 pub enum Event {}
 #[allow(deprecated)]
 impl<'de> ::serde::Deserialize<'de> for Event {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        d: D,
-    ) -> ::core::result::Result<Self, D::Error> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[allow(unused_mut)]
         let mut o = ::qapi_support::de::Object::read(d, "Event")?;
         let name = o.tag("event")?;
@@ -145,7 +143,7 @@ pub trait QmpHandler {
     fn qmp_capabilities(
         &self,
         args: control::QmpCapabilities,
-    ) -> ::core::result::Result<::qapi_support::Empty, ::qapi_support::QmpError> {
+    ) -> Result<::qapi_support::Empty, ::qapi_support::QmpError> {
         let _ = args;
         Err(::qapi_support::QmpError::command_not_found("qmp_capabilities"))
     }
@@ -154,9 +152,7 @@ pub trait QmpHandler {
     ///
     /// The default refuses the command as QEMU refuses one it
     /// does not have.
-    fn query_version(
-        &self,
-    ) -> ::core::result::Result<control::VersionInfo, ::qapi_support::QmpError> {
+    fn query_version(&self) -> Result<control::VersionInfo, ::qapi_support::QmpError> {
         Err(::qapi_support::QmpError::command_not_found("query-version"))
     }
 
@@ -166,10 +162,7 @@ pub trait QmpHandler {
     /// does not have.
     fn query_commands(
         &self,
-    ) -> ::core::result::Result<
-        ::std::vec::Vec<control::CommandInfo>,
-        ::qapi_support::QmpError,
-    > {
+    ) -> Result<Vec<control::CommandInfo>, ::qapi_support::QmpError> {
         Err(::qapi_support::QmpError::command_not_found("query-commands"))
     }
 
@@ -179,10 +172,7 @@ pub trait QmpHandler {
     /// does not have.
     fn query_qmp_schema(
         &self,
-    ) -> ::core::result::Result<
-        ::std::vec::Vec<introspect::SchemaInfo>,
-        ::qapi_support::QmpError,
-    > {
+    ) -> Result<Vec<introspect::SchemaInfo>, ::qapi_support::QmpError> {
         Err(::qapi_support::QmpError::command_not_found("query-qmp-schema"))
     }
 
@@ -190,9 +180,7 @@ pub trait QmpHandler {
     ///
     /// The default refuses the command as QEMU refuses one it
     /// does not have.
-    fn query_target(
-        &self,
-    ) -> ::core::result::Result<machine::TargetInfo, ::qapi_support::QmpError> {
+    fn query_target(&self) -> Result<machine::TargetInfo, ::qapi_support::QmpError> {
         Err(::qapi_support::QmpError::command_not_found("query-target"))
     }
 
@@ -203,10 +191,7 @@ pub trait QmpHandler {
     fn query_cpu_model_expansion(
         &self,
         args: cpu_model::QueryCpuModelExpansion,
-    ) -> ::core::result::Result<
-        cpu_model::CpuModelExpansionInfo,
-        ::qapi_support::QmpError,
-    > {
+    ) -> Result<cpu_model::CpuModelExpansionInfo, ::qapi_support::QmpError> {
         let _ = args;
         Err(::qapi_support::QmpError::command_not_found("query-cpu-model-expansion"))
     }
@@ -217,10 +202,7 @@ pub trait QmpHandler {
     /// does not have.
     fn query_cpu_definitions(
         &self,
-    ) -> ::core::result::Result<
-        ::std::vec::Vec<cpu_model::CpuDefinitionInfo>,
-        ::qapi_support::QmpError,
-    > {
+    ) -> Result<Vec<cpu_model::CpuDefinitionInfo>, ::qapi_support::QmpError> {
         Err(::qapi_support::QmpError::command_not_found("query-cpu-definitions"))
     }
 
@@ -231,10 +213,7 @@ pub trait QmpHandler {
     fn query_cpu_model_comparison(
         &self,
         args: cpu_model::QueryCpuModelComparison,
-    ) -> ::core::result::Result<
-        cpu_model::CpuModelCompareInfo,
-        ::qapi_support::QmpError,
-    > {
+    ) -> Result<cpu_model::CpuModelCompareInfo, ::qapi_support::QmpError> {
         let _ = args;
         Err(::qapi_support::QmpError::command_not_found("query-cpu-model-comparison"))
     }
@@ -246,10 +225,7 @@ pub trait QmpHandler {
     fn query_cpu_model_baseline(
         &self,
         args: cpu_model::QueryCpuModelBaseline,
-    ) -> ::core::result::Result<
-        cpu_model::CpuModelBaselineInfo,
-        ::qapi_support::QmpError,
-    > {
+    ) -> Result<cpu_model::CpuModelBaselineInfo, ::qapi_support::QmpError> {
         let _ = args;
         Err(::qapi_support::QmpError::command_not_found("query-cpu-model-baseline"))
     }
@@ -262,8 +238,8 @@ pub trait QmpHandler {
 pub fn dispatch<H: QmpHandler + ?Sized>(
     handler: &H,
     command: &str,
-    arguments: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-) -> ::core::result::Result<::serde_json::Value, ::qapi_support::QmpError> {
+    arguments: ::serde_json::Map<String, ::serde_json::Value>,
+) -> Result<::serde_json::Value, ::qapi_support::QmpError> {
     let arguments = ::serde_json::Value::Object(arguments);
 
     #[allow(unreachable_code, clippy::match_single_binding)]
@@ -331,29 +307,17 @@ pub mod __qapi_introspect {
         command("query-cpu-definitions", &[], "1", "[8]", false),
         command("query-cpu-model-comparison", &[], "9", "10", false),
         command("query-cpu-model-baseline", &[], "11", "12", false),
-        object(
-            "0",
-            &[],
-            &[member("enable", "[13]", true, &[])],
-            ::core::option::Option::None,
-            &[],
-        ),
-        object("1", &[], &[], ::core::option::Option::None, &[]),
+        object("0", &[], &[member("enable", "[13]", true, &[])], None, &[]),
+        object("1", &[], &[], None, &[]),
         object(
             "2",
             &[],
             &[member("qemu", "14", false, &[]), member("package", "str", false, &[])],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         array("[3]", "3"),
-        object(
-            "3",
-            &[],
-            &[member("name", "str", false, &[])],
-            ::core::option::Option::None,
-            &[],
-        ),
+        object("3", &[], &[member("name", "str", false, &[])], None, &[]),
         array("[4]", "4"),
         object(
             "4",
@@ -363,7 +327,7 @@ pub mod __qapi_introspect {
                 member("meta-type", "15", false, &[]),
                 member("features", "[str]", true, &[]),
             ],
-            ::core::option::Option::Some("meta-type"),
+            Some("meta-type"),
             &[
                 variant("builtin", "16"),
                 variant("enum", "17"),
@@ -374,18 +338,12 @@ pub mod __qapi_introspect {
                 variant("event", "22"),
             ],
         ),
-        object(
-            "5",
-            &[],
-            &[member("arch", "23", false, &[])],
-            ::core::option::Option::None,
-            &[],
-        ),
+        object("5", &[], &[member("arch", "23", false, &[])], None, &[]),
         object(
             "6",
             &[],
             &[member("type", "24", false, &[]), member("model", "25", false, &[])],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         object(
@@ -397,7 +355,7 @@ pub mod __qapi_introspect {
                 member("static", "bool", false, &[]),
                 member("migration-safe", "bool", false, &[]),
             ],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         array("[8]", "8"),
@@ -413,14 +371,14 @@ pub mod __qapi_introspect {
                 member("alias-of", "str", true, &[]),
                 member("deprecated", "bool", false, &[]),
             ],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         object(
             "9",
             &[],
             &[member("modela", "25", false, &[]), member("modelb", "25", false, &[])],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         object(
@@ -430,23 +388,17 @@ pub mod __qapi_introspect {
                 member("result", "26", false, &[]),
                 member("responsible-properties", "[str]", false, &[]),
             ],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         object(
             "11",
             &[],
             &[member("modela", "25", false, &[]), member("modelb", "25", false, &[])],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
-        object(
-            "12",
-            &[],
-            &[member("model", "25", false, &[])],
-            ::core::option::Option::None,
-            &[],
-        ),
+        object("12", &[], &[member("model", "25", false, &[])], None, &[]),
         array("[13]", "13"),
         enumeration("13", &[], &[value("oob", &[])]),
         object(
@@ -457,7 +409,7 @@ pub mod __qapi_introspect {
                 member("minor", "int", false, &[]),
                 member("micro", "int", false, &[]),
             ],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         builtin("str", "string"),
@@ -475,13 +427,7 @@ pub mod __qapi_introspect {
             ],
         ),
         array("[str]", "str"),
-        object(
-            "16",
-            &[],
-            &[member("json-type", "27", false, &[])],
-            ::core::option::Option::None,
-            &[],
-        ),
+        object("16", &[], &[member("json-type", "27", false, &[])], None, &[]),
         object(
             "17",
             &[],
@@ -489,16 +435,10 @@ pub mod __qapi_introspect {
                 member("members", "[28]", false, &[]),
                 member("values", "[str]", false, &["deprecated"]),
             ],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
-        object(
-            "18",
-            &[],
-            &[member("element-type", "str", false, &[])],
-            ::core::option::Option::None,
-            &[],
-        ),
+        object("18", &[], &[member("element-type", "str", false, &[])], None, &[]),
         object(
             "19",
             &[],
@@ -507,16 +447,10 @@ pub mod __qapi_introspect {
                 member("tag", "str", true, &[]),
                 member("variants", "[30]", true, &[]),
             ],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
-        object(
-            "20",
-            &[],
-            &[member("members", "[31]", false, &[])],
-            ::core::option::Option::None,
-            &[],
-        ),
+        object("20", &[], &[member("members", "[31]", false, &[])], None, &[]),
         object(
             "21",
             &[],
@@ -525,16 +459,10 @@ pub mod __qapi_introspect {
                 member("ret-type", "str", false, &[]),
                 member("allow-oob", "bool", true, &[]),
             ],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
-        object(
-            "22",
-            &[],
-            &[member("arg-type", "str", false, &[])],
-            ::core::option::Option::None,
-            &[],
-        ),
+        object("22", &[], &[member("arg-type", "str", false, &[])], None, &[]),
         enumeration(
             "23",
             &[],
@@ -575,7 +503,7 @@ pub mod __qapi_introspect {
             "25",
             &[],
             &[member("name", "str", false, &[]), member("props", "any", true, &[])],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         builtin("bool", "boolean"),
@@ -609,7 +537,7 @@ pub mod __qapi_introspect {
             "28",
             &[],
             &[member("name", "str", false, &[]), member("features", "[str]", true, &[])],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         array("[29]", "29"),
@@ -622,7 +550,7 @@ pub mod __qapi_introspect {
                 member("default", "any", true, &[]),
                 member("features", "[str]", true, &[]),
             ],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         array("[30]", "30"),
@@ -630,17 +558,11 @@ pub mod __qapi_introspect {
             "30",
             &[],
             &[member("case", "str", false, &[]), member("type", "str", false, &[])],
-            ::core::option::Option::None,
+            None,
             &[],
         ),
         array("[31]", "31"),
-        object(
-            "31",
-            &[],
-            &[member("type", "str", false, &[])],
-            ::core::option::Option::None,
-            &[],
-        ),
+        object("31", &[], &[member("type", "str", false, &[])], None, &[]),
         builtin("any", "value"),
     ];
 }
@@ -651,17 +573,13 @@ pub mod __qapi_introspect {
 pub mod __qapi_input {
     use ::qapi_support::input as qi;
 
-    pub static O35: qi::Object = qi::obj(
-        &[qi::m("enable", &T34, true)],
-        ::core::option::Option::None,
-        &[],
-    );
+    pub static O35: qi::Object = qi::obj(&[qi::m("enable", &T34, true)], None, &[]);
 
     pub static T35: qi::Type = qi::Type::Object(&O35);
 
     pub static O73: qi::Object = qi::obj(
         &[qi::m("type", &T71, false), qi::m("model", &T70, false)],
-        ::core::option::Option::None,
+        None,
         &[],
     );
 
@@ -669,7 +587,7 @@ pub mod __qapi_input {
 
     pub static O80: qi::Object = qi::obj(
         &[qi::m("modela", &T70, false), qi::m("modelb", &T70, false)],
-        ::core::option::Option::None,
+        None,
         &[],
     );
 
@@ -677,7 +595,7 @@ pub mod __qapi_input {
 
     pub static O83: qi::Object = qi::obj(
         &[qi::m("modela", &T70, false), qi::m("modelb", &T70, false)],
-        ::core::option::Option::None,
+        None,
         &[],
     );
 
@@ -693,7 +611,7 @@ pub mod __qapi_input {
 
     pub static O70: qi::Object = qi::obj(
         &[qi::m("name", &qi::Type::Str, false), qi::m("props", &qi::Type::Any, true)],
-        ::core::option::Option::None,
+        None,
         &[],
     );
 
@@ -704,15 +622,15 @@ pub mod __qapi_input {
     pub static T33: qi::Type = qi::Type::Enum(&E33);
 
     pub static COMMANDS: &[qi::Command] = &[
-        qi::cmd("qmp_capabilities", ::core::option::Option::Some(&O35)),
-        qi::cmd("query-commands", ::core::option::Option::Some(&qi::EMPTY)),
-        qi::cmd("query-cpu-definitions", ::core::option::Option::Some(&qi::EMPTY)),
-        qi::cmd("query-cpu-model-baseline", ::core::option::Option::Some(&O83)),
-        qi::cmd("query-cpu-model-comparison", ::core::option::Option::Some(&O80)),
-        qi::cmd("query-cpu-model-expansion", ::core::option::Option::Some(&O73)),
-        qi::cmd("query-qmp-schema", ::core::option::Option::Some(&qi::EMPTY)),
-        qi::cmd("query-target", ::core::option::Option::Some(&qi::EMPTY)),
-        qi::cmd("query-version", ::core::option::Option::Some(&qi::EMPTY)),
+        qi::cmd("qmp_capabilities", Some(&O35)),
+        qi::cmd("query-commands", Some(&qi::EMPTY)),
+        qi::cmd("query-cpu-definitions", Some(&qi::EMPTY)),
+        qi::cmd("query-cpu-model-baseline", Some(&O83)),
+        qi::cmd("query-cpu-model-comparison", Some(&O80)),
+        qi::cmd("query-cpu-model-expansion", Some(&O73)),
+        qi::cmd("query-qmp-schema", Some(&qi::EMPTY)),
+        qi::cmd("query-target", Some(&qi::EMPTY)),
+        qi::cmd("query-version", Some(&qi::EMPTY)),
     ];
 }
 
@@ -721,6 +639,6 @@ pub mod __qapi_input {
 pub fn check_arguments(
     command: &str,
     args: &::serde_json::Value,
-) -> ::core::result::Result<(), ::qapi_support::QmpError> {
+) -> Result<(), ::qapi_support::QmpError> {
     ::qapi_support::input::check_command(__qapi_input::COMMANDS, command, args)
 }

@@ -47,7 +47,7 @@ pub(super) fn command_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<To
             } else {
                 TokenStream::new()
             };
-            let de = struct_de_impl(&name, wire, &f.de_inits, &cfg);
+            let de = struct_de_impl(g, &name, wire, &f.de_inits, &cfg);
             quote! {
                 #[derive(Clone, Debug, #derive_default PartialEq, ::serde::Serialize)]
                 pub struct #name {
@@ -133,7 +133,7 @@ pub(super) fn event_data_items(
         TokenStream::new()
     };
     let doc = format!(" The data of event `{}` (see [`super::Event`]).", e.name);
-    let de = struct_de_impl(&name, &e.name, &f.de_inits, &cfg);
+    let de = struct_de_impl(g, &name, &e.name, &f.de_inits, &cfg);
     Ok(quote! {
         #[doc = #doc]
         #cfg
@@ -179,6 +179,7 @@ fn root_cfg(g: &Gen, id: EntityId) -> Option<TokenStream> {
 
 pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
     let s = g.schema;
+    let (result, string) = (g.prelude("Result"), g.prelude("String"));
     let mut variants = Vec::new();
     let mut name_arms = Vec::new();
     let mut de_arms = Vec::new();
@@ -250,7 +251,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
                     /// does not have.
                     #cfg
                     #dep
-                    fn #method(&self, #params) -> ::core::result::Result<#returns, ::qapi_support::QmpError> {
+                    fn #method(&self, #params) -> #result<#returns, ::qapi_support::QmpError> {
                         #unused
                         Err(::qapi_support::QmpError::command_not_found(#wire))
                     }
@@ -302,7 +303,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
 
         #[allow(deprecated)]
         impl<'de> ::serde::Deserialize<'de> for Event {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
                 #[allow(unused_mut)]
                 let mut o = ::qapi_support::de::Object::read(d, "Event")?;
                 let name = o.tag("event")?;
@@ -344,8 +345,8 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
         pub fn dispatch<H: QmpHandler + ?Sized>(
             handler: &H,
             command: &str,
-            arguments: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> ::core::result::Result<::serde_json::Value, ::qapi_support::QmpError> {
+            arguments: ::serde_json::Map<#string, ::serde_json::Value>,
+        ) -> #result<::serde_json::Value, ::qapi_support::QmpError> {
             let arguments = ::serde_json::Value::Object(arguments);
             #[allow(unreachable_code, clippy::match_single_binding)]
             match command {

@@ -206,6 +206,8 @@ pub(crate) struct Gen<'a> {
     absent_as_default: HashSet<String>,
     /// Name of the event data struct per event entity.
     event_data: HashMap<EntityId, String>,
+    /// Prelude types a schema type shadows (spelled with full paths).
+    shadowed: Vec<&'static str>,
 }
 
 impl<'a> Gen<'a> {
@@ -221,6 +223,7 @@ impl<'a> Gen<'a> {
             cur_deps: BTreeSet::new(),
             absent_as_default: opts.absent_as_default.iter().cloned().collect(),
             event_data: HashMap::new(),
+            shadowed: Vec::new(),
         };
         g.assign_modules();
         g.assign_names()?;
@@ -319,6 +322,9 @@ impl<'a> Gen<'a> {
         id: EntityId,
         name: String,
     ) -> Result<(), Error> {
+        if let Some((short, _)) = PRELUDE_TYPES.iter().find(|(n, _)| *n == name) {
+            self.shadowed.push(short);
+        }
         if let Some(other) = taken.get(&name) {
             return Err(self.clash_error(id, *other, &name));
         }
@@ -329,15 +335,18 @@ impl<'a> Gen<'a> {
 
     fn clash_error(&self, id: EntityId, other: EntityId, name: &str) -> Error {
         let e = self.schema.entity(id);
-        let what = if other.0 == u32::MAX {
-            "a name the generated code itself uses".to_string()
+        let msg = if other.0 == u32::MAX {
+            format!(
+                "{} becomes Rust item '{name}', a name the generated code needs for itself; rename it",
+                e.describe()
+            )
         } else {
-            self.schema.entity(other).describe()
+            format!(
+                "{} becomes Rust item '{name}', and so does {}; rename one of them",
+                e.describe(),
+                self.schema.entity(other).describe()
+            )
         };
-        let msg = format!(
-            "{} becomes Rust item '{name}', which {what} also becomes; rename one of them",
-            e.describe()
-        );
         match e.info {
             Some(info) => Error::at(&self.schema.sources, info, &msg),
             None => Error::bare(msg),
@@ -450,6 +459,20 @@ impl<'a> Gen<'a> {
         })
     }
 
+    /// A prelude type (`String`, `Vec`, `Box`, `Option`, `Result`): its
+    /// short name, or its full path when a schema type shadows it.
+    pub(crate) fn prelude(&self, short: &'static str) -> TokenStream {
+        match PRELUDE_TYPES.iter().find(|(n, _)| *n == short) {
+            Some((n, full)) if self.shadowed.contains(n) => {
+                full.parse().unwrap_or_else(|_| quote!(#n))
+            }
+            _ => {
+                let i = ident(short);
+                quote!(#i)
+            }
+        }
+    }
+
     pub(crate) fn cond(&self, c: Option<&crate::check::ast::IfCond>) -> Cond {
         self.opts.conditions.eval(c)
     }
@@ -491,11 +514,13 @@ impl<'a> Gen<'a> {
     pub(crate) fn type_ref(&mut self, id: EntityId, container: Option<EntityId>) -> TokenStream {
         let e = self.schema.entity(id);
         let inner = match &e.kind {
+            EntityKind::Builtin { .. } if &*e.name == "str" => return self.prelude("String"),
             EntityKind::Builtin { .. } => return builtin_type(&e.name),
             EntityKind::Array { element, .. } => {
                 let el = element.expect("array elements are resolved by the checks");
                 let t = self.type_ref(el, None);
-                return quote!(::std::vec::Vec<#t>);
+                let vec = self.prelude("Vec");
+                return quote!(#vec<#t>);
             }
             EntityKind::Enum { .. } if &*e.name == "QType" => {
                 return quote!(::qapi_support::QType);
@@ -507,7 +532,8 @@ impl<'a> Gen<'a> {
         };
         match container {
             Some(c) if self.scc[c.0 as usize] == self.scc[id.0 as usize] => {
-                quote!(::std::boxed::Box<#inner>)
+                let boxed = self.prelude("Box");
+                quote!(#boxed<#inner>)
             }
             _ => inner,
         }
@@ -599,8 +625,30 @@ impl<'a> Gen<'a> {
     }
 }
 
-/// Names the root module defines itself.
-const ROOT_NAMES: &[&str] = &["Event", "QmpHandler", "COMMANDS", "SCHEMA_INFO"];
+/// Names the generated code uses unqualified: its own root items, and
+/// the prelude names it relies on (`String`, `Vec`, `Option`, `Ok`, ...),
+/// which a schema type of the same name would shadow.
+const ROOT_NAMES: &[&str] = &[
+    "Event",
+    "QmpHandler",
+    "COMMANDS",
+    "SCHEMA_INFO",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+];
+
+/// Prelude types the generated code names unqualified unless the schema
+/// has a type of the same name (QEMU has a struct `String`): then every
+/// use is spelled with its full path instead.
+const PRELUDE_TYPES: &[(&str, &str)] = &[
+    ("String", "::std::string::String"),
+    ("Vec", "::std::vec::Vec"),
+    ("Box", "::std::boxed::Box"),
+    ("Option", "::core::option::Option"),
+    ("Result", "::core::result::Result"),
+];
 
 fn is_reserved_root_name(ident: &str) -> bool {
     matches!(ident, "dispatch" | "check_arguments")
@@ -667,7 +715,7 @@ pub(crate) fn ident(name: &str) -> Ident {
 /// The Rust type of a built-in.
 fn builtin_type(name: &str) -> TokenStream {
     match name {
-        "str" => quote!(::std::string::String),
+        "str" => quote!(String),
         "int" => quote!(i64),
         "int8" => quote!(i8),
         "int16" => quote!(i16),
@@ -726,7 +774,7 @@ mod tests {
     #[test]
     fn builtin_types() {
         let cases = [
-            ("str", "::std::string::String"),
+            ("str", "String"),
             ("int", "i64"),
             ("uint8", "u8"),
             ("size", "u64"),

@@ -131,6 +131,7 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
     let docs = g.entity_docs(id);
     let cfg = cond.attr();
     let dep = g.deprecated_attr(&e.features);
+    let (result, string) = (g.prelude("Result"), g.prelude("String"));
     let mut variants = Vec::new();
     let mut as_str_arms = Vec::new();
     let mut from_str_arms = Vec::new();
@@ -159,12 +160,12 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
                 quote! {
                     /// A value this schema does not know (sent by a newer peer).
                     #[serde(untagged)]
-                    Unknown(::std::string::String),
+                    Unknown(#string),
                 },
                 quote!(pub fn as_str(&self) -> &str),
                 quote!(Self::Unknown(s) => s,),
                 quote!(other => Ok(Self::Unknown(other.to_string())),),
-                quote!(::core::convert::Infallible),
+                quote!(std::convert::Infallible),
                 TokenStream::new(),
             )
         } else {
@@ -203,7 +204,7 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
 
         #cfg
         impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
                 ::qapi_support::de::parse_str(d)
             }
         }
@@ -221,9 +222,9 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
         }
 
         #cfg
-        impl ::core::str::FromStr for #name {
+        impl std::str::FromStr for #name {
             type Err = #err_ty;
-            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+            fn from_str(s: &str) -> #result<Self, Self::Err> {
                 #[allow(clippy::match_single_binding)]
                 match s {
                     #(#from_str_arms)*
@@ -233,8 +234,8 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
         }
 
         #cfg
-        impl ::core::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(#display_call)
             }
         }
@@ -253,15 +254,17 @@ pub(super) struct Fields {
 
 /// The `Deserialize` impl of a struct: read the object, take each member.
 pub(super) fn struct_de_impl(
+    g: &Gen,
     name: &proc_macro2::Ident,
     qapi_name: &str,
     de_inits: &[TokenStream],
     cfg: &TokenStream,
 ) -> TokenStream {
+    let result = g.prelude("Result");
     quote! {
         #cfg
         impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
                 #[allow(unused_mut, unused_variables)]
                 let mut o = ::qapi_support::de::Object::read(d, #qapi_name)?;
                 Ok(Self { #(#de_inits)* })
@@ -285,6 +288,7 @@ pub(super) fn fields(
         required: 0,
     };
     let mut seen: std::collections::HashMap<String, &str> = Default::default();
+    let option = g.prelude("Option");
     for m in members {
         let mc = g.cond(m.ifcond.as_ref());
         if !mc.emitted() {
@@ -313,7 +317,7 @@ pub(super) fn fields(
             out.fields.push(quote! {
                 #docs #mcfg #dep #ren
                 #[serde(default, skip_serializing_if = "Option::is_none")]
-                pub #f: ::core::option::Option<#ty>,
+                pub #f: #option<#ty>,
             });
             out.new_inits.push(quote!(#mcfg #f: None,));
             out.de_inits.push(quote!(#mcfg #f: o.opt(#wire)?,));
@@ -383,7 +387,7 @@ pub(super) fn struct_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Tok
     let dep = g.deprecated_attr(&e.features);
     let f = fields(g, id, &e.name, &members)?;
     let (new, derive_default) = constructor(&name, &f, &cfg);
-    let de = struct_de_impl(&name, &e.name, &f.de_inits, &cfg);
+    let de = struct_de_impl(g, &name, &e.name, &f.de_inits, &cfg);
     let fs = &f.fields;
     Ok(quote! {
         #docs
@@ -438,16 +442,18 @@ fn branch_variants(g: &mut Gen, id: EntityId) -> (Vec<TokenStream>, Vec<TokenStr
 /// The `Deserialize` of a union's branch enum: take the discriminator,
 /// decode the rest as the branch.
 fn branch_de_impl(
+    g: &Gen,
     name: &proc_macro2::Ident,
     qapi_name: &str,
     tag: &str,
     arms: &[TokenStream],
     cfg: &TokenStream,
 ) -> TokenStream {
+    let result = g.prelude("Result");
     quote! {
         #cfg
         impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
                 #[allow(unused_mut)]
                 let mut o = ::qapi_support::de::Object::read(d, #qapi_name)?;
                 let tag = o.tag(#tag)?;
@@ -473,7 +479,7 @@ pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Toke
     let dep = g.deprecated_attr(&e.features);
     let (variants, arms) = branch_variants(g, id);
     if g.union_is_enum(id) {
-        let de = branch_de_impl(&name, &e.name, tag, &arms, &cfg);
+        let de = branch_de_impl(g, &name, &e.name, tag, &arms, &cfg);
         return Ok(quote! {
             #docs
             #cfg
@@ -505,8 +511,8 @@ pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Toke
     f.de_inits.push(quote!(u: o.rest()?,));
     f.required += 1;
     let (new, _) = constructor(&name, &f, &cfg);
-    let de = struct_de_impl(&name, &e.name, &f.de_inits, &cfg);
-    let branch_de = branch_de_impl(&branch, &e.name, tag, &arms, &cfg);
+    let de = struct_de_impl(g, &name, &e.name, &f.de_inits, &cfg);
+    let branch_de = branch_de_impl(g, &branch, &e.name, tag, &arms, &cfg);
     let fs = &f.fields;
     let branch_doc = format!(" The branches of [`{name}`], selected by its discriminator `{tag}`.");
     Ok(quote! {
@@ -545,6 +551,7 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenSt
     let docs = g.entity_docs(id);
     let cfg = cond.attr();
     let dep = g.deprecated_attr(&e.features);
+    let result = g.prelude("Result");
     let mut vs = Vec::new();
     let mut arms = Vec::new();
     let mut expected = Vec::new();
@@ -611,7 +618,7 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenSt
         /// Picks the branch by the value's JSON type, as QEMU does.
         #cfg
         impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
                 let v = <::serde_json::Value as ::serde::Deserialize>::deserialize(d)?;
                 #[allow(unreachable_patterns)]
                 let r = match ::qapi_support::de::Kind::of(&v) {
