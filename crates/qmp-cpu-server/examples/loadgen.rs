@@ -1,0 +1,233 @@
+//! Socket-level load generator: the same QMP requests to our server and to
+//! a live QEMU 10.0.2, side by side in one run, through one client
+//! implementation (so the client's own cost is the same on both sides).
+//!
+//! ```text
+//! cargo run --release -p qmp-cpu-server --example loadgen -- [--requests N] [--clients K]
+//! ```
+//!
+//! For each of x86_64 and s390x (QEMU side skipped when its binary is not
+//! installed) it reports the median and 99th percentile round trip of a
+//! bare `query-version`, a `query-cpu-model-expansion` (models taken in
+//! turn, static and full alternating) and `query-cpu-definitions`, then
+//! the expansion throughput with K clients in parallel.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cpu_models::Target;
+use qmp_runtime::{Client, Server, ServerConfig};
+use serde_json::{json, Value};
+
+struct Args {
+    requests: usize,
+    clients: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        requests: 2000,
+        clients: 8,
+    };
+    let v: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i + 1 < v.len() {
+        let n = v[i + 1].parse().unwrap_or(0);
+        match v[i].as_str() {
+            "--requests" if n > 0 => a.requests = n,
+            "--clients" if n > 0 => a.clients = n,
+            _ => {}
+        }
+        i += 2;
+    }
+    a
+}
+
+fn sock(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("loadgen-{tag}-{}.sock", std::process::id()))
+}
+
+struct Qemu(Child, PathBuf);
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let _ = std::fs::remove_file(&self.1);
+    }
+}
+
+async fn start_qemu(binary: &str) -> Option<Qemu> {
+    let bin = Path::new("/usr/bin").join(binary);
+    if !bin.is_file() {
+        eprintln!("{binary} not installed: QEMU column left empty");
+        return None;
+    }
+    let path = sock(binary);
+    let child = Command::new(bin)
+        .args([
+            "-machine",
+            "none",
+            "-accel",
+            "tcg",
+            "-nodefaults",
+            "-nographic",
+            "-S",
+        ])
+        .arg("-qmp")
+        .arg(format!("unix:{},server=on,wait=off", path.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .ok()?;
+    for _ in 0..500 {
+        if path.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Some(Qemu(child, path))
+}
+
+async fn connect(path: &Path) -> Client {
+    let c = Client::connect_unix(path).await.expect("connects");
+    c.negotiate().await.expect("negotiates");
+    c
+}
+
+/// Median and 99th percentile of `n` sequential calls, in microseconds.
+async fn latency(
+    c: &Client,
+    n: usize,
+    mut req: impl FnMut(usize) -> (String, Option<Value>),
+) -> (f64, f64) {
+    let mut t = Vec::with_capacity(n);
+    for i in 0..n {
+        let (cmd, args) = req(i);
+        let start = Instant::now();
+        let _ = c.execute_json(&cmd, args).await;
+        t.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    t.sort_by(|a, b| a.total_cmp(b));
+    (t[t.len() / 2], t[(t.len() * 99 / 100).min(t.len() - 1)])
+}
+
+/// Expansions per second with `k` clients each sending `n`.
+async fn throughput(path: &Path, k: usize, n: usize, models: &[String]) -> f64 {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for j in 0..k {
+        let path = path.to_path_buf();
+        let models = models.to_vec();
+        tasks.push(tokio::spawn(async move {
+            let c = connect(&path).await;
+            for i in 0..n {
+                let m = &models[(i + j) % models.len()];
+                let ty = if i % 2 == 0 { "static" } else { "full" };
+                let _ = c
+                    .execute_json(
+                        "query-cpu-model-expansion",
+                        Some(json!({"type": ty, "model": {"name": m}})),
+                    )
+                    .await;
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    (k * n) as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn measure(path: &Path, a: &Args, defs_n: usize) -> [String; 5] {
+    let c = connect(path).await;
+    let defs = c
+        .execute_json("query-cpu-definitions", None)
+        .await
+        .expect("definitions");
+    let models: Vec<String> = defs
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter_map(|x| x["name"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let bare = latency(&c, a.requests, |_| ("query-version".into(), None)).await;
+    let exp = latency(&c, a.requests, |i| {
+        let ty = if i % 2 == 0 { "static" } else { "full" };
+        let m = &models[(i / 2) % models.len()];
+        (
+            "query-cpu-model-expansion".into(),
+            Some(json!({"type": ty, "model": {"name": m}})),
+        )
+    })
+    .await;
+    let defs_l = latency(&c, defs_n, |_| ("query-cpu-definitions".into(), None)).await;
+    let tput = throughput(path, a.clients, a.requests / a.clients.max(1), &models).await;
+    [
+        format!("{:.0} / {:.0}", bare.0, bare.1),
+        format!("{:.0} / {:.0}", exp.0, exp.1),
+        format!("{:.0} / {:.0}", defs_l.0, defs_l.1),
+        format!("{tput:.0}"),
+        format!("{}", models.len()),
+    ]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let a = args();
+    println!(
+        "| target | side | bare round trip µs (p50 / p99) | expansion µs (p50 / p99) | query-cpu-definitions µs (p50 / p99) | expansions/s with {} clients | models |",
+        a.clients
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (target, binary) in [
+        (Target::X86_64, "qemu-system-x86_64"),
+        (Target::S390x, "qemu-system-s390x"),
+    ] {
+        let service = qmp_cpu_server::CpuService::new(target).expect("catalogue");
+        let server = Server::new(
+            service,
+            ServerConfig {
+                version: qmp_cpu_server::greeting_version(),
+                ..ServerConfig::default()
+            },
+        );
+        let path = sock(target.arch());
+        server.listen_unix(&path).await.expect("listens");
+        let ours = measure(&path, &a, a.requests.min(500)).await;
+        println!(
+            "| {} | ours | {} | {} | {} | {} | {} |",
+            target.arch(),
+            ours[0],
+            ours[1],
+            ours[2],
+            ours[3],
+            ours[4]
+        );
+        server.shutdown().await;
+        if let Some(q) = start_qemu(binary).await {
+            // QEMU is slow on definitions (~20 ms): fewer samples.
+            let theirs = measure(
+                &q.1,
+                &Args {
+                    requests: a.requests.min(1000),
+                    clients: a.clients,
+                },
+                30,
+            )
+            .await;
+            println!(
+                "| {} | QEMU 10.0.2 (TCG) | {} | {} | {} | {} | {} |",
+                target.arch(),
+                theirs[0],
+                theirs[1],
+                theirs[2],
+                theirs[3],
+                theirs[4]
+            );
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The QMP service behind `qmp-cpu-server`: the generated bindings of our
+//! schema (`qapi-types`) wired to the CPU-model engine (`cpu-models`).
+//!
+//! The protocol (greeting, negotiation, framing, errors, events) is
+//! `qmp-runtime`'s; argument checking with QEMU's texts is the generated
+//! `dispatch`'s; this crate only answers commands, as the QEMU binary of
+//! the chosen target would:
+//!
+//! * `query-cpu-model-expansion`, `query-cpu-definitions` and, on s390x,
+//!   `query-cpu-model-comparison` / `query-cpu-model-baseline` from the
+//!   engine (with our `static` / `migration-safe` booleans);
+//! * `query-version`, `query-target`, `query-commands`,
+//!   `query-qmp-schema` describing exactly the commands this target has
+//!   (x86 has no comparison or baseline, as in QEMU).
+
+use std::sync::Arc;
+
+use cpu_models::{CpuModels, Target};
+use qapi_support::{CommandMeta, QmpError};
+use qapi_types as q;
+use qmp_runtime::Service;
+use serde_json::{Map, Value};
+
+/// The QEMU version whose behaviour (and catalogue) we serve.
+pub const QEMU_VERSION: (i64, i64, i64) = (10, 0, 2);
+
+/// What `query-version` reports as the package.
+pub const PACKAGE: &str = concat!("qmp-cpu-server ", env!("CARGO_PKG_VERSION"));
+
+/// Commands QEMU builds only for s390x.
+const S390X_ONLY: &[&str] = &["query-cpu-model-comparison", "query-cpu-model-baseline"];
+
+/// Whether `target`'s QEMU has `command`.
+pub fn has_command(target: Target, command: &str) -> bool {
+    target == Target::S390x || !S390X_ONLY.contains(&command)
+}
+
+/// Answers our schema's commands for one target.
+pub struct CpuHandler {
+    models: Box<dyn CpuModels>,
+    target: Target,
+    commands: Vec<q::CommandInfo>,
+    schema: Vec<q::SchemaInfo>,
+}
+
+impl CpuHandler {
+    /// The handler for `target`, with the catalogue compiled in.
+    pub fn new(target: Target) -> Result<Self, String> {
+        let models = cpu_models::models(target)?;
+        let commands = q::COMMANDS
+            .iter()
+            .filter(|c| has_command(target, c.name))
+            .map(|c| q::CommandInfo {
+                name: c.name.to_string(),
+            })
+            .collect();
+        // The introspection data, minus the commands this target lacks.
+        let mut schema = Vec::new();
+        for info in q::SCHEMA_INFO {
+            if matches!(
+                info.meta,
+                qapi_support::introspect::SchemaMeta::Command { .. }
+            ) && !has_command(target, info.name)
+            {
+                continue;
+            }
+            let v = serde_json::to_value(info).map_err(|e| e.to_string())?;
+            schema.push(serde_json::from_value(v).map_err(|e| e.to_string())?);
+        }
+        Ok(CpuHandler {
+            models,
+            target,
+            commands,
+            schema,
+        })
+    }
+
+    /// The target served.
+    pub fn target(&self) -> Target {
+        self.target
+    }
+}
+
+impl q::QmpHandler for CpuHandler {
+    fn qmp_capabilities(&self, _args: q::QmpCapabilities) -> Result<qapi_support::Empty, QmpError> {
+        // Negotiation is the protocol layer's; after it, QEMU refuses a
+        // second negotiation (also the protocol layer's).  Never reached.
+        Ok(qapi_support::Empty {})
+    }
+
+    fn query_version(&self) -> Result<q::VersionInfo, QmpError> {
+        let (major, minor, micro) = QEMU_VERSION;
+        Ok(q::VersionInfo {
+            qemu: q::VersionTriple {
+                major,
+                minor,
+                micro,
+            },
+            package: PACKAGE.to_string(),
+        })
+    }
+
+    fn query_commands(&self) -> Result<Vec<q::CommandInfo>, QmpError> {
+        Ok(self.commands.clone())
+    }
+
+    fn query_qmp_schema(&self) -> Result<Vec<q::SchemaInfo>, QmpError> {
+        Ok(self.schema.clone())
+    }
+
+    fn query_target(&self) -> Result<q::TargetInfo, QmpError> {
+        Ok(q::TargetInfo {
+            arch: match self.target {
+                Target::X86_64 => q::SysEmuTarget::X86_64,
+                Target::S390x => q::SysEmuTarget::S390x,
+            },
+        })
+    }
+
+    fn query_cpu_model_expansion(
+        &self,
+        args: q::QueryCpuModelExpansion,
+    ) -> Result<q::CpuModelExpansionInfo, QmpError> {
+        self.models.expand(args.q_type, &args.model)
+    }
+
+    fn query_cpu_definitions(&self) -> Result<Vec<q::CpuDefinitionInfo>, QmpError> {
+        self.models.definitions()
+    }
+
+    fn query_cpu_model_comparison(
+        &self,
+        args: q::QueryCpuModelComparison,
+    ) -> Result<q::CpuModelCompareInfo, QmpError> {
+        self.models.compare(&args.modela, &args.modelb)
+    }
+
+    fn query_cpu_model_baseline(
+        &self,
+        args: q::QueryCpuModelBaseline,
+    ) -> Result<q::CpuModelBaselineInfo, QmpError> {
+        self.models.baseline(&args.modela, &args.modelb)
+    }
+}
+
+/// The handler as a `qmp-runtime` service: commands the target lacks are
+/// not found (whatever their arguments), the rest go through the generated
+/// `dispatch`.
+pub struct CpuService {
+    handler: Arc<CpuHandler>,
+}
+
+impl CpuService {
+    /// The service for `target`.
+    pub fn new(target: Target) -> Result<Self, String> {
+        Ok(CpuService {
+            handler: Arc::new(CpuHandler::new(target)?),
+        })
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &CpuHandler {
+        &self.handler
+    }
+}
+
+impl Service for CpuService {
+    fn execute(&self, command: &str, arguments: Map<String, Value>) -> Result<Value, QmpError> {
+        q::dispatch(&*self.handler, command, arguments)
+    }
+
+    fn command(&self, name: &str) -> Option<CommandMeta> {
+        if !has_command(self.handler.target, name) {
+            return None;
+        }
+        q::COMMANDS.iter().find(|c| c.name == name).copied()
+    }
+}
+
+/// The greeting's version for our server.
+pub fn greeting_version() -> Value {
+    let (major, minor, micro) = QEMU_VERSION;
+    qmp_runtime::version_info(major, minor, micro, PACKAGE)
+}
