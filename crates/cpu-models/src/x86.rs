@@ -106,6 +106,9 @@ struct Prop {
     kind: Kind,
     /// Where a non-feature value lives in the state.
     slot: usize,
+    /// The name the setter sees: an alias forwards to its target, whose
+    /// name then appears in the setter's own messages.
+    setter_name: String,
 }
 
 /// Level-like values: level, xlevel, xlevel2, level-func7.
@@ -340,6 +343,7 @@ impl X86Models {
                 name: name.clone(),
                 kind,
                 slot,
+                setter_name: name.clone(),
             });
         }
         for (id, target) in pending_alias {
@@ -348,6 +352,7 @@ impl X86Models {
                 .ok_or_else(|| format!("catalogue: alias of unknown {target}"))?;
             props[id].kind = props[t].kind.clone();
             props[id].slot = props[t].slot;
+            props[id].setter_name = props[t].name.clone();
         }
 
         let bits_of = |names: &[String]| -> Bits {
@@ -538,6 +543,7 @@ impl X86Models {
             return Err(format!("Property '{}.{key}' not found", m.typename));
         };
         let p = &self.props[id];
+        let sname = p.setter_name.as_str();
         let as_u64 = || -> Result<u64, String> {
             match v {
                 Value::Number(n) => n
@@ -568,7 +574,7 @@ impl X86Models {
             Kind::Unsigned { max, ctype } => {
                 let n = as_u64()?;
                 if n > *max {
-                    return Err(format!("Parameter '{key}' expects {ctype}"));
+                    return Err(format!("Parameter '{sname}' expects {ctype}"));
                 }
                 Value::from(n)
             }
@@ -576,7 +582,7 @@ impl X86Models {
                 let n = as_u64()?;
                 if n & !mask != 0 {
                     return Err(format!(
-                        "Property value for '{key}' has bits outside mask '0x{mask:x}'"
+                        "Property value for '{sname}' has bits outside mask '0x{mask:x}'"
                     ));
                 }
                 Value::from(n)
@@ -584,21 +590,21 @@ impl X86Models {
             Kind::Signed { min, max, ctype } => {
                 let n = as_i64()?;
                 if n < *min || n > *max {
-                    return Err(format!("Parameter '{key}' expects {ctype}"));
+                    return Err(format!("Parameter '{sname}' expects {ctype}"));
                 }
                 Value::from(n)
             }
             Kind::Bounded { max } => {
                 let n = as_u64()?;
                 if n > *max {
-                    return Err(format!("parameter '{key}' can be at most {max}"));
+                    return Err(format!("parameter '{sname}' can be at most {max}"));
                 }
                 Value::from(n)
             }
             Kind::NonNegative { max, quantum } => {
                 let n = as_i64()?;
                 if n < 0 {
-                    return Err(format!("parameter '{key}' can be at most {max}"));
+                    return Err(format!("parameter '{sname}' can be at most {max}"));
                 }
                 Value::from(n / quantum * quantum)
             }
@@ -606,7 +612,7 @@ impl X86Models {
                 let s = as_str()?;
                 if s.len() != *len {
                     return Err(format!(
-                        "value of property '{key}' must consist of exactly {len} characters"
+                        "value of property '{sname}' must consist of exactly {len} characters"
                     ));
                 }
                 Value::String(s.to_string())
@@ -624,7 +630,7 @@ impl X86Models {
             Kind::Enum(values) => {
                 let s = as_str()?;
                 if !values.contains(&s) {
-                    return Err(format!("Parameter '{key}' does not accept value '{s}'"));
+                    return Err(format!("Parameter '{sname}' does not accept value '{s}'"));
                 }
                 Value::String(s.to_string())
             }

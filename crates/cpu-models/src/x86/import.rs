@@ -256,28 +256,43 @@ fn collect_with(s: &mut Session) -> Result<Value, String> {
             aliases.insert(p.clone(), g);
         }
     }
-    // Non-boolean properties that always follow each other.
+    // Other properties that always follow each other (QOM aliases such
+    // as `lbr_fmt`, or two names for one Hyper-V bit): setting either
+    // changes both.
+    let base_full = full.get("base").cloned().unwrap_or_default();
+    let probe_value = |name: &str| -> Value {
+        match base_full.get(name) {
+            Some(Value::Bool(b)) => Value::Bool(!b),
+            Some(x) if x == &json!(1) => json!(2),
+            _ => json!(1),
+        }
+    };
     for (p, t) in &types {
-        if t == "bool" || !writable.contains(p) || !t.starts_with("uint") {
+        let eligible = t == "bool" || t.starts_with("uint");
+        if !eligible || !writable.contains(p) || feature_set.contains(p) || aliases.contains_key(p)
+        {
             continue;
         }
-        let probe = |s: &mut Session, name: &str| -> Result<Option<Map<String, Value>>, String> {
-            let mut m = Map::new();
-            m.insert(name.to_string(), json!(1));
-            Ok(s.expand("full", "base", &m)?.ok())
+        let pv = probe_value(p);
+        let mut m = Map::new();
+        m.insert(p.clone(), pv.clone());
+        let Ok(r) = s.expand("full", "base", &m)? else {
+            continue;
         };
-        let Some(r) = probe(s, p)? else { continue };
-        let base_full = &full["base"];
         for (q, v) in &r {
-            if q != p
-                && v == &json!(1)
-                && base_full.get(q) != Some(&json!(1))
-                && types.get(q) == Some(t)
+            if q == p
+                || v != &pv
+                || base_full.get(q) == Some(&pv)
+                || types.get(q) != Some(t)
+                || feature_set.contains(q)
             {
-                if let Some(back) = probe(s, q)? {
-                    if back.get(p) == Some(&json!(1)) && p > q {
-                        aliases.insert(p.clone(), q.clone());
-                    }
+                continue;
+            }
+            let mut m = Map::new();
+            m.insert(q.clone(), pv.clone());
+            if let Ok(back) = s.expand("full", "base", &m)? {
+                if back.get(p) == Some(&pv) && p > q {
+                    aliases.insert(p.clone(), q.clone());
                 }
             }
         }
@@ -335,6 +350,12 @@ fn collect_with(s: &mut Session) -> Result<Value, String> {
     // Per model: level values before the automatic raise, and whether the
     // model fixes level/xlevel/xlevel2 itself.
     let all_off = bools(&features, false);
+    let dependents_all: BTreeSet<&String> = deps.values().flatten().collect();
+    let roots: Map<String, Value> = deps
+        .keys()
+        .filter(|g| !dependents_all.contains(g))
+        .map(|g| (g.clone(), Value::Bool(true)))
+        .collect();
     let mut models = Map::new();
     for n in &names {
         let f = &full[n];
@@ -344,28 +365,19 @@ fn collect_with(s: &mut Session) -> Result<Value, String> {
         pushed.insert("min-xlevel".into(), json!(0xffff_fff0u32));
         pushed.insert("min-xlevel2".into(), json!(0xffff_fff0u32));
         let b = s.expand_ok("full", n, &pushed)?;
-        // Model whose class adds the accelerator's features: with every
-        // dependency source forced on, features appear that it did not
-        // have and that nobody asked for.
-        let mut sources = Map::new();
-        for g in deps.keys() {
-            sources.insert(g.clone(), Value::Bool(true));
-        }
-        let c = s.expand_ok("full", n, &sources)?;
-        let before = true_set(f, &features);
+        // Features the class sets that the dependency pass takes away
+        // (e.g. VMX controls of a model without `vmx`), or that the
+        // accelerator adds to `max`/`host` but a dependency blocks: with
+        // every dependency root forced on, they appear.
+        let c = s.expand_ok("full", n, &roots)?;
+        let mut before = true_set(f, &features);
         let extra: BTreeSet<String> = true_set(&c, &features)
             .into_iter()
-            .filter(|x| !before.contains(x) && !sources.contains_key(x))
+            .filter(|x| !before.contains(x) && !roots.contains_key(x))
             .collect();
+        before.extend(extra);
         let mut m = Map::new();
         m.insert("features".into(), json!(before));
-        if !extra.is_empty() || n == "max" || n == "host" {
-            // A max-features model: `extra` are accelerator features
-            // blocked only by a missing dependency.
-            let mut accel = before.clone();
-            accel.extend(extra);
-            m.insert("accel-features".into(), json!(accel));
-        }
         let mut values = Map::new();
         for (k, v) in f {
             if feature_set.contains(k) || aliases.contains_key(k) {
