@@ -118,6 +118,7 @@ const NLEVELS: usize = 4;
 struct Model {
     typename: String,
     migration_safe: bool,
+    is_static: bool,
     features: Bits,
     accel: Option<Bits>,
     values: Vec<Value>,
@@ -420,6 +421,7 @@ impl X86Models {
         // Definitions, in QEMU's order.
         let mut definitions = Vec::new();
         let mut safe: HashMap<String, bool> = HashMap::new();
+        let mut statics: HashMap<String, bool> = HashMap::new();
         for d in v["definitions"]
             .as_array()
             .ok_or("catalogue: no definitions")?
@@ -434,7 +436,8 @@ impl X86Models {
             info.migration_safe = d["migration-safe"].as_bool();
             info.alias_of = d["alias-of"].as_str().map(str::to_string);
             info.unavailable_features = d.get("unavailable-features").map(strs);
-            safe.insert(name, info.migration_safe.unwrap_or(false));
+            safe.insert(name.clone(), info.migration_safe.unwrap_or(false));
+            statics.insert(name, info.q_static);
             definitions.push(info);
         }
 
@@ -470,6 +473,7 @@ impl X86Models {
                 Model {
                     typename,
                     migration_safe: safe.get(name).copied().unwrap_or(false),
+                    is_static: statics.get(name).copied().unwrap_or(false),
                     features: bits_of(&strs(&m["features"])),
                     accel: m.get("accel-features").map(|a| bits_of(&strs(a))),
                     values,
@@ -796,29 +800,27 @@ impl CpuModels for X86Models {
         model: &CpuModelInfo,
     ) -> Result<CpuModelExpansionInfo, QmpError> {
         let (m, st) = self.build(model)?;
+        // Static: `base` plus the static set, static and migration-safe
+        // by construction.  Full: the model itself, static only if its
+        // class is (`base`), migration-safe if its class is and the props
+        // enabled nothing that cannot migrate.
         let (name, keys, is_static, safe) = match ty {
             CpuModelExpansionType::Static => ("base".to_string(), &self.static_keys, true, true),
             CpuModelExpansionType::Full => (
                 model.name.clone(),
                 &m.full_keys,
-                model.name == "base",
+                m.is_static,
                 self.migration_safe(m, &st),
             ),
         };
-        let mut props = Map::new();
-        for &id in keys {
-            props.insert(self.props[id].name.clone(), self.value(&st, id));
-        }
+        // Keys are kept in name order, so the map is built in one pass.
+        let props: Map<String, Value> = keys
+            .iter()
+            .map(|&id| (self.props[id].name.clone(), self.value(&st, id)))
+            .collect();
         let mut info = CpuModelInfo::new(name);
         info.props = Some(Value::Object(props));
-        // `full(base)` carries non-static keys, so only a static
-        // expansion is a static model.
-        let _ = is_static;
-        Ok(CpuModelExpansionInfo::new(
-            info,
-            ty == CpuModelExpansionType::Static,
-            safe,
-        ))
+        Ok(CpuModelExpansionInfo::new(info, is_static, safe))
     }
 }
 
