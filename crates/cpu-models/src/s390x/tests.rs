@@ -1,0 +1,1 @@
+//! Unit tests for the fiddly parts of the s390x engine.
