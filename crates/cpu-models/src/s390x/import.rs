@@ -355,6 +355,7 @@ pub(crate) fn collect(qemu: &Path) -> Result<Catalogue, String> {
     let n = help.defs.len();
     let mut order = vec![vec![Ordering::Equal; n]; n];
     let off = s.all_off();
+    #[allow(clippy::needless_range_loop)] // a symmetric table, filled by pairs
     for i in 0..n {
         for j in i + 1..n {
             let r = s.compare(
