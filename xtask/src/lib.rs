@@ -4,6 +4,7 @@
 //! * [`qapi_types_files`]: the bindings of `schema/` as the `qapi-types`
 //!   package, exactly as `cargo xtask codegen` writes them.
 //! * [`doc_check`]: the documentation checks of `schema/`.
+//! * [`import_cpu_models`]: a CPU-model catalogue from a real QEMU.
 
 use std::path::{Path, PathBuf};
 
@@ -92,4 +93,35 @@ pub fn doc_check() -> Result<Vec<String>, qapi_gen::Error> {
         .iter()
         .map(|f| f.to_string())
         .collect())
+}
+
+/// Imports the CPU-model catalogue of the QEMU binary at `qemu` into
+/// `crates/cpu-models/data/<arch>.json`: asks the binary its target over
+/// QMP, then runs that target's importer.  Returns the file written.
+pub fn import_cpu_models(qemu: &Path) -> Result<PathBuf, String> {
+    let arch = {
+        let mut q = cpu_models::qmp_io::Qemu::start(qemu)
+            .map_err(|e| format!("cannot start {}: {e}", qemu.display()))?;
+        let r = q
+            .conn()
+            .execute("query-target", None)
+            .map_err(|e| format!("query-target: {e}"))?;
+        r["return"]["arch"]
+            .as_str()
+            .ok_or_else(|| format!("query-target answered {r}"))?
+            .to_string()
+    };
+    let text = match cpu_models::Target::from_arch(&arch) {
+        Some(cpu_models::Target::X86_64) => cpu_models::x86::import(qemu)?,
+        Some(cpu_models::Target::S390x) => cpu_models::s390x::import(qemu)?,
+        None => {
+            return Err(format!(
+                "{}: target {arch} is not modelled (x86_64, s390x are)",
+                qemu.display()
+            ))
+        }
+    };
+    let out = repo_root().join(format!("crates/cpu-models/data/{arch}.json"));
+    std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(out)
 }

@@ -4,6 +4,8 @@
 //!   `schema/` (with `--check`, only report whether it is stale).
 //! * `cargo xtask doc-check`: the documentation checks on `schema/`;
 //!   fails on any finding.
+//! * `cargo xtask import-cpu-models --qemu PATH`: refresh the CPU-model
+//!   catalogue of PATH's target from that QEMU binary.
 
 use std::process::ExitCode;
 
@@ -14,10 +16,23 @@ fn main() -> ExitCode {
         ["codegen"] => codegen(false),
         ["codegen", "--check"] => codegen(true),
         ["doc-check"] => doc_check(),
+        ["import-cpu-models", "--qemu", path] => {
+            match xtask::import_cpu_models(std::path::Path::new(path)) {
+                Ok(out) => {
+                    eprintln!("wrote {}", out.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("import-cpu-models: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         _ => {
             eprintln!(
                 "usage: cargo xtask codegen [--check]   regenerate crates/qapi-types from schema/\n\
-                 \x20      cargo xtask doc-check            check the docs of schema/"
+                 \x20      cargo xtask doc-check            check the docs of schema/\n\
+                 \x20      cargo xtask import-cpu-models --qemu PATH   refresh a CPU-model catalogue"
             );
             ExitCode::from(2)
         }
