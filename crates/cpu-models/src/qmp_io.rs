@@ -103,7 +103,7 @@ impl Qemu {
             .arg(format!("unix:{},server=on,wait=off", sock.display()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::null())
             .spawn()?;
         let deadline = Instant::now() + Duration::from_secs(20);
         let conn = loop {
