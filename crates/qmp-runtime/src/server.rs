@@ -373,10 +373,14 @@ async fn inband_loop(
 ) {
     while let Some(msg) = rx.recv().await {
         let was_negotiated = state.negotiated();
-        let (c, s) = (core.clone(), state.clone());
-        let line = tokio::task::spawn_blocking(move || handle_guarded(&c, &s, msg))
-            .await
-            .unwrap_or(None);
+        let line = if core.config.inline_commands {
+            handle_guarded(&core, &state, msg)
+        } else {
+            let (c, s) = (core.clone(), state.clone());
+            tokio::task::spawn_blocking(move || handle_guarded(&c, &s, msg))
+                .await
+                .unwrap_or(None)
+        };
         if !was_negotiated && state.negotiated() {
             registry
                 .clients

@@ -52,6 +52,7 @@ pub async fn start_server(target: Target) -> (Server, PathBuf) {
     let service = qmp_cpu_server::CpuService::new(target).expect("catalogue loads");
     let config = ServerConfig {
         version: qmp_cpu_server::greeting_version(),
+        inline_commands: true,
         ..ServerConfig::default()
     };
     let server = Server::new(service, config);
