@@ -13,6 +13,7 @@
 //!   `query-qmp-schema` describing exactly the commands this target has
 //!   (x86 has no comparison or baseline, as in QEMU).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use cpu_models::{CpuModels, Target};
@@ -41,6 +42,53 @@ pub struct CpuHandler {
     target: Target,
     commands: Vec<q::CommandInfo>,
     schema: Vec<q::SchemaInfo>,
+    encoded: Encoded,
+}
+
+/// Replies that do not depend on the request, encoded as the server
+/// writes them: computed by the engine from the catalogue when the
+/// handler is made, so the commands that need them cost a copy.
+#[derive(Default)]
+struct Encoded {
+    /// `query-cpu-definitions`.
+    definitions: Option<Box<[u8]>>,
+    /// `query-cpu-model-expansion` of each model without `props`, by
+    /// model name: `[static, full]`.
+    expansions: HashMap<String, [Option<Box<[u8]>>; 2]>,
+}
+
+fn type_index(ty: q::CpuModelExpansionType) -> usize {
+    match ty {
+        q::CpuModelExpansionType::Static => 0,
+        q::CpuModelExpansionType::Full => 1,
+    }
+}
+
+/// `r` encoded as the generated `dispatch` and the server encode a reply.
+fn encode<T: serde::Serialize>(r: Result<T, QmpError>) -> Option<Box<[u8]>> {
+    let v = qapi_support::de::reply(r).ok()?;
+    let mut out = Vec::new();
+    qmp_runtime::json::write_value(&mut out, &v);
+    Some(out.into_boxed_slice())
+}
+
+impl Encoded {
+    fn new(models: &dyn CpuModels) -> Self {
+        let mut e = Encoded {
+            definitions: encode(models.definitions()),
+            ..Encoded::default()
+        };
+        for d in models.definitions().unwrap_or_default() {
+            let model = q::CpuModelInfo::new(d.name.clone());
+            let each = [
+                q::CpuModelExpansionType::Static,
+                q::CpuModelExpansionType::Full,
+            ]
+            .map(|ty| encode(models.expand(ty, &model)));
+            e.expansions.insert(d.name, each);
+        }
+        e
+    }
 }
 
 impl CpuHandler {
@@ -67,11 +115,13 @@ impl CpuHandler {
             let v = serde_json::to_value(info).map_err(|e| e.to_string())?;
             schema.push(serde_json::from_value(v).map_err(|e| e.to_string())?);
         }
+        let encoded = Encoded::new(&*models);
         Ok(CpuHandler {
             models,
             target,
             commands,
             schema,
+            encoded,
         })
     }
 
@@ -167,6 +217,51 @@ impl CpuService {
 impl Service for CpuService {
     fn execute(&self, command: &str, arguments: Map<String, Value>) -> Result<Value, QmpError> {
         q::dispatch(&*self.handler, command, arguments)
+    }
+
+    fn execute_into(
+        &self,
+        command: &str,
+        arguments: Map<String, Value>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), QmpError> {
+        // The generated `dispatch`'s steps (check, decode, run, encode),
+        // with the replies computed at load time taken as they are.
+        let encoded = &self.handler.encoded;
+        match command {
+            "query-cpu-definitions" => {
+                if let Some(b) = &encoded.definitions {
+                    q::check_arguments(command, &Value::Object(arguments))?;
+                    out.extend_from_slice(b);
+                    return Ok(());
+                }
+            }
+            "query-cpu-model-expansion" => {
+                let arguments = Value::Object(arguments);
+                q::check_arguments(command, &arguments)?;
+                let args: q::QueryCpuModelExpansion = qapi_support::de::arguments(arguments)?;
+                if args.model.props.is_none() {
+                    let hit = encoded
+                        .expansions
+                        .get(&args.model.name)
+                        .and_then(|e| e[type_index(args.q_type)].as_deref());
+                    if let Some(b) = hit {
+                        out.extend_from_slice(b);
+                        return Ok(());
+                    }
+                }
+                let v = qapi_support::de::reply(q::QmpHandler::query_cpu_model_expansion(
+                    &*self.handler,
+                    args,
+                ))?;
+                qmp_runtime::json::write_value(out, &v);
+                return Ok(());
+            }
+            _ => {}
+        }
+        let v = self.execute(command, arguments)?;
+        qmp_runtime::json::write_value(out, &v);
+        Ok(())
     }
 
     fn command(&self, name: &str) -> Option<CommandMeta> {

@@ -16,6 +16,22 @@ pub trait Service: Send + Sync + 'static {
     /// [`Service::command`]; arguments are not checked yet.
     fn execute(&self, command: &str, arguments: Map<String, Value>) -> Result<Value, QmpError>;
 
+    /// Like [`Service::execute`], but appends the reply to `out` already
+    /// encoded as QEMU writes it (see [`crate::json::write_value`]).  The
+    /// server calls this one; a service overrides it where it can write a
+    /// reply without building a `Value` first (e.g. from bytes computed at
+    /// load time).  On error, what was appended to `out` is discarded.
+    fn execute_into(
+        &self,
+        command: &str,
+        arguments: Map<String, Value>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), QmpError> {
+        let v = self.execute(command, arguments)?;
+        crate::json::write_value(out, &v);
+        Ok(())
+    }
+
     /// The command's flags, or `None` when there is no such command (the
     /// client gets QEMU's `CommandNotFound`).
     fn command(&self, name: &str) -> Option<CommandMeta>;
@@ -25,6 +41,14 @@ impl<S: Service + ?Sized> Service for std::sync::Arc<S> {
     fn execute(&self, command: &str, arguments: Map<String, Value>) -> Result<Value, QmpError> {
         (**self).execute(command, arguments)
     }
+    fn execute_into(
+        &self,
+        command: &str,
+        arguments: Map<String, Value>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), QmpError> {
+        (**self).execute_into(command, arguments, out)
+    }
     fn command(&self, name: &str) -> Option<CommandMeta> {
         (**self).command(name)
     }
@@ -33,6 +57,14 @@ impl<S: Service + ?Sized> Service for std::sync::Arc<S> {
 impl<S: Service + ?Sized> Service for Box<S> {
     fn execute(&self, command: &str, arguments: Map<String, Value>) -> Result<Value, QmpError> {
         (**self).execute(command, arguments)
+    }
+    fn execute_into(
+        &self,
+        command: &str,
+        arguments: Map<String, Value>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), QmpError> {
+        (**self).execute_into(command, arguments, out)
     }
     fn command(&self, name: &str) -> Option<CommandMeta> {
         (**self).command(name)

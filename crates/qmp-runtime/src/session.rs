@@ -127,7 +127,20 @@ fn write_members(out: &mut Vec<u8>, members: &[Member<'_>]) {
 /// A response line: `{"return": ...}` or `{"error": ...}`, with the
 /// request's `id`, terminated by `\r\n` as QEMU's monitor writes it.
 pub fn response(result: &Result<Value, QmpError>, id: Option<&Json>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
+    match result {
+        Ok(v) => {
+            let mut ret = Vec::new();
+            json::write_value(&mut ret, v);
+            response_encoded(Ok(&ret), id)
+        }
+        Err(e) => response_encoded(Err(e), id),
+    }
+}
+
+/// [`response`] for a reply already encoded (by [`json::write_value`] or
+/// an equivalent writer).
+fn response_encoded(result: Result<&[u8], &QmpError>, id: Option<&Json>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + result.map_or(0, <[u8]>::len));
     let write_id = |o: &mut Vec<u8>| {
         if let Some(id) = id {
             json::write_json(o, id)
@@ -136,7 +149,7 @@ pub fn response(result: &Result<Value, QmpError>, id: Option<&Json>) -> Vec<u8> 
     let id_member: Member<'_> = ("id", &write_id);
     match result {
         Ok(v) => {
-            let ret = |o: &mut Vec<u8>| json::write_value(o, v);
+            let ret = |o: &mut Vec<u8>| o.extend_from_slice(v);
             let mut m: Vec<Member<'_>> = vec![("return", &ret)];
             if id.is_some() {
                 m.push(id_member);
@@ -232,14 +245,14 @@ impl Core {
         if result.is_ok() && !success_response {
             return None;
         }
-        Some(response(&result, id))
+        Some(response_encoded(result.as_deref(), id))
     }
 
     fn dispatch<'r>(
         &self,
         st: &ConnState,
         req: &'r Json,
-    ) -> (Result<Value, QmpError>, Option<&'r Json>, bool) {
+    ) -> (Result<Vec<u8>, QmpError>, Option<&'r Json>, bool) {
         let Json::Dict(members) = req else {
             return (
                 Err(QmpError::generic("QMP input must be a JSON object")),
@@ -307,9 +320,16 @@ impl Core {
             _ => Map::new(),
         };
         let result = if command == CAPABILITIES.name {
-            self.capabilities(st, arguments)
+            self.capabilities(st, arguments).map(|v| {
+                let mut out = Vec::new();
+                json::write_value(&mut out, &v);
+                out
+            })
         } else {
-            self.service.execute(command, arguments)
+            let mut out = Vec::new();
+            self.service
+                .execute_into(command, arguments, &mut out)
+                .map(|()| out)
         };
         (result, id, meta.success_response)
     }
