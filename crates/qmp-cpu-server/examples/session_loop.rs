@@ -2,7 +2,7 @@
 //! loadgen's request mix, for profiling:
 //!
 //! ```text
-//! cargo run --release -p qmp-cpu-server --example session_loop -- [x86_64|s390x] [expansion|definitions|version] [N]
+//! cargo run --release -p qmp-cpu-server --example session_loop -- [x86_64|s390x] [expansion|props|definitions|version] [N]
 //! ```
 
 use std::time::Instant;
@@ -47,6 +47,12 @@ fn main() {
             let v = match what.as_str() {
                 "definitions" => json!({"execute": "query-cpu-definitions"}),
                 "version" => json!({"execute": "query-version"}),
+                // With props (even empty), nothing is taken from load time.
+                "props" => {
+                    let ty = if i % 2 == 0 { "static" } else { "full" };
+                    json!({"execute": "query-cpu-model-expansion",
+                           "arguments": {"type": ty, "model": {"name": models[(i / 2) % models.len()], "props": {}}}})
+                }
                 _ => {
                     let ty = if i % 2 == 0 { "static" } else { "full" };
                     json!({"execute": "query-cpu-model-expansion",
