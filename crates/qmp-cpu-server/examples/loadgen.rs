@@ -192,7 +192,13 @@ async fn throughput(path: &Path, k: usize, n: usize, models: &[String]) -> f64 {
     (k * n) as f64 / start.elapsed().as_secs_f64()
 }
 
-async fn measure(path: &Path, a: &Args, defs_n: usize, parallel: bool) -> [String; 6] {
+async fn measure(
+    path: &Path,
+    a: &Args,
+    defs_n: usize,
+    parallel: bool,
+    props: &Value,
+) -> [String; 7] {
     let c = connect(path).await;
     let defs = c
         .execute_json("query-cpu-definitions", None)
@@ -217,6 +223,16 @@ async fn measure(path: &Path, a: &Args, defs_n: usize, parallel: bool) -> [Strin
         )
     })
     .await;
+    // With props: computed per request (nothing precomputed applies).
+    let exp_props = latency(path, a.requests, |i| {
+        let ty = if i % 2 == 0 { "static" } else { "full" };
+        let m = &models[(i / 2) % models.len()];
+        (
+            "query-cpu-model-expansion".into(),
+            Some(json!({"type": ty, "model": {"name": m, "props": props}})),
+        )
+    })
+    .await;
     let defs_l = latency(path, defs_n, |_| ("query-cpu-definitions".into(), None)).await;
     let one = throughput(path, 1, a.requests, &models).await;
     let many = if parallel {
@@ -230,6 +246,7 @@ async fn measure(path: &Path, a: &Args, defs_n: usize, parallel: bool) -> [Strin
     [
         format!("{:.0} / {:.0}", bare.0, bare.1),
         format!("{:.0} / {:.0}", exp.0, exp.1),
+        format!("{:.0} / {:.0}", exp_props.0, exp_props.1),
         format!("{:.0} / {:.0}", defs_l.0, defs_l.1),
         format!("{one:.0}"),
         many,
@@ -241,10 +258,10 @@ async fn measure(path: &Path, a: &Args, defs_n: usize, parallel: bool) -> [Strin
 async fn main() {
     let a = args();
     println!(
-        "| target | side | bare round trip µs (p50 / p99) | expansion µs (p50 / p99) | query-cpu-definitions µs (p50 / p99) | expansions/s, 1 client | expansions/s, {} clients | models |",
+        "| target | side | bare round trip µs (p50 / p99) | expansion µs (p50 / p99) | expansion with props µs (p50 / p99) | query-cpu-definitions µs (p50 / p99) | expansions/s, 1 client | expansions/s, {} clients | models |",
         a.clients
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (target, binary) in [
         (Target::X86_64, "qemu-system-x86_64"),
         (Target::S390x, "qemu-system-s390x"),
@@ -260,7 +277,11 @@ async fn main() {
         );
         let path = sock(target.arch());
         server.listen_unix(&path).await.expect("listens");
-        let ours = measure(&path, &a, a.requests.min(500), true).await;
+        let props = match target {
+            Target::X86_64 => json!({"vmx": true, "pmu": false}),
+            Target::S390x => json!({"vx": false}),
+        };
+        let ours = measure(&path, &a, a.requests.min(500), true, &props).await;
         println!("| {} | ours | {} |", target.arch(), ours.join(" | "));
         server.shutdown().await;
         if let Some(q) = start_qemu(binary).await {
@@ -269,7 +290,7 @@ async fn main() {
                 requests: a.requests.min(1000),
                 clients: a.clients,
             };
-            let theirs = measure(&q.1, &fewer, 30, false).await;
+            let theirs = measure(&q.1, &fewer, 30, false, &props).await;
             println!(
                 "| {} | QEMU 10.0.2 (TCG) | {} |",
                 target.arch(),
