@@ -1,0 +1,63 @@
+//! Names that QEMU accepts but that clash once mangled into Rust are
+//! reported at generation time, located in the schema, with what to do.
+
+use qapi_gen::backend::rust::{generate, Options};
+
+fn generate_error(schema: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("qapi-clash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("clash.json");
+    std::fs::write(&path, schema).expect("writes");
+    let path = path.to_string_lossy().into_owned();
+    let schema = qapi_gen::load(&path).expect("QEMU accepts this schema");
+    match generate(&schema, &Options::default()) {
+        Ok(_) => panic!("generation should fail"),
+        Err(e) => e.to_string().replace(&path, "clash.json"),
+    }
+}
+
+#[test]
+fn members_that_become_the_same_field() {
+    // QEMU allows `fooBar` under the pragma, and its C names differ.
+    let e = generate_error(
+        "{ 'pragma': { 'member-name-exceptions': [ 'Foo' ] } }\n\
+         { 'struct': 'Foo',\n  'data': { 'foo-bar': 'int', 'fooBar': 'str' } }\n",
+    );
+    assert_eq!(
+        e,
+        "clash.json: In struct 'Foo':\nclash.json:2: members 'foo-bar' and 'fooBar' of struct type \
+         'Foo' both become Rust field 'foo_bar'; rename one of them"
+    );
+}
+
+#[test]
+fn types_that_become_the_same_item() {
+    // A downstream name loses its prefix's punctuation; QEMU's C names
+    // (`_org_qemu_Thing`, `OrgQemuThing`) differ.
+    let e = generate_error(
+        "{ 'struct': 'OrgQemuThing', 'data': {} }\n{ 'struct': '__org.qemu_Thing', 'data': {} }\n",
+    );
+    assert_eq!(
+        e,
+        "clash.json: In struct '__org.qemu_Thing':\nclash.json:2: struct type '__org.qemu_Thing' \
+         becomes Rust item 'OrgQemuThing', and so does struct type 'OrgQemuThing'; rename one of them"
+    );
+}
+
+#[test]
+fn a_command_and_a_type_of_the_same_name() {
+    // The command yields: its struct takes a `Command` suffix.
+    let dir = std::env::temp_dir().join(format!("qapi-cmd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("cmd.json");
+    std::fs::write(
+        &path,
+        "{ 'struct': 'DriveBackup', 'data': { 'device': 'str' } }\n\
+         { 'command': 'drive-backup', 'data': 'DriveBackup' }\n",
+    )
+    .expect("writes");
+    let schema = qapi_gen::load(&path.to_string_lossy()).expect("loads");
+    let out = generate(&schema, &Options::default()).expect("generates");
+    let text: String = out.modules.iter().map(|m| m.tokens.to_string()).collect();
+    assert!(text.contains("struct DriveBackupCommand"), "{text}");
+}
