@@ -12,6 +12,7 @@
 //! `migration-safe` (the two booleans of `CpuModelExpansionInfo` that
 //! QEMU never merged; see `schema/cpu-model.json`).
 
+mod bits;
 pub mod qmp_io;
 pub mod s390x;
 pub mod x86;

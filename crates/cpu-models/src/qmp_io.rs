@@ -80,6 +80,29 @@ impl Conn {
     }
 }
 
+/// The command line the oracle was recorded with, QMP on `socket`:
+/// `BINARY -machine none -accel tcg -nodefaults -nographic -S -qmp
+/// unix:SOCKET,server=on,wait=off`, with no terminal input or output
+/// (QEMU's TCG feature warnings are dropped).
+pub fn qemu_command(binary: &Path, socket: &Path) -> Command {
+    let mut c = Command::new(binary);
+    c.args([
+        "-machine",
+        "none",
+        "-accel",
+        "tcg",
+        "-nodefaults",
+        "-nographic",
+        "-S",
+    ])
+    .arg("-qmp")
+    .arg(format!("unix:{},server=on,wait=off", socket.display()))
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    c
+}
+
 impl Qemu {
     /// Starts `binary` as the oracle was recorded:
     /// `-machine none -accel tcg -nodefaults -nographic -S -qmp unix:...`.
@@ -89,22 +112,7 @@ impl Qemu {
         let dir = std::env::temp_dir().join(format!("qmp-io-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let sock = dir.join("qmp.sock");
-        let child = Command::new(binary)
-            .args([
-                "-machine",
-                "none",
-                "-accel",
-                "tcg",
-                "-nodefaults",
-                "-nographic",
-                "-S",
-            ])
-            .arg("-qmp")
-            .arg(format!("unix:{},server=on,wait=off", sock.display()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
+        let child = qemu_command(binary, &sock).spawn()?;
         let deadline = Instant::now() + Duration::from_secs(20);
         let conn = loop {
             match Conn::connect(&sock) {

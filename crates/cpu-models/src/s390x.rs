@@ -29,6 +29,7 @@ use qapi_types::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::bits::Bits;
 use crate::{CpuModels, Target};
 
 /// The catalogue compiled into the crate.
@@ -122,68 +123,6 @@ pub(crate) struct PropDef {
 }
 
 // ---------------------------------------------------------------------------
-// Feature bitmaps.
-
-const WORDS: usize = 8;
-
-/// A set of features, one bit each, indexed by QEMU's feature order.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-struct Bits([u64; WORDS]);
-
-impl Bits {
-    fn set(&mut self, i: usize, v: bool) {
-        if v {
-            self.0[i / 64] |= 1 << (i % 64);
-        } else {
-            self.0[i / 64] &= !(1 << (i % 64));
-        }
-    }
-    fn get(&self, i: usize) -> bool {
-        self.0[i / 64] & (1 << (i % 64)) != 0
-    }
-    fn and(&self, o: &Bits) -> Bits {
-        let mut r = *self;
-        for (a, b) in r.0.iter_mut().zip(o.0) {
-            *a &= b;
-        }
-        r
-    }
-    fn and_not(&self, o: &Bits) -> Bits {
-        let mut r = *self;
-        for (a, b) in r.0.iter_mut().zip(o.0) {
-            *a &= !b;
-        }
-        r
-    }
-    fn or(&self, o: &Bits) -> Bits {
-        let mut r = *self;
-        for (a, b) in r.0.iter_mut().zip(o.0) {
-            *a |= b;
-        }
-        r
-    }
-    fn is_empty(&self) -> bool {
-        self.0.iter().all(|w| *w == 0)
-    }
-    fn is_subset(&self, o: &Bits) -> bool {
-        self.and_not(o).is_empty()
-    }
-    fn ones(&self) -> impl Iterator<Item = usize> + '_ {
-        self.0.iter().enumerate().flat_map(|(w, &bits)| {
-            let mut b = bits;
-            std::iter::from_fn(move || {
-                if b == 0 {
-                    return None;
-                }
-                let i = b.trailing_zeros() as usize;
-                b &= b - 1;
-                Some(w * 64 + i)
-            })
-        })
-    }
-}
-
-// ---------------------------------------------------------------------------
 // The compiled catalogue.
 
 /// A property of the CPU object that `props` can name.
@@ -245,7 +184,7 @@ impl S390xModels {
     }
 
     pub(crate) fn from_catalogue(cat: &Catalogue) -> Result<Self, String> {
-        if cat.features.len() > WORDS * 64 {
+        if cat.features.len() > Bits::CAPACITY {
             return Err(format!("{} features do not fit", cat.features.len()));
         }
         let mut props: HashMap<String, Prop> = HashMap::new();

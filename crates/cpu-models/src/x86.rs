@@ -20,6 +20,7 @@ use qapi_support::QmpError;
 use qapi_types::{CpuDefinitionInfo, CpuModelExpansionInfo, CpuModelExpansionType, CpuModelInfo};
 use serde_json::{Map, Value};
 
+use crate::bits::Bits;
 use crate::{CpuModels, Target};
 
 /// The catalogue compiled into the crate.
@@ -32,38 +33,6 @@ pub fn import(qemu: &Path) -> Result<String, String> {
     // Check that what we collected loads before handing it out.
     X86Models::from_value(&v)?;
     Ok(import::format(&v))
-}
-
-const WORDS: usize = 8;
-
-/// A set of features, one bit each.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-struct Bits([u64; WORDS]);
-
-impl Bits {
-    fn set(&mut self, i: usize, v: bool) {
-        if v {
-            self.0[i / 64] |= 1 << (i % 64);
-        } else {
-            self.0[i / 64] &= !(1 << (i % 64));
-        }
-    }
-    fn get(&self, i: usize) -> bool {
-        self.0[i / 64] & (1 << (i % 64)) != 0
-    }
-    fn or(&mut self, o: &Bits) {
-        for (a, b) in self.0.iter_mut().zip(o.0) {
-            *a |= b;
-        }
-    }
-    fn and_not(&mut self, o: &Bits) {
-        for (a, b) in self.0.iter_mut().zip(o.0) {
-            *a &= !b;
-        }
-    }
-    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..WORDS * 64).filter(move |i| self.get(*i))
-    }
 }
 
 /// How a property's setter treats a value.
@@ -218,7 +187,7 @@ impl X86Models {
             .filter(|k| !import::STATIC_SCALARS.contains(&k.as_str()))
             .cloned()
             .collect();
-        if feature_names.len() > WORDS * 64 {
+        if feature_names.len() > Bits::CAPACITY {
             return Err(err("catalogue: too many features"));
         }
         let fidx: HashMap<&str, usize> = feature_names
@@ -664,19 +633,16 @@ impl X86Models {
     fn expand_features(&self, m: &Model, st: &mut State) {
         let sl = &self.slots;
         if let Some(accel) = &m.accel {
-            let mut add = *accel;
-            add.and_not(&st.user);
-            st.features.or(&add);
+            st.features = st.features.or(&accel.and_not(&st.user));
         }
         // Dependencies: a feature that is off takes its dependents along.
         let mut gone = Bits::default();
         for (g, lost) in &self.dependents {
             if !st.features.get(*g) {
-                gone.or(lost);
+                gone = gone.or(lost);
             }
         }
-        st.features.and_not(&gone);
-        st.features.and_not(&self.accel_cleared);
+        st.features = st.features.and_not(&gone).and_not(&self.accel_cleared);
 
         let flag = |s: usize| st.values[s].as_bool().unwrap_or(true);
         let auto = flag(sl.full_auto);
@@ -696,7 +662,7 @@ impl X86Models {
                 _ => None,
             });
         let mut pt_check = false;
-        for f in st.features.iter() {
+        for f in st.features.ones() {
             if f >= self.nfeatures {
                 break;
             }

@@ -15,7 +15,7 @@
 //! is left out).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use cpu_models::Target;
@@ -70,22 +70,7 @@ async fn start_qemu(binary: &str) -> Option<Qemu> {
         return None;
     }
     let path = sock(binary);
-    let child = Command::new(bin)
-        .args([
-            "-machine",
-            "none",
-            "-accel",
-            "tcg",
-            "-nodefaults",
-            "-nographic",
-            "-S",
-        ])
-        .arg("-qmp")
-        .arg(format!("unix:{},server=on,wait=off", path.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .ok()?;
+    let child = cpu_models::qmp_io::qemu_command(&bin, &path).spawn().ok()?;
     for _ in 0..500 {
         if path.exists() {
             break;

@@ -100,20 +100,7 @@ impl LiveQemu {
     /// -qmp unix:SOCKET,server=on,wait=off` and waits for the socket.
     pub async fn start(binary: &Path) -> LiveQemu {
         let socket = socket_path("qemu");
-        let child = std::process::Command::new(binary)
-            .args([
-                "-machine",
-                "none",
-                "-accel",
-                "tcg",
-                "-nodefaults",
-                "-nographic",
-                "-S",
-            ])
-            .arg("-qmp")
-            .arg(format!("unix:{},server=on,wait=off", socket.display()))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
+        let child = cpu_models::qmp_io::qemu_command(binary, &socket)
             .spawn()
             .expect("QEMU starts");
         for _ in 0..500 {

@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::types::{fields, struct_de_impl};
+use super::types::{constructor, fields, struct_de_impl};
 use super::{ident, Gen};
 use crate::backend::cond::Cond;
 use crate::backend::naming;
@@ -35,18 +35,15 @@ pub(super) fn command_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<To
             let members = s.members(t);
             let f = fields(g, t, wire, &members)?;
             let fs = &f.fields;
-            let params = &f.new_params;
-            let inits = &f.new_inits;
-            let derive_default = if f.required == 0 {
-                quote!(Default,)
-            } else {
-                TokenStream::new()
-            };
-            let allow = if f.required > 7 {
-                quote!(#[allow(clippy::too_many_arguments)])
-            } else {
-                TokenStream::new()
-            };
+            let (new, derive_default) = constructor(
+                &name,
+                &f,
+                &cfg,
+                &[
+                    " The arguments with the required ones given and every",
+                    " optional one absent.",
+                ],
+            );
             let de = struct_de_impl(g, &name, wire, &f.de_inits, &cfg);
             quote! {
                 #[derive(Clone, Debug, #derive_default PartialEq, ::serde::Serialize)]
@@ -56,15 +53,7 @@ pub(super) fn command_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<To
 
                 #de
 
-                #cfg
-                impl #name {
-                    /// The arguments with the required ones given and every
-                    /// optional one absent.
-                    #allow
-                    pub fn new(#(#params),*) -> Self {
-                        Self { #(#inits)* }
-                    }
-                }
+                #new
             }
         }
         Some(t) if &*s.entity(t).name != "q_empty" => {
@@ -120,18 +109,15 @@ pub(super) fn event_data_items(
     let members = s.members(t);
     let f = fields(g, t, &e.name, &members)?;
     let fs = &f.fields;
-    let params = &f.new_params;
-    let inits = &f.new_inits;
-    let derive_default = if f.required == 0 {
-        quote!(Default,)
-    } else {
-        TokenStream::new()
-    };
-    let allow = if f.required > 7 {
-        quote!(#[allow(clippy::too_many_arguments)])
-    } else {
-        TokenStream::new()
-    };
+    let (new, derive_default) = constructor(
+        &name,
+        &f,
+        &cfg,
+        &[
+            " The data with the required members given and every optional",
+            " one absent.",
+        ],
+    );
     let doc = format!(" The data of event `{}` (see [`super::Event`]).", e.name);
     let de = struct_de_impl(g, &name, &e.name, &f.de_inits, &cfg);
     Ok(quote! {
@@ -144,15 +130,7 @@ pub(super) fn event_data_items(
 
         #de
 
-        #cfg
-        impl #name {
-            /// The data with the required members given and every optional
-            /// one absent.
-            #allow
-            pub fn new(#(#params),*) -> Self {
-                Self { #(#inits)* }
-            }
-        }
+        #new
     })
 }
 

@@ -171,11 +171,6 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// Makes module dependencies transitive (for cargo features).
-pub fn close_module_deps(modules: &mut [Module]) {
-    close_deps(modules)
-}
-
 /// How an entity appears in Rust.
 #[derive(Debug, Clone)]
 enum RustName {
@@ -401,7 +396,7 @@ impl<'a> Gen<'a> {
         for mi in 0..self.schema.modules.len() {
             modules.extend(self.module(mi)?);
         }
-        close_deps(&mut modules);
+        close_module_deps(&mut modules);
         self.cur_module = usize::MAX;
         let mut root = commands::root_items(self)?;
         if self.opts.server {
@@ -666,22 +661,24 @@ fn claim_extra(
     Ok(())
 }
 
-/// Makes every module's `deps` transitively closed and drops self-edges.
-fn close_deps(modules: &mut [Module]) {
-    let index: HashMap<String, usize> = modules
+/// Makes every module's `deps` transitively closed (for cargo features)
+/// and drops self-edges.
+pub fn close_module_deps(modules: &mut [Module]) {
+    let index: HashMap<&str, usize> = modules
         .iter()
         .enumerate()
-        .map(|(i, m)| (m.ident.clone(), i))
+        .map(|(i, m)| (m.ident.as_str(), i))
         .collect();
     let direct: Vec<Vec<usize>> = modules
         .iter()
         .map(|m| {
             m.deps
                 .iter()
-                .filter_map(|d| index.get(d).copied())
+                .filter_map(|d| index.get(d.as_str()).copied())
                 .collect()
         })
         .collect();
+    let idents: Vec<String> = modules.iter().map(|m| m.ident.clone()).collect();
     for (i, m) in modules.iter_mut().enumerate() {
         let mut seen = BTreeSet::new();
         let mut stack = direct[i].clone();
@@ -690,16 +687,8 @@ fn close_deps(modules: &mut [Module]) {
                 stack.extend(direct[d].iter().copied());
             }
         }
-        m.deps = seen.into_iter().map(|d| modules_ident(&index, d)).collect();
+        m.deps = seen.into_iter().map(|d| idents[d].clone()).collect();
     }
-}
-
-fn modules_ident(index: &HashMap<String, usize>, i: usize) -> String {
-    index
-        .iter()
-        .find(|(_, v)| **v == i)
-        .map(|(k, _)| k.clone())
-        .unwrap_or_default()
 }
 
 /// A Rust identifier (raw when it is a keyword; our naming rules avoid

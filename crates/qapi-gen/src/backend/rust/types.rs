@@ -343,12 +343,20 @@ pub(super) fn fields(
     Ok(out)
 }
 
-/// `new` for a struct with these fields (and `Default` when nothing is
-/// required).
-fn constructor(
+/// What `new` says of itself on a struct of members.
+pub(super) const NEW_DOC: &[&str] = &[
+    " A value with the required members given and every optional",
+    " one absent; set optional members on the result.  Code built",
+    " this way keeps compiling when a schema adds optional members.",
+];
+
+/// `new` for a struct with these fields (documented by `doc`, one string
+/// per line), and the `Default` derive when nothing is required.
+pub(super) fn constructor(
     name: &proc_macro2::Ident,
     f: &Fields,
     cfg: &TokenStream,
+    doc: &[&str],
 ) -> (TokenStream, TokenStream) {
     let params = &f.new_params;
     let inits = &f.new_inits;
@@ -365,9 +373,7 @@ fn constructor(
     let new = quote! {
         #cfg
         impl #name {
-            /// A value with the required members given and every optional
-            /// one absent; set optional members on the result.  Code built
-            /// this way keeps compiling when a schema adds optional members.
+            #(#[doc = #doc])*
             #allow
             pub fn new(#(#params),*) -> Self {
                 Self { #(#inits)* }
@@ -386,7 +392,7 @@ pub(super) fn struct_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Tok
     let cfg = cond.attr();
     let dep = g.deprecated_attr(&e.features);
     let f = fields(g, id, &e.name, &members)?;
-    let (new, derive_default) = constructor(&name, &f, &cfg);
+    let (new, derive_default) = constructor(&name, &f, &cfg, NEW_DOC);
     let de = struct_de_impl(g, &name, &e.name, &f.de_inits, &cfg);
     let fs = &f.fields;
     Ok(quote! {
@@ -510,7 +516,7 @@ pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Toke
     f.new_inits.push(quote!(u,));
     f.de_inits.push(quote!(u: o.rest()?,));
     f.required += 1;
-    let (new, _) = constructor(&name, &f, &cfg);
+    let (new, _) = constructor(&name, &f, &cfg, NEW_DOC);
     let de = struct_de_impl(g, &name, &e.name, &f.de_inits, &cfg);
     let branch_de = branch_de_impl(g, &branch, &e.name, tag, &arms, &cfg);
     let fs = &f.fields;
