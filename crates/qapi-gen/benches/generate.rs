@@ -4,9 +4,11 @@
 //!   files: parse, check, generate tokens, format every file.  (Load alone
 //!   is in `benches/frontend.rs`.)
 //! * `package`: the same on an already loaded schema.
-//! * `rust::generate`: the backend's token generation alone.
-//! * `format`: `prettyplease` plus item spacing alone, over the token
-//!   streams `rust::generate` made (one file per module and the root).
+//! * `rust::generate`: building the backend's `syn` trees alone, on one
+//!   thread.
+//! * `format`: `prettyplease` plus item spacing alone, over the trees
+//!   `rust::generate` made (one file per module and the root), on one
+//!   thread.
 //!
 //! Reads `../shared/corpus`; prints a note and does nothing when it is
 //! absent.
@@ -14,7 +16,7 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use qapi_gen::backend::package::{format_file, package, PackageSpec, SupportDep};
+use qapi_gen::backend::package::{format_items, package, PackageSpec, SupportDep};
 use qapi_gen::backend::rust::{self, Options};
 
 // Measure with the allocator the `qapi-gen` command uses.
@@ -87,7 +89,7 @@ fn generate(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    g.bench_function("qemu-system: rust::generate (tokens)", |b| {
+    g.bench_function("qemu-system: rust::generate (syn trees)", |b| {
         b.iter_batched(
             || (),
             |()| rust::generate(&schema, &opts).expect("generates"),
@@ -101,9 +103,9 @@ fn generate(c: &mut Criterion) {
                 let mut texts: Vec<String> = out
                     .modules
                     .into_iter()
-                    .map(|m| format_file(m.tokens).expect("formats"))
+                    .map(|m| format_items(Vec::new(), m.items, &out.docs))
                     .collect();
-                texts.push(format_file(out.root).expect("formats"));
+                texts.push(format_items(Vec::new(), out.root, &out.docs));
                 texts
             },
             BatchSize::PerIteration,

@@ -58,6 +58,34 @@ fn a_command_and_a_type_of_the_same_name() {
     .expect("writes");
     let schema = qapi_gen::load(&path.to_string_lossy()).expect("loads");
     let out = generate(&schema, &Options::default()).expect("generates");
-    let text: String = out.modules.iter().map(|m| m.tokens.to_string()).collect();
+    let text: String = out
+        .modules
+        .into_iter()
+        .map(|m| qapi_gen::backend::package::format_items(Vec::new(), m.items, &out.docs))
+        .collect();
     assert!(text.contains("struct DriveBackupCommand"), "{text}");
+}
+
+/// Doc text is carried past the formatter as numbered placeholders; text
+/// that contains the placeholder's marker character itself must still come
+/// out as written.
+#[test]
+fn doc_text_with_the_placeholder_marker_is_kept() {
+    let dir = std::env::temp_dir().join(format!("qapi-doc-mark-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("mark.json");
+    std::fs::write(
+        &path,
+        "##\n# @Marked:\n#\n# Odd \u{1}0 text.\n#\n# @a: A.\n#\n# Since: 1.0\n##\n\
+         { 'struct': 'Marked', 'data': { 'a': 'int' } }\n\
+         ##\n# @Plain:\n#\n# Plain text.\n#\n# @b: B.\n#\n# Since: 1.0\n##\n\
+         { 'struct': 'Plain', 'data': { 'b': 'int' } }\n",
+    )
+    .expect("writes");
+    let schema = qapi_gen::load(&path.to_string_lossy()).expect("loads");
+    let text = qapi_gen::backend::package::single_file(&schema, &Options::default(), "test")
+        .expect("generates");
+    assert!(text.contains("/// Odd \u{1}0 text."), "{text}");
+    assert!(text.contains("/// Plain text."), "{text}");
+    syn::parse_file(&text).expect("parses");
 }

@@ -93,15 +93,18 @@ fn unmasked_matches_qemu() {
 }
 
 #[test]
-fn emitted_tokens_parse() {
+fn emitted_items_print_as_rust() {
     let Some(corpus) = corpus() else { return };
     let evaluate = Conditions::Evaluate(["CONFIG_LINUX".to_string()].into());
     for (_, root) in SCHEMAS {
         let schema = load(&corpus, root);
         for conds in [Conditions::default(), evaluate.clone()] {
-            let tokens = introspect::tokens(&schema, &conds);
-            let file: syn::File = syn::parse2(tokens)
-                .unwrap_or_else(|e| panic!("{root}: emitted tokens do not parse: {e}"));
+            let items = introspect::items(&schema, &conds)
+                .unwrap_or_else(|e| panic!("{root}: introspection items: {e}"));
+            // Built as trees: what they print must parse back.
+            let text = qapi_gen::backend::package::format_items(Vec::new(), items, &[]);
+            let file = syn::parse_file(&text)
+                .unwrap_or_else(|e| panic!("{root}: printed items do not parse: {e}"));
             let names: Vec<String> = file
                 .items
                 .iter()
@@ -130,14 +133,18 @@ fn emitted_tokens_parse() {
 fn conditions_become_cfg_or_drop_out() {
     let Some(corpus) = corpus() else { return };
     let schema = load(&corpus, "qga/qapi-schema.json");
-    let cfg = introspect::tokens(&schema, &Conditions::default()).to_string();
+    let text = |conds: &Conditions| {
+        let items = introspect::items(&schema, conds).expect("items");
+        quote::quote!(#(#items)*).to_string()
+    };
+    let cfg = text(&Conditions::default());
     // guest-suspend-hybrid is CONFIG_LINUX only.
     assert!(
         cfg.contains("# [cfg (feature = \"CONFIG_LINUX\")]"),
         "no cfg emitted"
     );
     assert!(cfg.contains("\"guest-suspend-hybrid\""));
-    let none = introspect::tokens(&schema, &Conditions::Evaluate(Default::default())).to_string();
+    let none = text(&Conditions::Evaluate(Default::default()));
     assert!(!none.contains("\"guest-suspend-hybrid\""));
     assert!(!none.contains("# [cfg"));
     // Numbering is QEMU's, over the whole schema, whatever is left out:

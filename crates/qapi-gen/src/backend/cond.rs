@@ -59,6 +59,15 @@ impl Cond {
         }
     }
 
+    /// The `#[cfg(...)]` attribute as a `syn` node (none when
+    /// unconditional).
+    pub fn cfg_attr(&self) -> Option<syn::Attribute> {
+        match self {
+            Cond::Cfg(p) => Some(crate::backend::rust::syntax::list_attr("cfg", p.clone())),
+            _ => None,
+        }
+    }
+
     /// The predicate, for combining (`None` for `Always`/`Never`).
     pub fn predicate(&self) -> Option<&TokenStream> {
         match self {

@@ -10,6 +10,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::cond::Conditions;
+use super::rust::syntax::{parse_items, Fill};
 use super::rust::{close_module_deps, generate, Module, Options, Part, Prepared};
 use crate::error::Error;
 use crate::model::Schema;
@@ -47,35 +48,77 @@ pub fn format_file(tokens: TokenStream) -> Result<String, Error> {
             "internal error: generated code does not parse: {e}"
         ))
     })?;
-    Ok(space_items(&prettyplease::unparse(&file)))
+    Ok(space_items(&prettyplease::unparse(&file), &[]))
 }
 
-/// Puts a blank line between items, which `prettyplease` does not: a line
-/// that starts an item (doc comment, attribute or keyword) right after
-/// one that ends an item at the same indentation.
-pub fn space_items(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 16);
-    let mut prev: Option<&str> = None;
+/// Formats items as a Rust file with inner attributes `attrs`; `docs`
+/// are the doc blocks their placeholders stand for.
+pub fn format_items(attrs: Vec<syn::Attribute>, items: Vec<syn::Item>, docs: &[String]) -> String {
+    space_items(
+        &prettyplease::unparse(&syn::File {
+            shebang: None,
+            attrs,
+            items,
+        }),
+        docs,
+    )
+}
+
+/// [`module_lints`] as inner attributes.
+fn module_lint_attrs() -> Result<Vec<syn::Attribute>, Error> {
+    let lints = module_lints();
+    syn::parse2::<syn::File>(lints)
+        .map(|f| f.attrs)
+        .map_err(|e| Error::bare(format!("internal error: lints do not parse: {e}")))
+}
+
+/// Finishes `prettyplease` output: expands doc placeholders (see
+/// [`super::rust::syntax::doc_placeholder`]) into the lines of `docs`,
+/// and puts a blank line between items, which `prettyplease` does not: a
+/// line that starts an item (doc comment, attribute or keyword) right
+/// after one that ends an item at the same indentation.
+pub fn space_items(text: &str, docs: &[String]) -> String {
+    const STARTS: [&str; 9] = [
+        "///", "#[", "pub ", "impl", "fn ", "const ", "static ", "mod ", "use ",
+    ];
+    let mut out = String::with_capacity(text.len() + text.len() / 16 + docs.len() * 64);
+    // The indentation of the previous line when it ends an item.
+    let mut ended_at: Option<usize> = None;
     for line in text.lines() {
-        if let Some(p) = prev {
-            let indent = |l: &str| l.len() - l.trim_start().len();
-            let p_t = p.trim_start();
-            let l_t = line.trim_start();
-            let ends_item = p_t == "}" || (p_t.ends_with(';') && !p_t.starts_with("//"));
-            let starts_item = [
-                "///", "#[", "pub ", "impl", "fn ", "const ", "static ", "mod ", "use ",
-            ]
-            .iter()
-            .any(|k| l_t.starts_with(k));
-            if ends_item && starts_item && indent(p) == indent(line) {
+        let body = line.trim_start();
+        let indent = line.len() - body.len();
+        if ended_at == Some(indent) && STARTS.iter().any(|k| body.starts_with(k)) {
+            out.push('\n');
+        }
+        match doc_block(body, docs) {
+            Some(block) => {
+                for l in block.lines() {
+                    out.push_str(&line[..indent]);
+                    out.push_str("///");
+                    if !l.is_empty() {
+                        out.push(' ');
+                        out.push_str(l.trim_end_matches(' '));
+                    }
+                    out.push('\n');
+                }
+            }
+            None => {
+                out.push_str(line);
                 out.push('\n');
             }
         }
-        out.push_str(line);
-        out.push('\n');
-        prev = Some(line);
+        let ends_item = body == "}" || (body.ends_with(';') && !body.starts_with("//"));
+        ended_at = ends_item.then_some(indent);
     }
     out
+}
+
+/// The doc block a placeholder line (`///\u{1}N`) stands for.
+fn doc_block<'d>(line: &str, docs: &'d [String]) -> Option<&'d str> {
+    let index = line
+        .strip_prefix("///")?
+        .strip_prefix(super::rust::syntax::DOC_MARK)?;
+    docs.get(index.parse::<usize>().ok()?).map(String::as_str)
 }
 
 fn header_comment(header: &str) -> String {
@@ -256,17 +299,13 @@ fn format_parts(
     let work = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(part) = parts.get(i) else { break };
-        let result = prepared.part(*part).and_then(|(tokens, module)| {
-            let text = match part {
-                Part::Module(_) => {
-                    let lints = module_lints();
-                    format_file(quote! {
-                        #lints
-                        #tokens
-                    })?
-                }
-                _ => format_file(tokens)?,
+        let result = prepared.part(*part).and_then(|out| {
+            let attrs = match part {
+                Part::Module(_) => module_lint_attrs()?,
+                _ => Vec::new(),
             };
+            let module = out.module;
+            let text = format_items(attrs, out.items, &out.docs);
             Ok((text, module.map(|m| (m.ident, m.file, m.feature, m.deps))))
         });
         if let Ok(mut slot) = slots[i].lock() {
@@ -292,7 +331,7 @@ fn format_parts(
                 file,
                 feature,
                 deps,
-                tokens: TokenStream::new(),
+                items: Vec::new(),
             });
             Ok((text, module))
         })
@@ -366,28 +405,33 @@ fn cargo_toml(
 
 /// Generates one file with inline modules, for `include!`.
 pub fn single_file(schema: &Schema, opts: &Options, header: &str) -> Result<String, Error> {
-    let out = generate(schema, opts)?;
+    let mut out = generate(schema, opts)?;
     let lints = module_lints();
-    let mut body = TokenStream::new();
-    for m in &out.modules {
+    let mut body = Vec::new();
+    for m in std::mem::take(&mut out.modules) {
         let ident = super::rust::ident(&m.ident);
         let cfg = module_cfg(opts, &m.feature);
-        let tokens = &m.tokens;
         let doc = format!(" Definitions of `{}`.", m.file);
-        body.extend(quote! {
+        let mut items = parse_items(quote! {
             #[doc = #doc]
             #cfg
             pub mod #ident {
                 #lints
-                #tokens
+                struct __ITEMS;
             }
             #cfg
             #[allow(unused_imports)]
             pub use #ident::*;
-        });
+        })?;
+        Fill::new().items("__ITEMS", m.items).apply(&mut items)?;
+        body.extend(items);
     }
-    body.extend(out.root);
-    Ok(format!("{}{}", header_comment(header), format_file(body)?))
+    body.extend(std::mem::take(&mut out.root));
+    Ok(format!(
+        "{}{}",
+        header_comment(header),
+        format_items(Vec::new(), body, &out.docs)
+    ))
 }
 
 /// Generates Rust from a QAPI schema in a build script, in the style of
@@ -592,6 +636,52 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Placeholders expand exactly as `prettyplease` prints one `#[doc]`
+    /// per line.
+    #[test]
+    fn doc_placeholders_expand_like_doc_attributes() {
+        use crate::backend::rust::syntax::{doc_attrs, doc_placeholder};
+        let blocks = [
+            "One line.",
+            "Para one\nwith trailing spaces   \n\n  indented `code`\n\nSince: 2.9",
+            "",
+        ];
+        let docs: Vec<String> = blocks.iter().map(|b| b.to_string()).collect();
+        for (i, block) in blocks.iter().enumerate() {
+            let item = |attrs: Vec<syn::Attribute>| -> syn::Item {
+                let mut item: syn::ItemStruct = syn::parse_quote!(
+                    pub struct S {
+                        pub a: u8,
+                    }
+                );
+                item.attrs = attrs.clone();
+                if let syn::Fields::Named(f) = &mut item.fields {
+                    if let Some(field) = f.named.first_mut() {
+                        field.attrs = attrs;
+                    }
+                }
+                syn::Item::Struct(item)
+            };
+            let direct = format_items(Vec::new(), vec![item(doc_attrs(block))], &[]);
+            let placeholder = if block.is_empty() {
+                Vec::new()
+            } else {
+                vec![doc_placeholder(i)]
+            };
+            let expanded = format_items(Vec::new(), vec![item(placeholder)], &docs);
+            assert_eq!(expanded, direct, "block {i}");
+        }
+    }
+
+    #[test]
+    fn items_are_spaced() {
+        let text = "pub struct A;\npub struct B;\nimpl A {\n    fn f() {\n    }\n    fn g() {}\n    fn h() {}\n}\n";
+        assert_eq!(
+            space_items(text, &[]),
+            "pub struct A;\n\npub struct B;\n\nimpl A {\n    fn f() {\n    }\n\n    fn g() {}\n    fn h() {}\n}\n"
+        );
+    }
 
     #[test]
     fn relative_paths() {

@@ -2,141 +2,152 @@
 //! data structs, and the root items (`Event`, `QmpHandler`, `dispatch`,
 //! `COMMANDS`, introspection).
 
-use proc_macro2::TokenStream;
 use quote::quote;
+use syn::{Attribute, Item};
 
-use super::types::{constructor, fields, struct_de_impl};
+use super::syntax::{
+    self, add_attrs, arm, call, lit_str, method, path_expr, path_pat, str_pat, Fill, Template,
+};
+use super::types::{fields, struct_with_impls, StructDef};
 use super::{ident, Gen};
 use crate::backend::cond::Cond;
 use crate::backend::naming;
 use crate::error::Error;
 use crate::model::{EntityId, EntityKind};
 
+const COMMAND_IMPL: Template = Template(
+    r#"
+    impl ::qapi_support::Command for __Self {
+        const NAME: &'static str = __WIRE;
+        type Returns = __Returns;
+        const ALLOW_OOB: bool = __OOB;
+        const ALLOW_PRECONFIG: bool = __PRECONFIG;
+        const SUCCESS_RESPONSE: bool = __SUCCESS;
+        const BOXED: bool = __BOXED;
+    }
+    "#,
+);
+
+/// A command whose arguments are a named type.
+const NEWTYPE_ARGS: Template = Template(
+    r#"
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[serde(transparent)]
+    pub struct __Self(pub __Args);
+    "#,
+);
+
+/// A command without arguments.
+const NO_ARGS: Template = Template(
+    r#"
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+    pub struct __Self {}
+    "#,
+);
+
 /// The argument struct of a command and its `Command` impl.
-pub(super) fn command_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<TokenStream, Error> {
+pub(super) fn command_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
     let s = g.schema;
     let e = s.entity(id);
     let EntityKind::Command(c) = &e.kind else {
-        return Ok(TokenStream::new());
+        return Ok(Vec::new());
     };
     let name = g.ident_of(id);
     let wire = &*e.name;
     let docs = g.entity_docs(id);
-    let cfg = cond.attr();
+    let cfg = cond.cfg_attr();
     let dep = g.deprecated_attr(&e.features);
+    let def_attrs: Vec<syn::Attribute> = docs.into_iter().chain(cfg.clone()).chain(dep).collect();
     let returns = match c.ret_type {
         Some(t) => g.type_ref(t, None),
-        None => quote!(::qapi_support::Empty),
+        None => syntax::ty("::qapi_support::Empty"),
     };
-    let (oob, preconfig, success, boxed) =
-        (c.allow_oob, c.allow_preconfig, c.success_response, c.boxed);
-    let body = match c.arg_type {
+    let mut items = match c.arg_type {
         Some(t) if s.entity(t).is_implicit() && &*s.entity(t).name != "q_empty" => {
             let members = s.members(t);
             let f = fields(g, t, wire, &members)?;
-            let fs = &f.fields;
-            let (new, derive_default) = constructor(
-                &name,
-                &f,
-                &cfg,
-                &[
+            let def = StructDef {
+                name: &name,
+                qapi_name: wire,
+                attrs: def_attrs,
+                cfg: &cfg,
+                new_doc: &[
                     " The arguments with the required ones given and every",
                     " optional one absent.",
                 ],
-            );
-            let de = struct_de_impl(g, &name, wire, &f.de_inits, &cfg);
-            quote! {
-                #[derive(Clone, Debug, #derive_default PartialEq, ::serde::Serialize)]
-                pub struct #name {
-                    #(#fs)*
-                }
-
-                #de
-
-                #new
-            }
+                de_first: true,
+            };
+            struct_with_impls(g, def, f)?
         }
         Some(t) if &*s.entity(t).name != "q_empty" => {
             let ty = g.type_ref(t, None);
-            quote! {
-                #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-                #[serde(transparent)]
-                pub struct #name(pub #ty);
-            }
+            let mut def = NEWTYPE_ARGS
+                .item(&mut Fill::new().ident("__Self", name.clone()).ty("__Args", ty))?;
+            add_attrs(&mut def, def_attrs);
+            vec![def]
         }
-        _ => quote! {
-            #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
-            pub struct #name {}
-        },
+        _ => {
+            let mut def = NO_ARGS.item(&mut Fill::new().ident("__Self", name.clone()))?;
+            add_attrs(&mut def, def_attrs);
+            vec![def]
+        }
     };
-    Ok(quote! {
-        #docs
-        #cfg
-        #dep
-        #body
-
-        #cfg
-        impl ::qapi_support::Command for #name {
-            const NAME: &'static str = #wire;
-            type Returns = #returns;
-            const ALLOW_OOB: bool = #oob;
-            const ALLOW_PRECONFIG: bool = #preconfig;
-            const SUCCESS_RESPONSE: bool = #success;
-            const BOXED: bool = #boxed;
-        }
-    })
+    let mut imp = COMMAND_IMPL.item(
+        &mut Fill::new()
+            .ident("__Self", name)
+            .expr("__WIRE", syntax::lit_str(wire))
+            .ty("__Returns", returns)
+            .expr("__OOB", syntax::lit_bool(c.allow_oob))
+            .expr("__PRECONFIG", syntax::lit_bool(c.allow_preconfig))
+            .expr("__SUCCESS", syntax::lit_bool(c.success_response))
+            .expr("__BOXED", syntax::lit_bool(c.boxed)),
+    )?;
+    add_attrs(&mut imp, cfg.into_iter().collect());
+    items.push(imp);
+    Ok(items)
 }
 
 /// The data struct of an event whose data is given inline.
-pub(super) fn event_data_items(
-    g: &mut Gen,
-    id: EntityId,
-    cond: &Cond,
-) -> Result<TokenStream, Error> {
+pub(super) fn event_data_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
     let s = g.schema;
     let e = s.entity(id);
     let EntityKind::Event(ev) = &e.kind else {
-        return Ok(TokenStream::new());
+        return Ok(Vec::new());
     };
     let Some(data) = g.event_data.get(&id).cloned() else {
-        return Ok(TokenStream::new());
+        return Ok(Vec::new());
     };
     let Some(t) = ev.arg_type else {
-        return Ok(TokenStream::new());
+        return Ok(Vec::new());
     };
     let name = ident(&data);
-    let cfg = cond.attr();
+    let cfg = cond.cfg_attr();
     let members = s.members(t);
     let f = fields(g, t, &e.name, &members)?;
-    let fs = &f.fields;
-    let (new, derive_default) = constructor(
-        &name,
-        &f,
-        &cfg,
-        &[
-            " The data with the required members given and every optional",
-            " one absent.",
-        ],
-    );
     let doc = format!(" The data of event `{}` (see [`super::Event`]).", e.name);
-    let de = struct_de_impl(g, &name, &e.name, &f.de_inits, &cfg);
-    Ok(quote! {
-        #[doc = #doc]
-        #cfg
-        #[derive(Clone, Debug, #derive_default PartialEq, ::serde::Serialize)]
-        pub struct #name {
-            #(#fs)*
-        }
-
-        #de
-
-        #new
-    })
+    struct_with_impls(
+        g,
+        StructDef {
+            name: &name,
+            qapi_name: &e.name,
+            attrs: std::iter::once(syntax::doc_attr(&doc))
+                .chain(cfg.clone())
+                .collect(),
+            cfg: &cfg,
+            new_doc: &[
+                " The data with the required members given and every optional",
+                " one absent.",
+            ],
+            de_first: true,
+        },
+        f,
+    )
 }
 
-/// The `cfg` of a root item that refers to entity `id`: the entity's own
-/// condition, and its module's feature when modules are optional.
-fn root_cfg(g: &Gen, id: EntityId) -> Option<TokenStream> {
+/// The `cfg` attributes of a root item that refers to entity `id` (none
+/// or one): the entity's own condition, and its module's feature when
+/// modules are optional.  `None` when the entity is left out.
+fn root_cfg(g: &Gen, id: EntityId) -> Option<Vec<Attribute>> {
     let e = g.schema.entity(id);
     let cond = g.cond(e.ifcond.as_ref());
     if !cond.emitted() {
@@ -148,16 +159,171 @@ fn root_cfg(g: &Gen, id: EntityId) -> Option<TokenStream> {
             let f = g.module_idents[m].replace('_', "-");
             quote!(feature = #f)
         });
-    Some(match (module, cond.predicate()) {
-        (Some(m), Some(p)) => quote!(#[cfg(all(#m, #p))]),
-        (Some(m), None) => quote!(#[cfg(#m)]),
-        (None, _) => cond.attr(),
-    })
+    let predicate = match (module, cond.predicate()) {
+        (Some(m), Some(p)) => Some(quote!(all(#m, #p))),
+        (Some(m), None) => Some(m),
+        (None, p) => p.cloned(),
+    };
+    Some(
+        predicate
+            .map(|p| syntax::list_attr("cfg", p))
+            .into_iter()
+            .collect(),
+    )
 }
 
-pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
+const EVENT: Template = Template(
+    r#"
+    /// Every event of the schema, in QMP's wire shape: `event` names
+    /// it, `data` holds its data.  A whole message with its timestamp
+    /// is a [`qapi_support::EventMessage<Event>`].
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    #[serde(tag = "event", content = "data")]
+    #[allow(clippy::large_enum_variant, deprecated)]
+    pub enum Event {
+        __VARIANTS
+    }
+
+    #[allow(deprecated)]
+    impl<'de> ::serde::Deserialize<'de> for Event {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            #[allow(unused_mut)]
+            let mut o = ::qapi_support::de::Object::read(d, "Event")?;
+            let name = o.tag("event")?;
+            #[allow(clippy::match_single_binding)]
+            match name.as_str() {
+                __ARMS => {}
+                other => Err(o.unknown_tag("event", other)),
+            }
+        }
+    }
+    "#,
+);
+
+const EVENT_NAME: Template = Template(
+    r#"
+    #[allow(deprecated)]
+    impl Event {
+        /// The event's name on the wire.
+        pub fn name(&self) -> &'static str {
+            #[allow(unreachable_patterns)]
+            match self {
+                __ARMS => {}
+                _ => "",
+            }
+        }
+    }
+    "#,
+);
+
+const NO_EVENT_NAME: Template = Template(
+    r#"
+    #[allow(deprecated)]
+    impl Event {
+        /// The event's name on the wire.
+        pub fn name(&self) -> &'static str {
+            match *self {}
+        }
+    }
+    "#,
+);
+
+const SERVER: Template = Template(
+    r#"
+    /// The commands of the schema, in schema order, with their flags.
+    pub static COMMANDS: &[::qapi_support::CommandMeta] = __METAS;
+
+    /// The server side: one method per command.  Implement the ones you
+    /// serve; the others answer `CommandNotFound` as QEMU does for a
+    /// command it was built without.
+    #[allow(deprecated)]
+    pub trait QmpHandler {}
+
+    /// Runs one `execute`: checks `arguments` with QEMU's rules and
+    /// error texts, decodes them, calls the handler and encodes its
+    /// reply (`{}` for commands that return nothing).
+    #[allow(deprecated, unused_variables)]
+    pub fn dispatch<H: QmpHandler + ?Sized>(
+        handler: &H,
+        command: &str,
+        arguments: ::serde_json::Map<__String, ::serde_json::Value>,
+    ) -> __Result<::serde_json::Value, ::qapi_support::QmpError> {
+        let arguments = ::serde_json::Value::Object(arguments);
+        #[allow(unreachable_code, clippy::match_single_binding)]
+        match command {
+            __ARMS => {}
+            _ => Err(::qapi_support::QmpError::command_not_found(command)),
+        }
+    }
+    "#,
+);
+
+/// A handler method and its dispatch arm, for a command with arguments.
+const METHOD_WITH_ARGS: Template = Template(
+    r#"
+    trait QmpHandler {
+        /// The default refuses the command as QEMU refuses one it
+        /// does not have.
+        fn __method(&self, args: __Args) -> __Result<__Returns, ::qapi_support::QmpError> {
+            let _ = args;
+            Err(::qapi_support::QmpError::command_not_found(__WIRE))
+        }
+    }
+
+    fn dispatch() {
+        match command {
+            __WIRE_PAT => {
+                check_arguments(command, &arguments)?;
+                let args = ::qapi_support::de::arguments(arguments)?;
+                ::qapi_support::de::reply(handler.__method(args))
+            }
+        }
+    }
+    "#,
+);
+
+/// A handler method and its dispatch arm, for a command without.
+const METHOD: Template = Template(
+    r#"
+    trait QmpHandler {
+        /// The default refuses the command as QEMU refuses one it
+        /// does not have.
+        fn __method(&self) -> __Result<__Returns, ::qapi_support::QmpError> {
+            Err(::qapi_support::QmpError::command_not_found(__WIRE))
+        }
+    }
+
+    fn dispatch() {
+        match command {
+            __WIRE_PAT => {
+                check_arguments(command, &arguments)?;
+                ::qapi_support::de::reply(handler.__method())
+            }
+        }
+    }
+    "#,
+);
+
+/// The trait method and the match arm of a filled [`METHOD`] template.
+fn method_parts(items: Vec<Item>) -> Option<(syn::TraitItem, syn::Arm)> {
+    let mut it = items.into_iter();
+    let (Some(Item::Trait(t)), Some(Item::Fn(f))) = (it.next(), it.next()) else {
+        return None;
+    };
+    let method = t.items.into_iter().next()?;
+    let arm = f.block.stmts.into_iter().find_map(|s| match s {
+        syn::Stmt::Expr(syn::Expr::Match(m), _) => m.arms.into_iter().next(),
+        _ => None,
+    })?;
+    Some((method, arm))
+}
+
+fn template_shape_error() -> Error {
+    Error::bare("internal error: a root template has an unexpected shape")
+}
+
+pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
     let s = g.schema;
-    let (result, string) = (g.prelude("Result"), g.prelude("String"));
     let mut variants = Vec::new();
     let mut name_arms = Vec::new();
     let mut de_arms = Vec::new();
@@ -169,185 +335,140 @@ pub(super) fn root_items(g: &mut Gen) -> Result<TokenStream, Error> {
         match &e.kind {
             EntityKind::Event(ev) => {
                 let Some(cfg) = root_cfg(g, id) else { continue };
-                let v = g.ident_of(id);
+                let vname = g.name_of(id).to_string();
+                let self_v = format!("Self::{vname}");
                 let wire = &*e.name;
                 let docs = g.entity_docs(id);
                 let dep = g.deprecated_attr(&e.features);
                 let data = match (g.event_data.get(&id).cloned(), ev.arg_type) {
-                    (Some(d), _) => Some(path_in_module(g, id, &d)),
+                    (Some(d), _) => Some(syntax::path_ty(path_in_module(g, id, &d))),
                     (None, Some(t)) if &*s.entity(t).name != "q_empty" => Some(g.type_ref(t, None)),
                     _ => None,
                 };
-                match data {
-                    Some(d) => {
-                        variants.push(quote!(#docs #cfg #dep #[serde(rename = #wire)] #v(#d),));
-                        name_arms.push(quote!(#cfg Self::#v(_) => #wire,));
-                        de_arms.push(quote!(#cfg #wire => o.data().map(Self::#v),));
-                    }
-                    None => {
-                        variants.push(quote!(#docs #cfg #dep #[serde(rename = #wire)] #v,));
-                        name_arms.push(quote!(#cfg Self::#v => #wire,));
-                        de_arms.push(quote!(#cfg #wire => Ok(Self::#v),));
-                    }
-                }
+                let attrs: Vec<Attribute> = docs
+                    .into_iter()
+                    .chain(cfg.iter().cloned())
+                    .chain(dep)
+                    .chain([syntax::list_attr("serde", quote!(rename = #wire))])
+                    .collect();
+                let (name_pat, de_body) = if data.is_some() {
+                    let pat = syn::Pat::TupleStruct(syn::PatTupleStruct {
+                        attrs: Vec::new(),
+                        qself: None,
+                        path: syntax::path(&self_v),
+                        paren_token: Default::default(),
+                        elems: std::iter::once(syn::Pat::Wild(syn::PatWild {
+                            attrs: Vec::new(),
+                            underscore_token: Default::default(),
+                        }))
+                        .collect(),
+                    });
+                    let body = method(
+                        method(path_expr("o"), "data", []),
+                        "map",
+                        [path_expr(&self_v)],
+                    );
+                    (pat, body)
+                } else {
+                    (path_pat(&self_v), call("Ok", [path_expr(&self_v)]))
+                };
+                variants.push(syntax::variant(attrs, ident(&vname), data));
+                name_arms.push(arm(cfg.clone(), name_pat, lit_str(wire)));
+                de_arms.push(arm(cfg, str_pat(wire), de_body));
             }
             EntityKind::Command(c) => {
                 let Some(cfg) = root_cfg(g, id) else { continue };
                 let wire = &*e.name;
-                let method = ident(&naming::field_name(wire));
-                let args_ty = g.type_ref_root(id);
+                let method_name = ident(&naming::field_name(wire));
                 let returns = match c.ret_type {
                     Some(t) => g.type_ref(t, None),
-                    None => quote!(::qapi_support::Empty),
+                    None => syntax::ty("::qapi_support::Empty"),
                 };
                 let has_args = c.arg_type.is_some_and(|t| &*s.entity(t).name != "q_empty");
                 let doc = format!(" Runs `{wire}` (see [`{}`]).", args_path_text(g, id));
                 let dep = g.deprecated_attr(&e.features);
-                let (params, call) = if has_args {
-                    (
-                        quote!(args: #args_ty),
-                        quote! {
-                            let args = ::qapi_support::de::arguments(arguments)?;
-                            ::qapi_support::de::reply(handler.#method(args))
-                        },
-                    )
+                let mut fill = Fill::new()
+                    .ident("__method", method_name)
+                    .path("__Result", g.prelude_path("Result"))
+                    .ty("__Returns", returns)
+                    .expr("__WIRE", lit_str(wire));
+                let template = if has_args {
+                    let args = syntax::path_ty(g.type_ref_root(id));
+                    fill = fill.ty("__Args", args);
+                    &METHOD_WITH_ARGS
                 } else {
-                    (
-                        TokenStream::new(),
-                        quote!(::qapi_support::de::reply(handler.#method())),
-                    )
+                    &METHOD
                 };
-                let unused = if has_args {
-                    quote!(let _ = args;)
-                } else {
-                    TokenStream::new()
-                };
-                methods.push(quote! {
-                    #[doc = #doc]
-                    ///
-                    /// The default refuses the command as QEMU refuses one it
-                    /// does not have.
-                    #cfg
-                    #dep
-                    fn #method(&self, #params) -> #result<#returns, ::qapi_support::QmpError> {
-                        #unused
-                        Err(::qapi_support::QmpError::command_not_found(#wire))
-                    }
-                });
-                arms.push(quote! {
-                    #cfg
-                    #wire => {
-                        check_arguments(command, &arguments)?;
-                        #call
-                    }
-                });
-                let (oob, pre, succ) = (c.allow_oob, c.allow_preconfig, c.success_response);
+                let (mut m, mut a) =
+                    method_parts(template.fill(&mut fill)?).ok_or_else(template_shape_error)?;
+                if let syn::TraitItem::Fn(f) = &mut m {
+                    let own_docs = std::mem::take(&mut f.attrs);
+                    f.attrs = std::iter::once(syntax::doc_attr(&doc))
+                        .chain([syntax::doc_attr("")])
+                        .chain(own_docs)
+                        .chain(cfg.iter().cloned())
+                        .chain(dep)
+                        .collect();
+                }
+                a.pat = str_pat(wire);
+                a.attrs = cfg.clone();
+                methods.push(m);
+                arms.push(a);
                 let deprecated = e.features.iter().any(|f| &*f.name == "deprecated");
-                metas.push(quote! {
-                    #cfg
-                    ::qapi_support::CommandMeta {
-                        name: #wire,
-                        allow_oob: #oob,
-                        allow_preconfig: #pre,
-                        success_response: #succ,
-                        deprecated: #deprecated,
-                    },
-                });
+                let meta = syntax::struct_expr(
+                    "::qapi_support::CommandMeta",
+                    [
+                        ("name", lit_str(wire)),
+                        ("allow_oob", syntax::lit_bool(c.allow_oob)),
+                        ("allow_preconfig", syntax::lit_bool(c.allow_preconfig)),
+                        ("success_response", syntax::lit_bool(c.success_response)),
+                        ("deprecated", syntax::lit_bool(deprecated)),
+                    ],
+                );
+                metas.push(syntax::with_attrs(meta, cfg));
             }
             _ => {}
         }
     }
-    let name_body = if name_arms.is_empty() {
-        quote!(match *self {})
+    let result = g.prelude_path("Result");
+    let mut out = EVENT.fill(
+        &mut Fill::new()
+            .path("__Result", result.clone())
+            .variants("__VARIANTS", variants)
+            .arms("__ARMS", de_arms),
+    )?;
+    out.push(if name_arms.is_empty() {
+        NO_EVENT_NAME.item(&mut Fill::new())?
     } else {
-        quote! {
-            #[allow(unreachable_patterns)]
-            match self {
-                #(#name_arms)*
-                _ => "",
-            }
-        }
-    };
-    let mut out = quote! {
-        /// Every event of the schema, in QMP's wire shape: `event` names
-        /// it, `data` holds its data.  A whole message with its timestamp
-        /// is a [`qapi_support::EventMessage<Event>`].
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-        #[serde(tag = "event", content = "data")]
-        #[allow(clippy::large_enum_variant, deprecated)]
-        pub enum Event {
-            #(#variants)*
-        }
-
-        #[allow(deprecated)]
-        impl<'de> ::serde::Deserialize<'de> for Event {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
-                #[allow(unused_mut)]
-                let mut o = ::qapi_support::de::Object::read(d, "Event")?;
-                let name = o.tag("event")?;
-                #[allow(clippy::match_single_binding)]
-                match name.as_str() {
-                    #(#de_arms)*
-                    other => Err(o.unknown_tag("event", other)),
-                }
-            }
-        }
-
-        #[allow(deprecated)]
-        impl Event {
-            /// The event's name on the wire.
-            pub fn name(&self) -> &'static str {
-                #name_body
-            }
-        }
-    };
+        EVENT_NAME.item(&mut Fill::new().arms("__ARMS", name_arms))?
+    });
     if !g.opts.server {
         return Ok(out);
     }
-    out.extend(quote! {
-        /// The commands of the schema, in schema order, with their flags.
-        pub static COMMANDS: &[::qapi_support::CommandMeta] = &[#(#metas)*];
-
-        /// The server side: one method per command.  Implement the ones you
-        /// serve; the others answer `CommandNotFound` as QEMU does for a
-        /// command it was built without.
-        #[allow(deprecated)]
-        pub trait QmpHandler {
-            #(#methods)*
+    let mut server = SERVER.fill(
+        &mut Fill::new()
+            .path("__Result", result)
+            .path("__String", g.prelude_path("String"))
+            .expr("__METAS", syntax::slice(metas))
+            .arms("__ARMS", arms),
+    )?;
+    for item in &mut server {
+        if let Item::Trait(t) = item {
+            t.items = std::mem::take(&mut methods);
         }
-
-        /// Runs one `execute`: checks `arguments` with QEMU's rules and
-        /// error texts, decodes them, calls the handler and encodes its
-        /// reply (`{}` for commands that return nothing).
-        #[allow(deprecated, unused_variables)]
-        pub fn dispatch<H: QmpHandler + ?Sized>(
-            handler: &H,
-            command: &str,
-            arguments: ::serde_json::Map<#string, ::serde_json::Value>,
-        ) -> #result<::serde_json::Value, ::qapi_support::QmpError> {
-            let arguments = ::serde_json::Value::Object(arguments);
-            #[allow(unreachable_code, clippy::match_single_binding)]
-            match command {
-                #(#arms)*
-                _ => Err(::qapi_support::QmpError::command_not_found(command)),
-            }
-        }
-
-    });
+    }
+    out.extend(server);
     Ok(out)
 }
 
 /// The path from the root to an item named `name` in entity `id`'s module.
-fn path_in_module(g: &Gen, id: EntityId, name: &str) -> TokenStream {
+fn path_in_module(g: &Gen, id: EntityId, name: &str) -> syn::Path {
     let e = g.schema.entity(id);
-    let n = ident(name);
-    match g.module_index[e.module.0 as usize] {
-        Some(m) => {
-            let m = ident(&g.module_idents[m]);
-            quote!(#m::#n)
-        }
-        None => quote!(#n),
+    let mut path = syn::Path::from(ident(name));
+    if let Some(m) = g.module_index[e.module.0 as usize] {
+        path.segments.insert(0, ident(&g.module_idents[m]).into());
     }
+    path
 }
 
 fn args_path_text(g: &Gen, id: EntityId) -> String {
@@ -360,7 +481,7 @@ fn args_path_text(g: &Gen, id: EntityId) -> String {
 
 impl Gen<'_> {
     /// The path from the root to a command's argument struct.
-    fn type_ref_root(&self, id: EntityId) -> TokenStream {
+    fn type_ref_root(&self, id: EntityId) -> syn::Path {
         path_in_module(self, id, self.name_of(id))
     }
 }

@@ -24,11 +24,12 @@
 //!   `event`/`data`) and a struct of its data.
 
 mod commands;
+pub(crate) mod syntax;
 mod types;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, Span};
 use quote::{format_ident, quote};
 
 use super::cond::{Cond, Conditions};
@@ -68,7 +69,7 @@ impl Default for Options {
 }
 
 /// One generated module.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Module {
     /// Its Rust name (`machine_target`).
     pub ident: String,
@@ -79,19 +80,35 @@ pub struct Module {
     /// Modules whose types it uses (by `ident`), transitively closed.
     pub deps: Vec<String>,
     /// Its items.
-    pub tokens: TokenStream,
+    pub items: Vec<syn::Item>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("ident", &self.ident)
+            .field("file", &self.file)
+            .field("feature", &self.feature)
+            .field("deps", &self.deps)
+            .field("items", &self.items.len())
+            .finish()
+    }
 }
 
 /// The backend's result.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Output {
     /// Modules in schema order (empty ones left out).
     pub modules: Vec<Module>,
     /// Items of the root module: the event enum, handler, dispatcher,
     /// introspection.
-    pub root: TokenStream,
+    pub root: Vec<syn::Item>,
     /// Cargo features that `if` conditions refer to (`Cfg` mode).
     pub cond_features: BTreeSet<String>,
+    /// The doc blocks the items' doc placeholders stand for (see
+    /// [`syntax::doc_placeholder`]); pass them to
+    /// [`super::package::format_items`].
+    pub docs: Vec<String>,
 }
 
 /// Generates Rust for `schema`.
@@ -147,28 +164,46 @@ impl<'a> Prepared<'a> {
 
     /// Generates one part: its tokens, and for a module its description
     /// (whose `deps` are direct; see [`close_module_deps`]).
-    pub fn part(&self, part: Part) -> Result<(TokenStream, Option<Module>), Error> {
+    /// Generates one part: its items, the doc blocks their placeholders
+    /// stand for, and for a module its description (whose `deps` are
+    /// direct; see [`close_module_deps`]).
+    pub fn part(&self, part: Part) -> Result<PartOutput, Error> {
         let mut g = self.gen.clone();
-        match part {
-            Part::Module(mi) => Ok(match g.module(mi)? {
-                Some(mut m) => (std::mem::take(&mut m.tokens), Some(m)),
-                None => (TokenStream::new(), None),
-            }),
+        let (items, module) = match part {
+            Part::Module(mi) => match g.module(mi)? {
+                Some(mut m) => (std::mem::take(&mut m.items), Some(m)),
+                None => (Vec::new(), None),
+            },
             Part::Root => {
                 g.cur_module = usize::MAX;
-                Ok((commands::root_items(&mut g)?, None))
+                (commands::root_items(&mut g)?, None)
             }
-            Part::Introspection => Ok((
-                crate::backend::introspect::tokens(g.schema, &g.opts.conditions),
+            Part::Introspection => (
+                crate::backend::introspect::items(g.schema, &g.opts.conditions)?,
                 None,
-            )),
-        }
+            ),
+        };
+        Ok(PartOutput {
+            items,
+            docs: g.docs,
+            module,
+        })
     }
 
     /// Cargo features that `if` conditions refer to.
     pub fn cond_features(&self) -> BTreeSet<String> {
         self.gen.cond_features()
     }
+}
+
+/// One generated [`Part`].
+pub struct PartOutput {
+    /// Its items.
+    pub items: Vec<syn::Item>,
+    /// The doc blocks the items' doc placeholders stand for.
+    pub docs: Vec<String>,
+    /// For a module, its description.
+    pub module: Option<Module>,
 }
 
 /// How an entity appears in Rust.
@@ -203,6 +238,8 @@ pub(crate) struct Gen<'a> {
     event_data: HashMap<EntityId, String>,
     /// Prelude types a schema type shadows (spelled with full paths).
     shadowed: Vec<&'static str>,
+    /// Doc blocks emitted so far, by placeholder index.
+    docs: Vec<String>,
 }
 
 impl<'a> Gen<'a> {
@@ -219,6 +256,7 @@ impl<'a> Gen<'a> {
             absent_as_default: opts.absent_as_default.iter().cloned().collect(),
             event_data: HashMap::new(),
             shadowed: Vec::new(),
+            docs: Vec::new(),
         };
         g.assign_modules();
         g.assign_names()?;
@@ -363,7 +401,7 @@ impl<'a> Gen<'a> {
         let m = &self.schema.modules[mi];
         self.cur_module = out;
         self.cur_deps.clear();
-        let mut items = TokenStream::new();
+        let mut items = Vec::new();
         for id in &m.entities {
             items.extend(self.entity_items(*id)?);
         }
@@ -377,7 +415,7 @@ impl<'a> Gen<'a> {
             file: m.name.clone(),
             feature: self.module_idents[out].replace('_', "-"),
             deps,
-            tokens: items,
+            items,
         }))
     }
 
@@ -400,15 +438,16 @@ impl<'a> Gen<'a> {
         self.cur_module = usize::MAX;
         let mut root = commands::root_items(self)?;
         if self.opts.server {
-            root.extend(crate::backend::introspect::tokens(
+            root.extend(crate::backend::introspect::items(
                 self.schema,
                 &self.opts.conditions,
-            ));
+            )?);
         }
         Ok(Output {
             modules,
             root,
             cond_features: self.cond_features(),
+            docs: std::mem::take(&mut self.docs),
         })
     }
 
@@ -435,36 +474,31 @@ impl<'a> Gen<'a> {
         out
     }
 
-    fn entity_items(&mut self, id: EntityId) -> Result<TokenStream, Error> {
+    fn entity_items(&mut self, id: EntityId) -> Result<Vec<syn::Item>, Error> {
         let e = self.schema.entity(id);
         let cond = self.cond(e.ifcond.as_ref());
         if !cond.emitted() {
-            return Ok(TokenStream::new());
+            return Ok(Vec::new());
         }
-        Ok(match &e.kind {
-            EntityKind::Enum { .. } if &*e.name == "QType" => TokenStream::new(),
+        match &e.kind {
+            EntityKind::Enum { .. } if &*e.name == "QType" => Ok(Vec::new()),
             EntityKind::Enum { .. } => types::enum_items(self, id, &cond),
-            EntityKind::Object(_) if e.is_implicit() => TokenStream::new(),
-            EntityKind::Object(o) if o.branches.is_some() => types::union_items(self, id, &cond)?,
-            EntityKind::Object(_) => types::struct_items(self, id, &cond)?,
+            EntityKind::Object(_) if e.is_implicit() => Ok(Vec::new()),
+            EntityKind::Object(o) if o.branches.is_some() => types::union_items(self, id, &cond),
+            EntityKind::Object(_) => types::struct_items(self, id, &cond),
             EntityKind::Alternate { .. } => types::alternate_items(self, id, &cond),
-            EntityKind::Command(_) => commands::command_items(self, id, &cond)?,
-            EntityKind::Event(_) => commands::event_data_items(self, id, &cond)?,
-            _ => TokenStream::new(),
-        })
+            EntityKind::Command(_) => commands::command_items(self, id, &cond),
+            EntityKind::Event(_) => commands::event_data_items(self, id, &cond),
+            _ => Ok(Vec::new()),
+        }
     }
 
     /// A prelude type (`String`, `Vec`, `Box`, `Option`, `Result`): its
     /// short name, or its full path when a schema type shadows it.
-    pub(crate) fn prelude(&self, short: &'static str) -> TokenStream {
+    pub(crate) fn prelude_path(&self, short: &'static str) -> syn::Path {
         match PRELUDE_TYPES.iter().find(|(n, _)| *n == short) {
-            Some((n, full)) if self.shadowed.contains(n) => {
-                full.parse().unwrap_or_else(|_| quote!(#n))
-            }
-            _ => {
-                let i = ident(short);
-                quote!(#i)
-            }
+            Some((n, full)) if self.shadowed.contains(n) => syntax::path(full),
+            _ => syntax::path(short),
         }
     }
 
@@ -485,57 +519,63 @@ impl<'a> Gen<'a> {
     }
 
     /// A path to a named entity from the current module.
-    fn path_to(&mut self, id: EntityId) -> TokenStream {
+    fn path_to(&mut self, id: EntityId) -> syn::Path {
         let e = self.schema.entity(id);
         let name = self.ident_of(id);
         let target = self.module_index[e.module.0 as usize];
+        let mut path = syn::Path {
+            leading_colon: None,
+            segments: Default::default(),
+        };
         match target {
-            Some(t) if t == self.cur_module => quote!(#name),
+            Some(t) if t == self.cur_module => {}
             Some(t) if self.cur_module == usize::MAX => {
-                let m = ident(&self.module_idents[t]);
-                quote!(#m::#name)
+                path.segments.push(ident(&self.module_idents[t]).into());
             }
             Some(t) => {
                 self.cur_deps.insert(t);
-                let m = ident(&self.module_idents[t]);
-                quote!(super::#m::#name)
+                path.segments
+                    .push(Ident::new("super", Span::call_site()).into());
+                path.segments.push(ident(&self.module_idents[t]).into());
             }
-            None => quote!(#name),
+            None => {}
         }
+        path.segments.push(name.into());
+        path
     }
 
     /// The Rust type of values of entity `id`; `container` is the type
     /// that holds the value, for boxing recursive members.
-    pub(crate) fn type_ref(&mut self, id: EntityId, container: Option<EntityId>) -> TokenStream {
+    pub(crate) fn type_ref(&mut self, id: EntityId, container: Option<EntityId>) -> syn::Type {
         let e = self.schema.entity(id);
         let inner = match &e.kind {
-            EntityKind::Builtin { .. } if &*e.name == "str" => return self.prelude("String"),
-            EntityKind::Builtin { .. } => return builtin_type(&e.name),
+            EntityKind::Builtin { .. } if &*e.name == "str" => {
+                return syntax::path_ty(self.prelude_path("String"))
+            }
+            EntityKind::Builtin { .. } => return syntax::ty(builtin_type(&e.name)),
             EntityKind::Array { element, .. } => {
                 let el = element.expect("array elements are resolved by the checks");
                 let t = self.type_ref(el, None);
-                let vec = self.prelude("Vec");
-                return quote!(#vec<#t>);
+                return syntax::generic(self.prelude_path("Vec"), t);
             }
             EntityKind::Enum { .. } if &*e.name == "QType" => {
-                return quote!(::qapi_support::QType);
+                return syntax::ty("::qapi_support::QType");
             }
             EntityKind::Object(_) if &*e.name == "q_empty" => {
-                return quote!(::qapi_support::Empty);
+                return syntax::ty("::qapi_support::Empty");
             }
-            _ => self.path_to(id),
+            _ => syntax::path_ty(self.path_to(id)),
         };
         match container {
             Some(c) if self.scc[c.0 as usize] == self.scc[id.0 as usize] => {
-                let boxed = self.prelude("Box");
-                quote!(#boxed<#inner>)
+                syntax::generic(self.prelude_path("Box"), inner)
             }
             _ => inner,
         }
     }
 
     /// Doc attributes for an entity: body, sections, features, Since.
-    pub(crate) fn entity_docs(&self, id: EntityId) -> TokenStream {
+    pub(crate) fn entity_docs(&mut self, id: EntityId) -> Vec<syn::Attribute> {
         let s = self.schema;
         let e = s.entity(id);
         let mut text = String::new();
@@ -568,16 +608,16 @@ impl<'a> Gen<'a> {
         if let Some(v) = s.since_of(id) {
             push_para(&mut text, &format!("Since: {v}"));
         }
-        doc_attrs(&text)
+        self.doc_block(text)
     }
 
     /// Doc attributes for a member, value or branch.
     pub(crate) fn member_docs(
-        &self,
+        &mut self,
         doc: Option<DocRef>,
         features: &[Feature],
         fallback: &str,
-    ) -> TokenStream {
+    ) -> Vec<syn::Attribute> {
         let s = self.schema;
         let mut text = String::new();
         let described = s.describe_doc(doc);
@@ -589,14 +629,28 @@ impl<'a> Gen<'a> {
         if let Some(v) = described.and_then(crate::model::since_in_text) {
             push_para(&mut text, &format!("Since: {v}"));
         }
-        doc_attrs(&text)
+        self.doc_block(text)
+    }
+
+    /// The doc attributes of one doc block: a placeholder that the
+    /// formatter replaces with the block's `///` lines (building and
+    /// printing thousands of doc literals is a third of the work
+    /// otherwise).  Text that contains the placeholder marker itself is
+    /// emitted as it is.
+    fn doc_block(&mut self, text: String) -> Vec<syn::Attribute> {
+        if text.is_empty() {
+            Vec::new()
+        } else if text.contains(syntax::DOC_MARK) {
+            syntax::doc_attrs(&text)
+        } else {
+            self.docs.push(text);
+            vec![syntax::doc_placeholder(self.docs.len() - 1)]
+        }
     }
 
     /// `#[deprecated]` when the features say so.
-    pub(crate) fn deprecated_attr(&self, features: &[Feature]) -> TokenStream {
-        let Some(f) = features.iter().find(|f| &*f.name == "deprecated") else {
-            return TokenStream::new();
-        };
+    pub(crate) fn deprecated_attr(&self, features: &[Feature]) -> Option<syn::Attribute> {
+        let f = features.iter().find(|f| &*f.name == "deprecated")?;
         let note = self
             .schema
             .describe_doc(f.doc)
@@ -606,9 +660,9 @@ impl<'a> Gen<'a> {
             None => quote!(deprecated),
         };
         match self.cond(f.ifcond.as_ref()) {
-            Cond::Never => TokenStream::new(),
-            Cond::Always => quote!(#[#attr]),
-            Cond::Cfg(p) => quote!(#[cfg_attr(#p, #attr)]),
+            Cond::Never => None,
+            Cond::Always => syn::parse2::<syn::Meta>(attr).ok().map(syntax::outer_attr),
+            Cond::Cfg(p) => Some(syntax::list_attr("cfg_attr", quote!(#p, #attr))),
         }
     }
 
@@ -702,22 +756,22 @@ pub(crate) fn ident(name: &str) -> Ident {
 }
 
 /// The Rust type of a built-in.
-fn builtin_type(name: &str) -> TokenStream {
+fn builtin_type(name: &str) -> &'static str {
     match name {
-        "str" => quote!(String),
-        "int" => quote!(i64),
-        "int8" => quote!(i8),
-        "int16" => quote!(i16),
-        "int32" => quote!(i32),
-        "int64" => quote!(i64),
-        "uint8" => quote!(u8),
-        "uint16" => quote!(u16),
-        "uint32" => quote!(u32),
-        "uint64" | "size" => quote!(u64),
-        "number" => quote!(f64),
-        "bool" => quote!(bool),
-        "null" => quote!(()),
-        _ => quote!(::serde_json::Value),
+        "str" => "String",
+        "int" => "i64",
+        "int8" => "i8",
+        "int16" => "i16",
+        "int32" => "i32",
+        "int64" => "i64",
+        "uint8" => "u8",
+        "uint16" => "u16",
+        "uint32" => "u32",
+        "uint64" | "size" => "u64",
+        "number" => "f64",
+        "bool" => "bool",
+        "null" => "()",
+        _ => "::serde_json::Value",
     }
 }
 
@@ -742,18 +796,6 @@ fn push_features(text: &mut String, s: &Schema, features: &[Feature]) {
         };
         push_para(text, format!("{label} {desc}").trim_end());
     }
-}
-
-/// One `#[doc]` attribute per line, as `///` comments print.
-fn doc_attrs(text: &str) -> TokenStream {
-    let lines = text.lines().map(|l| {
-        if l.is_empty() {
-            String::new()
-        } else {
-            format!(" {l}")
-        }
-    });
-    quote!(#(#[doc = #lines])*)
 }
 
 #[cfg(test)]

@@ -1,8 +1,13 @@
 //! Enums, structs, unions and alternates.
 
-use proc_macro2::TokenStream;
+use proc_macro2::Ident;
 use quote::quote;
+use syn::{Attribute, Item};
 
+use super::syntax::{
+    self, add_attrs, arm, call, field, field_value, first_fn_attrs, lit_str, method, param,
+    path_expr, path_pat, slice, str_pat, try_, variant, with_attrs, Fill, Template,
+};
 use super::{ident, Gen};
 use crate::backend::cond::Cond;
 use crate::backend::naming;
@@ -112,26 +117,140 @@ pub(super) fn components(s: &Schema) -> Vec<u32> {
 }
 
 /// `#[serde(rename = "wire")]` when the Rust name differs.
-fn rename(wire: &str, rust: &str) -> TokenStream {
-    if wire == rust {
-        TokenStream::new()
-    } else {
-        quote!(#[serde(rename = #wire)])
+fn rename(wire: &str, rust: &str) -> Option<Attribute> {
+    (wire != rust).then(|| syntax::list_attr("serde", quote!(rename = #wire)))
+}
+
+/// Attributes in order, the absent ones left out.
+fn attrs<const N: usize>(groups: [Vec<Attribute>; N]) -> Vec<Attribute> {
+    groups.into_iter().flatten().collect()
+}
+
+/// An enum whose values are exactly the schema's.
+const ENUM: Template = Template(
+    r#"
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+    pub enum __Self {
+        __VARIANTS
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for __Self {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            ::qapi_support::de::parse_str(d)
+        }
+    }
+
+    impl __Self {
+        /// Every value, in schema order.
+        pub const ALL: &'static [Self] = __ALL;
+        /// The value as it is on the wire.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                __AS_STR => {}
+            }
+        }
+    }
+
+    impl std::str::FromStr for __Self {
+        type Err = ::qapi_support::UnknownValue;
+        fn from_str(s: &str) -> __Result<Self, Self::Err> {
+            #[allow(clippy::match_single_binding)]
+            match s {
+                __FROM_STR => {}
+                _ => Err(::qapi_support::UnknownValue {
+                    type_name: __QAPI_NAME,
+                    value: s.to_string(),
+                }),
+            }
+        }
+    }
+
+    impl std::fmt::Display for __Self {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str((*self).as_str())
+        }
+    }
+    "#,
+);
+
+/// An enum with a catch-all for values a newer peer may send.
+const OPEN_ENUM: Template = Template(
+    r#"
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+    pub enum __Self {
+        __VARIANTS,
+        /// A value this schema does not know (sent by a newer peer).
+        #[serde(untagged)]
+        Unknown(__String),
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for __Self {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            ::qapi_support::de::parse_str(d)
+        }
+    }
+
+    impl __Self {
+        /// The value as it is on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                __AS_STR => {}
+                Self::Unknown(s) => s,
+            }
+        }
+    }
+
+    impl std::str::FromStr for __Self {
+        type Err = std::convert::Infallible;
+        fn from_str(s: &str) -> __Result<Self, Self::Err> {
+            #[allow(clippy::match_single_binding)]
+            match s {
+                __FROM_STR => {}
+                other => Ok(Self::Unknown(other.to_string())),
+            }
+        }
+    }
+
+    impl std::fmt::Display for __Self {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    "#,
+);
+
+/// Fills the holes every type template has: its name, `Result`,
+/// `String`.
+fn type_fill(g: &Gen, name: &Ident) -> Fill {
+    Fill::new()
+        .ident("__Self", name.clone())
+        .path("__Result", g.prelude_path("Result"))
+        .path("__String", g.prelude_path("String"))
+}
+
+/// Adds the definition's attributes to the first item (docs, cfg,
+/// deprecation) and the cfg to the others.
+fn add_item_attrs(items: &mut [Item], first: Vec<Attribute>, cfg: &Option<Attribute>) {
+    let mut it = items.iter_mut();
+    if let Some(def) = it.next() {
+        add_attrs(def, first);
+    }
+    for item in it {
+        add_attrs(item, cfg.iter().cloned().collect());
     }
 }
 
-pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream {
+pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
     let s = g.schema;
     let e = s.entity(id);
     let EntityKind::Enum { members, .. } = &e.kind else {
-        return TokenStream::new();
+        return Ok(Vec::new());
     };
     let name = g.ident_of(id);
     let qapi_name = &*e.name;
     let docs = g.entity_docs(id);
-    let cfg = cond.attr();
+    let cfg = cond.cfg_attr();
     let dep = g.deprecated_attr(&e.features);
-    let (result, string) = (g.prelude("Result"), g.prelude("String"));
     let mut variants = Vec::new();
     let mut as_str_arms = Vec::new();
     let mut from_str_arms = Vec::new();
@@ -141,136 +260,93 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream 
         if !mc.emitted() {
             continue;
         }
-        let mcfg = mc.attr();
-        let v = ident(&naming::variant_name(&m.name));
+        let mcfg: Vec<Attribute> = mc.cfg_attr().into_iter().collect();
+        let vname = naming::variant_name(&m.name);
+        let v = ident(&vname);
         let wire = &*m.name;
-        let ren = rename(wire, &v.to_string());
+        let self_v = format!("Self::{vname}");
         let mdocs = g.member_docs(m.doc, &m.features, &format!("`{wire}`"));
         let mdep = g.deprecated_attr(&m.features);
-        variants.push(quote!(#mdocs #mcfg #mdep #ren #v,));
-        as_str_arms.push(quote!(#mcfg Self::#v => #wire,));
-        from_str_arms.push(quote!(#mcfg #wire => Ok(Self::#v),));
-        all.push(quote!(#mcfg Self::#v,));
+        variants.push(variant(
+            attrs([
+                mdocs,
+                mcfg.clone(),
+                mdep.into_iter().collect(),
+                rename(wire, &vname).into_iter().collect(),
+            ]),
+            v,
+            None,
+        ));
+        as_str_arms.push(arm(mcfg.clone(), path_pat(&self_v), lit_str(wire)));
+        from_str_arms.push(arm(
+            mcfg.clone(),
+            str_pat(wire),
+            call("Ok", [path_expr(&self_v)]),
+        ));
+        all.push(with_attrs(path_expr(&self_v), mcfg));
     }
-    let unknown = g.opts.unknown_enum_values;
-    let (copy, extra_variant, as_str_sig, unknown_arm, from_str_fallback, err_ty, all_const) =
-        if unknown {
-            (
-                TokenStream::new(),
-                quote! {
-                    /// A value this schema does not know (sent by a newer peer).
-                    #[serde(untagged)]
-                    Unknown(#string),
-                },
-                quote!(pub fn as_str(&self) -> &str),
-                quote!(Self::Unknown(s) => s,),
-                quote!(other => Ok(Self::Unknown(other.to_string())),),
-                quote!(std::convert::Infallible),
-                TokenStream::new(),
-            )
-        } else {
-            (
-                quote!(Copy,),
-                TokenStream::new(),
-                quote!(pub fn as_str(self) -> &'static str),
-                TokenStream::new(),
-                quote! {
-                    _ => Err(::qapi_support::UnknownValue {
-                        type_name: #qapi_name,
-                        value: s.to_string(),
-                    }),
-                },
-                quote!(::qapi_support::UnknownValue),
-                quote! {
-                    /// Every value, in schema order.
-                    pub const ALL: &'static [Self] = &[#(#all)*];
-                },
-            )
-        };
-    let display_call = if unknown {
-        quote!(self.as_str())
+    let fill = type_fill(g, &name)
+        .variants("__VARIANTS", variants)
+        .arms("__AS_STR", as_str_arms)
+        .arms("__FROM_STR", from_str_arms);
+    let mut items = if g.opts.unknown_enum_values {
+        OPEN_ENUM.fill(&mut { fill })?
     } else {
-        quote!((*self).as_str())
+        ENUM.fill(
+            &mut fill
+                .expr("__ALL", slice(all))
+                .expr("__QAPI_NAME", lit_str(qapi_name)),
+        )?
     };
-    quote! {
-        #docs
-        #cfg
-        #dep
-        #[derive(Clone, #copy Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
-        pub enum #name {
-            #(#variants)*
-            #extra_variant
-        }
-
-        #cfg
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
-                ::qapi_support::de::parse_str(d)
-            }
-        }
-
-        #cfg
-        impl #name {
-            #all_const
-            /// The value as it is on the wire.
-            #as_str_sig {
-                match self {
-                    #(#as_str_arms)*
-                    #unknown_arm
-                }
-            }
-        }
-
-        #cfg
-        impl std::str::FromStr for #name {
-            type Err = #err_ty;
-            fn from_str(s: &str) -> #result<Self, Self::Err> {
-                #[allow(clippy::match_single_binding)]
-                match s {
-                    #(#from_str_arms)*
-                    #from_str_fallback
-                }
-            }
-        }
-
-        #cfg
-        impl std::fmt::Display for #name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(#display_call)
-            }
-        }
-    }
+    add_item_attrs(
+        &mut items,
+        attrs([
+            docs,
+            cfg.iter().cloned().collect(),
+            dep.into_iter().collect(),
+        ]),
+        &cfg,
+    );
+    Ok(items)
 }
 
 /// The fields of a struct made of `members`, plus what `new` needs.
 pub(super) struct Fields {
-    pub fields: Vec<TokenStream>,
-    pub new_params: Vec<TokenStream>,
-    pub new_inits: Vec<TokenStream>,
-    /// `field: o.req("wire")?,` for the `Deserialize` impl.
-    pub de_inits: Vec<TokenStream>,
+    pub fields: Vec<syn::Field>,
+    pub new_params: Vec<syn::FnArg>,
+    pub new_inits: Vec<syn::FieldValue>,
+    /// `field: o.req("wire")?` for the `Deserialize` impl.
+    pub de_inits: Vec<syn::FieldValue>,
     pub required: usize,
 }
+
+const STRUCT_DE: Template = Template(
+    r#"
+    impl<'de> ::serde::Deserialize<'de> for __Self {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            #[allow(unused_mut, unused_variables)]
+            let mut o = ::qapi_support::de::Object::read(d, __QAPI_NAME)?;
+            Ok(Self { __INITS })
+        }
+    }
+    "#,
+);
 
 /// The `Deserialize` impl of a struct: read the object, take each member.
 pub(super) fn struct_de_impl(
     g: &Gen,
-    name: &proc_macro2::Ident,
+    name: &Ident,
     qapi_name: &str,
-    de_inits: &[TokenStream],
-    cfg: &TokenStream,
-) -> TokenStream {
-    let result = g.prelude("Result");
-    quote! {
-        #cfg
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
-                #[allow(unused_mut, unused_variables)]
-                let mut o = ::qapi_support::de::Object::read(d, #qapi_name)?;
-                Ok(Self { #(#de_inits)* })
-            }
-        }
-    }
+    de_inits: Vec<syn::FieldValue>,
+    cfg: &Option<Attribute>,
+) -> Result<Item, Error> {
+    let mut item = STRUCT_DE.item(
+        &mut type_fill(g, name)
+            .expr("__QAPI_NAME", lit_str(qapi_name))
+            .field_values("__INITS", de_inits),
+    )?;
+    add_attrs(&mut item, cfg.iter().cloned().collect());
+    Ok(item)
 }
 
 pub(super) fn fields(
@@ -288,7 +364,7 @@ pub(super) fn fields(
         required: 0,
     };
     let mut seen: std::collections::HashMap<String, &str> = Default::default();
-    let option = g.prelude("Option");
+    let option = g.prelude_path("Option");
     for m in members {
         let mc = g.cond(m.ifcond.as_ref());
         if !mc.emitted() {
@@ -309,34 +385,59 @@ pub(super) fn fields(
         let f = ident(&fname);
         let wire = &*m.name;
         let ty = g.type_ref(m.type_id(), Some(owner));
-        let mcfg = mc.attr();
+        let mcfg: Vec<Attribute> = mc.cfg_attr().into_iter().collect();
         let docs = g.member_docs(m.doc, &m.features, &format!("`{wire}`"));
         let dep = g.deprecated_attr(&m.features);
         let ren = rename(wire, &fname);
+        let read = |how: &str| try_(method(path_expr("o"), how, [lit_str(wire)]));
         if m.optional {
-            out.fields.push(quote! {
-                #docs #mcfg #dep #ren
-                #[serde(default, skip_serializing_if = "Option::is_none")]
-                pub #f: #option<#ty>,
-            });
-            out.new_inits.push(quote!(#mcfg #f: None,));
-            out.de_inits.push(quote!(#mcfg #f: o.opt(#wire)?,));
+            out.fields.push(field(
+                attrs([
+                    docs,
+                    mcfg.clone(),
+                    dep.into_iter().collect(),
+                    ren.into_iter().collect(),
+                    vec![syntax::list_attr(
+                        "serde",
+                        quote!(default, skip_serializing_if = "Option::is_none"),
+                    )],
+                ]),
+                f.clone(),
+                syntax::generic(option.clone(), ty),
+            ));
+            out.new_inits.push(field_value(
+                mcfg.clone(),
+                f.clone(),
+                Some(path_expr("None")),
+            ));
+            out.de_inits.push(field_value(mcfg, f, Some(read("opt"))));
         } else {
             let absent_default = g.is_absent_as_default(owner_name, wire);
             let default = if absent_default {
-                out.de_inits
-                    .push(quote!(#mcfg #f: o.req_or_default(#wire)?,));
-                quote!(#[serde(default)])
+                out.de_inits.push(field_value(
+                    mcfg.clone(),
+                    f.clone(),
+                    Some(read("req_or_default")),
+                ));
+                Some(syntax::list_attr("serde", quote!(default)))
             } else {
-                out.de_inits.push(quote!(#mcfg #f: o.req(#wire)?,));
-                TokenStream::new()
+                out.de_inits
+                    .push(field_value(mcfg.clone(), f.clone(), Some(read("req"))));
+                None
             };
-            out.fields.push(quote! {
-                #docs #mcfg #dep #ren #default
-                pub #f: #ty,
-            });
-            out.new_params.push(quote!(#mcfg #f: #ty));
-            out.new_inits.push(quote!(#mcfg #f,));
+            out.fields.push(field(
+                attrs([
+                    docs,
+                    mcfg.clone(),
+                    dep.into_iter().collect(),
+                    ren.into_iter().collect(),
+                    default.into_iter().collect(),
+                ]),
+                f.clone(),
+                ty.clone(),
+            ));
+            out.new_params.push(param(mcfg.clone(), f.clone(), ty));
+            out.new_inits.push(field_value(mcfg, f, None));
             out.required += 1;
         }
     }
@@ -350,68 +451,135 @@ pub(super) const NEW_DOC: &[&str] = &[
     " this way keeps compiling when a schema adds optional members.",
 ];
 
-/// `new` for a struct with these fields (documented by `doc`, one string
-/// per line), and the `Default` derive when nothing is required.
-pub(super) fn constructor(
-    name: &proc_macro2::Ident,
-    f: &Fields,
-    cfg: &TokenStream,
-    doc: &[&str],
-) -> (TokenStream, TokenStream) {
-    let params = &f.new_params;
-    let inits = &f.new_inits;
-    let allow = if f.required > 7 {
-        quote!(#[allow(clippy::too_many_arguments)])
-    } else {
-        TokenStream::new()
-    };
-    let derive_default = if f.required == 0 {
-        quote!(Default,)
-    } else {
-        TokenStream::new()
-    };
-    let new = quote! {
-        #cfg
-        impl #name {
-            #(#[doc = #doc])*
-            #allow
-            pub fn new(#(#params),*) -> Self {
-                Self { #(#inits)* }
-            }
+const CONSTRUCTOR: Template = Template(
+    r#"
+    impl __Self {
+        pub fn new(__PARAMS: ()) -> Self {
+            Self { __INITS }
         }
-    };
-    (new, derive_default)
+    }
+    "#,
+);
+
+/// `new` for a struct with these fields (documented by `doc`, one string
+/// per line), and whether `Default` can be derived (nothing required).
+pub(super) fn constructor(
+    name: &Ident,
+    f: Fields,
+    cfg: &Option<Attribute>,
+    doc: &[&str],
+) -> Result<(Item, bool), Error> {
+    let derive_default = f.required == 0;
+    let mut item = CONSTRUCTOR.item(
+        &mut Fill::new()
+            .ident("__Self", name.clone())
+            .params("__PARAMS", f.new_params)
+            .field_values("__INITS", f.new_inits),
+    )?;
+    if let Some(fn_attrs) = first_fn_attrs(&mut item) {
+        fn_attrs.extend(doc.iter().map(|l| syntax::doc_attr(l)));
+        if f.required > 7 {
+            fn_attrs.push(syntax::list_attr(
+                "allow",
+                quote!(clippy::too_many_arguments),
+            ));
+        }
+    }
+    add_attrs(&mut item, cfg.iter().cloned().collect());
+    Ok((item, derive_default))
 }
 
-pub(super) fn struct_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<TokenStream, Error> {
+const STRUCT: Template = Template(
+    r#"
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    pub struct __Self {
+        __FIELDS: (),
+    }
+    "#,
+);
+
+const STRUCT_DEFAULT: Template = Template(
+    r#"
+    #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize)]
+    pub struct __Self {
+        __FIELDS: (),
+    }
+    "#,
+);
+
+/// What a struct with its `new` and `Deserialize` looks like.
+pub(super) struct StructDef<'a> {
+    pub name: &'a Ident,
+    /// The QAPI name, for decoding errors.
+    pub qapi_name: &'a str,
+    /// The struct's own attributes: docs, `cfg`, deprecation.
+    pub attrs: Vec<Attribute>,
+    /// The `cfg` of its impls.
+    pub cfg: &'a Option<Attribute>,
+    /// What `new` says of itself, one string per line.
+    pub new_doc: &'a [&'a str],
+    /// `Deserialize` before `new` (commands and events) rather than after.
+    pub de_first: bool,
+}
+
+/// A struct of `f`, its `new` and its `Deserialize`.
+pub(super) fn struct_with_impls(
+    g: &Gen,
+    def: StructDef,
+    mut f: Fields,
+) -> Result<Vec<Item>, Error> {
+    let fields = std::mem::take(&mut f.fields);
+    let de_inits = std::mem::take(&mut f.de_inits);
+    let (new, derive_default) = constructor(def.name, f, def.cfg, def.new_doc)?;
+    let template = if derive_default {
+        &STRUCT_DEFAULT
+    } else {
+        &STRUCT
+    };
+    let mut item = template.item(
+        &mut Fill::new()
+            .ident("__Self", def.name.clone())
+            .fields("__FIELDS", fields),
+    )?;
+    add_attrs(&mut item, def.attrs);
+    let de = struct_de_impl(g, def.name, def.qapi_name, de_inits, def.cfg)?;
+    Ok(if def.de_first {
+        vec![item, de, new]
+    } else {
+        vec![item, new, de]
+    })
+}
+
+pub(super) fn struct_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
     let s = g.schema;
     let e = s.entity(id);
     let name = g.ident_of(id);
     let members = s.members(id);
     let docs = g.entity_docs(id);
-    let cfg = cond.attr();
+    let cfg = cond.cfg_attr();
     let dep = g.deprecated_attr(&e.features);
     let f = fields(g, id, &e.name, &members)?;
-    let (new, derive_default) = constructor(&name, &f, &cfg, NEW_DOC);
-    let de = struct_de_impl(g, &name, &e.name, &f.de_inits, &cfg);
-    let fs = &f.fields;
-    Ok(quote! {
-        #docs
-        #cfg
-        #dep
-        #[derive(Clone, Debug, #derive_default PartialEq, ::serde::Serialize)]
-        pub struct #name {
-            #(#fs)*
-        }
-
-        #new
-        #de
-    })
+    struct_with_impls(
+        g,
+        StructDef {
+            name: &name,
+            qapi_name: &e.name,
+            attrs: attrs([
+                docs,
+                cfg.iter().cloned().collect(),
+                dep.into_iter().collect(),
+            ]),
+            cfg: &cfg,
+            new_doc: NEW_DOC,
+            de_first: false,
+        },
+        f,
+    )
 }
 
 /// The variants of a union's branch enum, and the arms of its
 /// `Deserialize` (`"wire" => o.rest().map(Self::V),`).
-fn branch_variants(g: &mut Gen, id: EntityId) -> (Vec<TokenStream>, Vec<TokenStream>) {
+fn branch_variants(g: &mut Gen, id: EntityId) -> (Vec<syn::Variant>, Vec<syn::Arm>) {
     let s = g.schema;
     let Some(o) = s.entity(id).as_object() else {
         return Default::default();
@@ -426,54 +594,97 @@ fn branch_variants(g: &mut Gen, id: EntityId) -> (Vec<TokenStream>, Vec<TokenStr
         if !vc.emitted() {
             continue;
         }
-        let vcfg = vc.attr();
-        let vname = ident(&naming::variant_name(&v.name));
+        let vcfg: Vec<Attribute> = vc.cfg_attr().into_iter().collect();
+        let vname = naming::variant_name(&v.name);
         let wire = &*v.name;
-        let ren = rename(wire, &vname.to_string());
+        let ren = rename(wire, &vname);
         let t = v.type_id();
         let empty = &*s.entity(t).name == "q_empty";
         let docs = g.member_docs(v.doc, &v.features, &format!("Branch `{wire}`."));
-        if empty {
-            out.push(quote!(#docs #vcfg #ren #vname,));
-            arms.push(quote!(#vcfg #wire => Ok(Self::#vname),));
+        let self_v = format!("Self::{vname}");
+        let ty = (!empty).then(|| g.type_ref(t, Some(id)));
+        let body = if empty {
+            call("Ok", [path_expr(&self_v)])
         } else {
-            let ty = g.type_ref(t, Some(id));
-            out.push(quote!(#docs #vcfg #ren #vname(#ty),));
-            arms.push(quote!(#vcfg #wire => o.rest().map(Self::#vname),));
-        }
+            method(
+                method(path_expr("o"), "rest", []),
+                "map",
+                [path_expr(&self_v)],
+            )
+        };
+        out.push(variant(
+            attrs([docs, vcfg.clone(), ren.into_iter().collect()]),
+            ident(&vname),
+            ty,
+        ));
+        arms.push(arm(vcfg, str_pat(wire), body));
     }
     (out, arms)
 }
 
-/// The `Deserialize` of a union's branch enum: take the discriminator,
-/// decode the rest as the branch.
-fn branch_de_impl(
-    g: &Gen,
-    name: &proc_macro2::Ident,
-    qapi_name: &str,
-    tag: &str,
-    arms: &[TokenStream],
-    cfg: &TokenStream,
-) -> TokenStream {
-    let result = g.prelude("Result");
-    quote! {
-        #cfg
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
-                #[allow(unused_mut)]
-                let mut o = ::qapi_support::de::Object::read(d, #qapi_name)?;
-                let tag = o.tag(#tag)?;
-                #[allow(clippy::match_single_binding)]
-                match tag.as_str() {
-                    #(#arms)*
-                    other => Err(o.unknown_tag(#tag, other)),
-                }
+const BRANCH_DE: Template = Template(
+    r#"
+    impl<'de> ::serde::Deserialize<'de> for __Self {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            #[allow(unused_mut)]
+            let mut o = ::qapi_support::de::Object::read(d, __QAPI_NAME)?;
+            let tag = o.tag(__TAG)?;
+            #[allow(clippy::match_single_binding)]
+            match tag.as_str() {
+                __ARMS => {}
+                other => Err(o.unknown_tag(__TAG2, other)),
             }
         }
     }
+    "#,
+);
+
+const BRANCH_ENUM: Template = Template(
+    r#"
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    #[serde(tag = __TAG)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum __Self {
+        __VARIANTS
+    }
+    "#,
+);
+
+/// A union's branch enum (`#[serde(tag)]`) and its `Deserialize`.
+fn branch_enum(
+    g: &Gen,
+    name: &Ident,
+    qapi_name: &str,
+    tag: &str,
+    (variants, arms): (Vec<syn::Variant>, Vec<syn::Arm>),
+    def_attrs: Vec<Attribute>,
+    cfg: &Option<Attribute>,
+) -> Result<Vec<Item>, Error> {
+    let mut def = BRANCH_ENUM.item(
+        &mut Fill::new()
+            .ident("__Self", name.clone())
+            .variants("__VARIANTS", variants),
+    )?;
+    // `#[serde(tag = "...")]`: the attribute's tokens are not an
+    // expression, so the hole is filled here.
+    if let Item::Enum(en) = &mut def {
+        if let Some(a) = en.attrs.get_mut(1) {
+            *a = syntax::list_attr("serde", quote!(tag = #tag));
+        }
+    }
+    add_attrs(&mut def, def_attrs);
+    let mut de = BRANCH_DE.item(
+        &mut type_fill(g, name)
+            .expr("__QAPI_NAME", lit_str(qapi_name))
+            .expr("__TAG", lit_str(tag))
+            .expr("__TAG2", lit_str(tag))
+            .arms("__ARMS", arms),
+    )?;
+    add_attrs(&mut de, cfg.iter().cloned().collect());
+    Ok(vec![def, de])
 }
 
-pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<TokenStream, Error> {
+pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
     let s = g.schema;
     let e = s.entity(id);
     let o = e.as_object().expect("a union is an object");
@@ -481,24 +692,23 @@ pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Toke
     let tag = &*b.tag_name;
     let name = g.ident_of(id);
     let docs = g.entity_docs(id);
-    let cfg = cond.attr();
+    let cfg = cond.cfg_attr();
     let dep = g.deprecated_attr(&e.features);
-    let (variants, arms) = branch_variants(g, id);
+    let branches = branch_variants(g, id);
     if g.union_is_enum(id) {
-        let de = branch_de_impl(g, &name, &e.name, tag, &arms, &cfg);
-        return Ok(quote! {
-            #docs
-            #cfg
-            #dep
-            #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-            #[serde(tag = #tag)]
-            #[allow(clippy::large_enum_variant)]
-            pub enum #name {
-                #(#variants)*
-            }
-
-            #de
-        });
+        return branch_enum(
+            g,
+            &name,
+            &e.name,
+            tag,
+            branches,
+            attrs([
+                docs,
+                cfg.iter().cloned().collect(),
+                dep.into_iter().collect(),
+            ]),
+            &cfg,
+        );
     }
     let members: Vec<&Member> = s
         .members(id)
@@ -507,57 +717,91 @@ pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Toke
         .collect();
     let mut f = fields(g, id, &e.name, &members)?;
     let branch = ident(&format!("{name}Branch"));
-    f.fields.push(quote! {
-        /// The members that depend on the discriminator.
-        #[serde(flatten)]
-        pub u: #branch,
-    });
-    f.new_params.push(quote!(u: #branch));
-    f.new_inits.push(quote!(u,));
-    f.de_inits.push(quote!(u: o.rest()?,));
+    let branch_ty = syntax::path_ty(branch.clone().into());
+    let u = ident("u");
+    f.fields.push(field(
+        attrs([
+            syntax::doc_attrs("The members that depend on the discriminator."),
+            vec![syntax::list_attr("serde", quote!(flatten))],
+        ]),
+        u.clone(),
+        branch_ty.clone(),
+    ));
+    f.new_params.push(param(Vec::new(), u.clone(), branch_ty));
+    f.new_inits.push(field_value(Vec::new(), u.clone(), None));
+    f.de_inits.push(field_value(
+        Vec::new(),
+        u,
+        Some(try_(method(path_expr("o"), "rest", []))),
+    ));
     f.required += 1;
-    let (new, _) = constructor(&name, &f, &cfg, NEW_DOC);
-    let de = struct_de_impl(g, &name, &e.name, &f.de_inits, &cfg);
-    let branch_de = branch_de_impl(g, &branch, &e.name, tag, &arms, &cfg);
-    let fs = &f.fields;
+    let mut items = struct_with_impls(
+        g,
+        StructDef {
+            name: &name,
+            qapi_name: &e.name,
+            attrs: attrs([
+                docs,
+                cfg.iter().cloned().collect(),
+                dep.into_iter().collect(),
+            ]),
+            cfg: &cfg,
+            new_doc: NEW_DOC,
+            de_first: false,
+        },
+        f,
+    )?;
     let branch_doc = format!(" The branches of [`{name}`], selected by its discriminator `{tag}`.");
-    Ok(quote! {
-        #docs
-        #cfg
-        #dep
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-        pub struct #name {
-            #(#fs)*
-        }
-
-        #new
-        #de
-
-        #[doc = #branch_doc]
-        #cfg
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-        #[serde(tag = #tag)]
-        #[allow(clippy::large_enum_variant)]
-        pub enum #branch {
-            #(#variants)*
-        }
-
-        #branch_de
-    })
+    items.extend(branch_enum(
+        g,
+        &branch,
+        &e.name,
+        tag,
+        branches,
+        attrs([
+            vec![syntax::doc_attr(&branch_doc)],
+            cfg.iter().cloned().collect(),
+        ]),
+        &cfg,
+    )?);
+    Ok(items)
 }
 
-pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenStream {
+const ALTERNATE: Template = Template(
+    r#"
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    #[serde(untagged)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum __Self {
+        __VARIANTS
+    }
+
+    /// Picks the branch by the value's JSON type, as QEMU does.
+    impl<'de> ::serde::Deserialize<'de> for __Self {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            let v = <::serde_json::Value as ::serde::Deserialize>::deserialize(d)?;
+            #[allow(unreachable_patterns)]
+            let r = match ::qapi_support::de::Kind::of(&v) {
+                __ARMS => {}
+                _ => Err(::qapi_support::de::no_branch(__QAPI_NAME, &v, __EXPECTED)),
+            };
+            r.map_err(<D::Error as ::serde::de::Error>::custom)
+        }
+    }
+    "#,
+);
+
+pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
     let s = g.schema;
     let e = s.entity(id);
     let EntityKind::Alternate { variants, .. } = &e.kind else {
-        return TokenStream::new();
+        return Ok(Vec::new());
     };
     let name = g.ident_of(id);
     let qapi_name = &*e.name;
     let docs = g.entity_docs(id);
-    let cfg = cond.attr();
+    let cfg = cond.cfg_attr();
     let dep = g.deprecated_attr(&e.features);
-    let result = g.prelude("Result");
     let mut vs = Vec::new();
     let mut arms = Vec::new();
     let mut expected = Vec::new();
@@ -566,8 +810,9 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenSt
         if !vc.emitted() {
             continue;
         }
-        let vcfg = vc.attr();
-        let vname = ident(&naming::variant_name(&v.name));
+        let vcfg: Vec<Attribute> = vc.cfg_attr().into_iter().collect();
+        let vname = naming::variant_name(&v.name);
+        let self_v = format!("Self::{vname}");
         let t = v.type_id();
         let te = s.entity(t);
         let docs = g.member_docs(v.doc, &v.features, &format!("Branch `{}`.", v.name));
@@ -590,19 +835,35 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenSt
             "array" => "an array",
             _ => "an object",
         });
-        let kind_pats = kinds.iter().map(|k| {
-            let k = ident(k);
-            quote!(::qapi_support::de::Kind::#k)
-        });
+        let mut pats = kinds
+            .iter()
+            .map(|k| path_pat(&format!("::qapi_support::de::Kind::{k}")));
+        let pat = match (pats.next(), kinds.len()) {
+            (Some(p), 1) => p,
+            (first, _) => syn::Pat::Or(syn::PatOr {
+                attrs: Vec::new(),
+                leading_vert: None,
+                cases: first.into_iter().chain(pats).collect(),
+            }),
+        };
         if json == "null" {
-            vs.push(quote!(#docs #vcfg #vname,));
-            arms.push(quote!(#vcfg #(#kind_pats)|* => Ok(Self::#vname),));
+            vs.push(variant(attrs([docs, vcfg.clone()]), ident(&vname), None));
+            arms.push(arm(vcfg, pat, call("Ok", [path_expr(&self_v)])));
         } else {
             let ty = g.type_ref(t, Some(id));
-            vs.push(quote!(#docs #vcfg #vname(#ty),));
-            arms.push(quote! {
-                #vcfg #(#kind_pats)|* => ::qapi_support::de::branch(#qapi_name, v, Self::#vname),
-            });
+            vs.push(variant(
+                attrs([docs, vcfg.clone()]),
+                ident(&vname),
+                Some(ty),
+            ));
+            arms.push(arm(
+                vcfg,
+                pat,
+                call(
+                    "::qapi_support::de::branch",
+                    [lit_str(qapi_name), path_expr("v"), path_expr(&self_v)],
+                ),
+            ));
         }
     }
     let expected = match expected.len() {
@@ -610,29 +871,21 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> TokenSt
         1 => expected[0].to_string(),
         n => format!("{} or {}", expected[..n - 1].join(", "), expected[n - 1]),
     };
-    quote! {
-        #docs
-        #cfg
-        #dep
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-        #[serde(untagged)]
-        #[allow(clippy::large_enum_variant)]
-        pub enum #name {
-            #(#vs)*
-        }
-
-        /// Picks the branch by the value's JSON type, as QEMU does.
-        #cfg
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> #result<Self, D::Error> {
-                let v = <::serde_json::Value as ::serde::Deserialize>::deserialize(d)?;
-                #[allow(unreachable_patterns)]
-                let r = match ::qapi_support::de::Kind::of(&v) {
-                    #(#arms)*
-                    _ => Err(::qapi_support::de::no_branch(#qapi_name, &v, #expected)),
-                };
-                r.map_err(<D::Error as ::serde::de::Error>::custom)
-            }
-        }
-    }
+    let mut items = ALTERNATE.fill(
+        &mut type_fill(g, &name)
+            .variants("__VARIANTS", vs)
+            .arms("__ARMS", arms)
+            .expr("__QAPI_NAME", lit_str(qapi_name))
+            .expr("__EXPECTED", lit_str(&expected)),
+    )?;
+    add_item_attrs(
+        &mut items,
+        attrs([
+            docs,
+            cfg.iter().cloned().collect(),
+            dep.into_iter().collect(),
+        ]),
+        &cfg,
+    );
+    Ok(items)
 }
