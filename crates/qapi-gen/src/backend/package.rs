@@ -76,7 +76,8 @@ fn module_lint_attrs() -> Result<Vec<syn::Attribute>, Error> {
 /// [`super::rust::syntax::doc_placeholder`]) into the lines of `docs`,
 /// and puts a blank line between items, which `prettyplease` does not: a
 /// line that starts an item (doc comment, attribute or keyword) right
-/// after one that ends an item at the same indentation.
+/// after one that ends an item (`}`, `;`, or a one-line item such as
+/// `pub struct Empty {}`) at the same indentation.
 pub fn space_items(text: &str, docs: &[String]) -> String {
     const STARTS: [&str; 9] = [
         "///", "#[", "pub ", "impl", "fn ", "const ", "static ", "mod ", "use ",
@@ -84,10 +85,17 @@ pub fn space_items(text: &str, docs: &[String]) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 16 + docs.len() * 64);
     // The indentation of the previous line when it ends an item.
     let mut ended_at: Option<usize> = None;
-    for line in text.lines() {
-        let body = line.trim_start();
+    // `prettyplease` ends lines with `\n` and indents with spaces.
+    for line in text.split_terminator('\n') {
+        let body = line.trim_start_matches(' ');
         let indent = line.len() - body.len();
-        if ended_at == Some(indent) && STARTS.iter().any(|k| body.starts_with(k)) {
+        let starts_item = || match body.as_bytes().first() {
+            Some(b'/' | b'#' | b'p' | b'i' | b'f' | b'c' | b's' | b'm' | b'u') => {
+                STARTS.iter().any(|k| body.starts_with(k))
+            }
+            _ => false,
+        };
+        if ended_at == Some(indent) && starts_item() {
             out.push('\n');
         }
         match doc_block(body, docs) {
@@ -107,7 +115,14 @@ pub fn space_items(text: &str, docs: &[String]) -> String {
                 out.push('\n');
             }
         }
-        let ends_item = body == "}" || (body.ends_with(';') && !body.starts_with("//"));
+        let ends_item = match body.as_bytes().last() {
+            Some(b'}') => {
+                body == "}"
+                    || (body.ends_with("{}") && STARTS[2..].iter().any(|k| body.starts_with(k)))
+            }
+            Some(b';') => !body.starts_with("//"),
+            _ => false,
+        };
         ended_at = ends_item.then_some(indent);
     }
     out
@@ -115,6 +130,9 @@ pub fn space_items(text: &str, docs: &[String]) -> String {
 
 /// The doc block a placeholder line (`///\u{1}N`) stands for.
 fn doc_block<'d>(line: &str, docs: &'d [String]) -> Option<&'d str> {
+    if docs.is_empty() {
+        return None;
+    }
     let index = line
         .strip_prefix("///")?
         .strip_prefix(super::rust::syntax::DOC_MARK)?;
@@ -676,11 +694,14 @@ mod tests {
 
     #[test]
     fn items_are_spaced() {
-        let text = "pub struct A;\npub struct B;\nimpl A {\n    fn f() {\n    }\n    fn g() {}\n    fn h() {}\n}\n";
+        let text = "pub struct A;\npub struct B {}\nimpl A {\n    fn f() {\n    }\n    fn g() {}\n    fn h() {}\n}\n";
         assert_eq!(
             space_items(text, &[]),
-            "pub struct A;\n\npub struct B;\n\nimpl A {\n    fn f() {\n    }\n\n    fn g() {}\n    fn h() {}\n}\n"
+            "pub struct A;\n\npub struct B {}\n\nimpl A {\n    fn f() {\n    }\n\n    fn g() {}\n\n    fn h() {}\n}\n"
         );
+        // Match arms are not items.
+        let arms = "match x {\n    A => {}\n    #[cfg(x)]\n    B => {}\n}\n";
+        assert_eq!(space_items(arms, &[]), arms);
     }
 
     #[test]

@@ -77,7 +77,6 @@ pub struct QmpCapabilities {
 
 impl<'de> ::serde::Deserialize<'de> for QmpCapabilities {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "qmp_capabilities")?;
         Ok(Self { enable: o.opt("enable")? })
     }
@@ -128,7 +127,6 @@ impl VersionTriple {
 
 impl<'de> ::serde::Deserialize<'de> for VersionTriple {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "VersionTriple")?;
         Ok(Self {
             major: o.req("major")?,
@@ -161,7 +159,6 @@ impl VersionInfo {
 
 impl<'de> ::serde::Deserialize<'de> for VersionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "VersionInfo")?;
         Ok(Self {
             qemu: o.req("qemu")?,
@@ -186,6 +183,7 @@ impl<'de> ::serde::Deserialize<'de> for VersionInfo {
     ::serde::Deserialize
 )]
 pub struct QueryVersion {}
+
 impl ::qapi_support::Command for QueryVersion {
     const NAME: &'static str = "query-version";
     type Returns = VersionInfo;
@@ -219,7 +217,6 @@ impl CommandInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CommandInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CommandInfo")?;
         Ok(Self { name: o.req("name")? })
     }
@@ -241,6 +238,7 @@ impl<'de> ::serde::Deserialize<'de> for CommandInfo {
     ::serde::Deserialize
 )]
 pub struct QueryCommands {}
+
 impl ::qapi_support::Command for QueryCommands {
     const NAME: &'static str = "query-commands";
     type Returns = Vec<CommandInfo>;

@@ -34,7 +34,6 @@ impl CpuModelInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelInfo")?;
         Ok(Self {
             name: o.req("name")?,
@@ -163,7 +162,6 @@ impl CpuModelExpansionInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelExpansionInfo")?;
         Ok(Self {
             model: o.req("model")?,
@@ -203,7 +201,6 @@ pub struct QueryCpuModelExpansion {
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelExpansion {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-expansion")?;
         Ok(Self {
             q_type: o.req("type")?,
@@ -313,7 +310,6 @@ impl CpuDefinitionInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuDefinitionInfo")?;
         Ok(Self {
             name: o.req("name")?,
@@ -343,6 +339,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
     ::serde::Deserialize
 )]
 pub struct QueryCpuDefinitions {}
+
 impl ::qapi_support::Command for QueryCpuDefinitions {
     const NAME: &'static str = "query-cpu-definitions";
     type Returns = Vec<CpuDefinitionInfo>;
@@ -462,7 +459,6 @@ impl CpuModelCompareInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelCompareInfo")?;
         Ok(Self {
             result: o.req("result")?,
@@ -499,7 +495,6 @@ pub struct QueryCpuModelComparison {
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelComparison {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-comparison")?;
         Ok(Self {
             modela: o.req("modela")?,
@@ -549,7 +544,6 @@ impl CpuModelBaselineInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "CpuModelBaselineInfo")?;
         Ok(Self { model: o.req("model")? })
     }
@@ -579,7 +573,6 @@ pub struct QueryCpuModelBaseline {
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelBaseline {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-baseline")?;
         Ok(Self {
             modela: o.req("modela")?,

@@ -40,6 +40,7 @@
     ::serde::Deserialize
 )]
 pub struct QueryQmpSchema {}
+
 impl ::qapi_support::Command for QueryQmpSchema {
     const NAME: &'static str = "query-qmp-schema";
     type Returns = Vec<SchemaInfo>;
@@ -184,7 +185,6 @@ impl SchemaInfo {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfo")?;
         Ok(Self {
             name: o.req("name")?,
@@ -263,7 +263,6 @@ impl SchemaInfoBuiltin {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoBuiltin")?;
         Ok(Self {
             json_type: o.req("json-type")?,
@@ -399,7 +398,6 @@ impl SchemaInfoEnum {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEnum")?;
         Ok(Self {
             members: o.req("members")?,
@@ -432,7 +430,6 @@ impl SchemaInfoEnumMember {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEnumMember")?;
         Ok(Self {
             name: o.req("name")?,
@@ -463,7 +460,6 @@ impl SchemaInfoArray {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoArray")?;
         Ok(Self {
             element_type: o.req("element-type")?,
@@ -507,7 +503,6 @@ impl SchemaInfoObject {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObject")?;
         Ok(Self {
             members: o.req("members")?,
@@ -557,7 +552,6 @@ impl SchemaInfoObjectMember {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObjectMember")?;
         Ok(Self {
             name: o.req("name")?,
@@ -592,7 +586,6 @@ impl SchemaInfoObjectVariant {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObjectVariant")?;
         Ok(Self {
             case: o.req("case")?,
@@ -623,7 +616,6 @@ impl SchemaInfoAlternate {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoAlternate")?;
         Ok(Self { members: o.req("members")? })
     }
@@ -650,7 +642,6 @@ impl SchemaInfoAlternateMember {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoAlternateMember")?;
         Ok(Self { q_type: o.req("type")? })
     }
@@ -692,7 +683,6 @@ impl SchemaInfoCommand {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoCommand")?;
         Ok(Self {
             arg_type: o.req("arg-type")?,
@@ -724,7 +714,6 @@ impl SchemaInfoEvent {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEvent")?;
         Ok(Self {
             arg_type: o.req("arg-type")?,

@@ -260,7 +260,6 @@ impl TargetInfo {
 
 impl<'de> ::serde::Deserialize<'de> for TargetInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut, unused_variables)]
         let mut o = ::qapi_support::de::Object::read(d, "TargetInfo")?;
         Ok(Self { arch: o.req("arch")? })
     }
@@ -282,6 +281,7 @@ impl<'de> ::serde::Deserialize<'de> for TargetInfo {
     ::serde::Deserialize
 )]
 pub struct QueryTarget {}
+
 impl ::qapi_support::Command for QueryTarget {
     const NAME: &'static str = "query-target";
     type Returns = TargetInfo;

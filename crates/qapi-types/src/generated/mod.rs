@@ -42,6 +42,7 @@ pub use cpu_model::*;
 #[serde(tag = "event", content = "data")]
 #[allow(clippy::large_enum_variant, deprecated)]
 pub enum Event {}
+
 #[allow(deprecated)]
 impl<'de> ::serde::Deserialize<'de> for Event {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

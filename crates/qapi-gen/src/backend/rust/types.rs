@@ -324,6 +324,19 @@ const STRUCT_DE: Template = Template(
     r#"
     impl<'de> ::serde::Deserialize<'de> for __Self {
         fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            let mut o = ::qapi_support::de::Object::read(d, __QAPI_NAME)?;
+            Ok(Self { __INITS })
+        }
+    }
+    "#,
+);
+
+/// [`STRUCT_DE`] for a struct whose members may all be compiled out (or
+/// that has none): `o` may go unused.
+const STRUCT_DE_LAX: Template = Template(
+    r#"
+    impl<'de> ::serde::Deserialize<'de> for __Self {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
             #[allow(unused_mut, unused_variables)]
             let mut o = ::qapi_support::de::Object::read(d, __QAPI_NAME)?;
             Ok(Self { __INITS })
@@ -340,7 +353,9 @@ pub(super) fn struct_de_impl(
     de_inits: Vec<syn::FieldValue>,
     cfg: &Option<Attribute>,
 ) -> Result<Item, Error> {
-    let mut item = STRUCT_DE.item(
+    let lax = de_inits.iter().all(|f| !f.attrs.is_empty());
+    let template = if lax { &STRUCT_DE_LAX } else { &STRUCT_DE };
+    let mut item = template.item(
         &mut type_fill(g, name)
             .expr("__QAPI_NAME", lit_str(qapi_name))
             .field_values("__INITS", de_inits),
