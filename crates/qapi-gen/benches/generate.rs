@@ -4,6 +4,7 @@
 //!   files: parse, check, generate tokens, format every file.  (Load alone
 //!   is in `benches/frontend.rs`.)
 //! * `package`: the same on an already loaded schema.
+//! * `single_file`: what `Builder` makes, on an already loaded schema.
 //! * `rust::generate`: building the backend's `syn` trees alone, on one
 //!   thread.
 //! * `format`: `prettyplease` plus item spacing alone, over the trees
@@ -16,7 +17,7 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use qapi_gen::backend::package::{format_items, package, PackageSpec, SupportDep};
+use qapi_gen::backend::package::{format_items, package, single_file, PackageSpec, SupportDep};
 use qapi_gen::backend::rust::{self, Options};
 
 // Measure with the allocator the `qapi-gen` command uses.
@@ -86,6 +87,13 @@ fn generate(c: &mut Criterion) {
         b.iter_batched(
             || (),
             |()| package(&schema, &opts, &spec).expect("packages"),
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("qemu-system: single_file (Builder path)", |b| {
+        b.iter_batched(
+            || (),
+            |()| single_file(&schema, &opts, "bench").expect("generates"),
             BatchSize::PerIteration,
         )
     });

@@ -11,7 +11,7 @@ use quote::quote;
 
 use super::cond::Conditions;
 use super::rust::syntax::{parse_items, Fill};
-use super::rust::{close_module_deps, generate, Module, Options, Part, Prepared};
+use super::rust::{close_module_deps, Module, Options, Part, Prepared};
 use crate::error::Error;
 use crate::model::Schema;
 
@@ -219,7 +219,13 @@ pub struct PackageSpec {
 pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Files, Error> {
     let prepared = Prepared::new(schema, opts)?;
     let parts = prepared.parts();
-    let formatted = format_parts(&prepared, &parts)?;
+    let formatted = format_parts(&prepared, &parts, |part, items, docs, _| {
+        let attrs = match part {
+            Part::Module(_) => module_lint_attrs()?,
+            _ => Vec::new(),
+        };
+        Ok(format_items(attrs, items, docs))
+    })?;
 
     let mut files = BTreeMap::new();
     let header = header_comment(&spec.header);
@@ -295,13 +301,18 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
     Ok(Files { files })
 }
 
-/// Generates and formats every part, in parallel; results in `parts`
-/// order.  Token streams are not `Send`, so each worker turns its parts
-/// into text itself.
-fn format_parts(
+/// Generates every part and turns it into text with `render` (given the
+/// part, its items, their doc blocks and, for a module, its description),
+/// in parallel; results in `parts` order.  `syn` trees are not `Send`, so
+/// each worker renders its parts itself.
+fn format_parts<R>(
     prepared: &Prepared<'_>,
     parts: &[Part],
-) -> Result<Vec<(String, Option<Module>)>, Error> {
+    render: R,
+) -> Result<Vec<(String, Option<Module>)>, Error>
+where
+    R: Fn(Part, Vec<syn::Item>, &[String], Option<&Module>) -> Result<String, Error> + Sync,
+{
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     /// A module's description without its tokens (which cannot cross
@@ -318,12 +329,8 @@ fn format_parts(
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(part) = parts.get(i) else { break };
         let result = prepared.part(*part).and_then(|out| {
-            let attrs = match part {
-                Part::Module(_) => module_lint_attrs()?,
-                _ => Vec::new(),
-            };
+            let text = render(*part, out.items, &out.docs, out.module.as_ref())?;
             let module = out.module;
-            let text = format_items(attrs, out.items, &out.docs);
             Ok((text, module.map(|m| (m.ident, m.file, m.feature, m.deps))))
         });
         if let Ok(mut slot) = slots[i].lock() {
@@ -421,16 +428,21 @@ fn cargo_toml(
     t
 }
 
-/// Generates one file with inline modules, for `include!`.
+/// Generates one file with inline modules, for `include!`.  The parts are
+/// generated and formatted in parallel, as for [`package`]; each module
+/// part is rendered as its `pub mod` with the re-export after it.
 pub fn single_file(schema: &Schema, opts: &Options, header: &str) -> Result<String, Error> {
-    let mut out = generate(schema, opts)?;
-    let lints = module_lints();
-    let mut body = Vec::new();
-    for m in std::mem::take(&mut out.modules) {
+    let prepared = Prepared::new(schema, opts)?;
+    let parts = prepared.parts();
+    let formatted = format_parts(&prepared, &parts, |part, items, docs, module| {
+        let (Part::Module(_), Some(m)) = (part, module) else {
+            return Ok(format_items(Vec::new(), items, docs));
+        };
         let ident = super::rust::ident(&m.ident);
         let cfg = module_cfg(opts, &m.feature);
+        let lints = module_lints();
         let doc = format!(" Definitions of `{}`.", m.file);
-        let mut items = parse_items(quote! {
+        let mut wrapped = parse_items(quote! {
             #[doc = #doc]
             #cfg
             pub mod #ident {
@@ -441,15 +453,31 @@ pub fn single_file(schema: &Schema, opts: &Options, header: &str) -> Result<Stri
             #[allow(unused_imports)]
             pub use #ident::*;
         })?;
-        Fill::new().items("__ITEMS", m.items).apply(&mut items)?;
-        body.extend(items);
+        Fill::new().items("__ITEMS", items).apply(&mut wrapped)?;
+        Ok(format_items(Vec::new(), wrapped, docs))
+    })?;
+    // Modules in schema order, then the root items, then introspection.
+    let rank = |p: &Part| match p {
+        Part::Module(mi) => (0, *mi),
+        Part::Root => (1, 0),
+        Part::Introspection => (2, 0),
+    };
+    let mut chunks: Vec<(&Part, String)> = parts
+        .iter()
+        .zip(formatted)
+        .map(|(p, (text, _))| (p, text))
+        .filter(|(_, text)| !text.is_empty())
+        .collect();
+    chunks.sort_by_key(|(p, _)| rank(p));
+    let mut text = header_comment(header);
+    for (i, (_, chunk)) in chunks.iter().enumerate() {
+        // The blank line `space_items` puts between items.
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(chunk);
     }
-    body.extend(std::mem::take(&mut out.root));
-    Ok(format!(
-        "{}{}",
-        header_comment(header),
-        format_items(Vec::new(), body, &out.docs)
-    ))
+    Ok(text)
 }
 
 /// Generates Rust from a QAPI schema in a build script, in the style of
