@@ -8,7 +8,7 @@ use syn::{Attribute, Item};
 use super::syntax::{
     self, add_attrs, arm, call, lit_str, method, path_expr, path_pat, str_pat, Fill, Template,
 };
-use super::types::{fields, struct_with_impls, StructDef};
+use super::types::{definition_attrs, fields, struct_with_impls, StructDef};
 use super::{ident, Gen};
 use crate::backend::cond::Cond;
 use crate::backend::naming;
@@ -57,7 +57,7 @@ pub(super) fn command_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Ve
     let docs = g.entity_docs(id);
     let cfg = cond.cfg_attr();
     let dep = g.deprecated_attr(&e.features);
-    let def_attrs: Vec<syn::Attribute> = docs.into_iter().chain(cfg.clone()).chain(dep).collect();
+    let def_attrs = definition_attrs(docs, &cfg, dep);
     let returns = match c.ret_type {
         Some(t) => g.type_ref(t, None),
         None => syntax::ty("::qapi_support::Empty"),

@@ -121,6 +121,18 @@ fn rename(wire: &str, rust: &str) -> Option<Attribute> {
     (wire != rust).then(|| syntax::list_attr("serde", quote!(rename = #wire)))
 }
 
+/// A definition's own attributes: its docs, its `cfg`, its deprecation.
+pub(super) fn definition_attrs(
+    docs: Vec<Attribute>,
+    cfg: &Option<Attribute>,
+    dep: Option<Attribute>,
+) -> Vec<Attribute> {
+    docs.into_iter()
+        .chain(cfg.iter().cloned())
+        .chain(dep)
+        .collect()
+}
+
 /// Attributes in order, the absent ones left out.
 fn attrs<const N: usize>(groups: [Vec<Attribute>; N]) -> Vec<Attribute> {
     groups.into_iter().flatten().collect()
@@ -298,15 +310,7 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<I
                 .expr("__QAPI_NAME", lit_str(qapi_name)),
         )?
     };
-    add_item_attrs(
-        &mut items,
-        attrs([
-            docs,
-            cfg.iter().cloned().collect(),
-            dep.into_iter().collect(),
-        ]),
-        &cfg,
-    );
+    add_item_attrs(&mut items, definition_attrs(docs, &cfg, dep), &cfg);
     Ok(items)
 }
 
@@ -579,11 +583,7 @@ pub(super) fn struct_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec
         StructDef {
             name: &name,
             qapi_name: &e.name,
-            attrs: attrs([
-                docs,
-                cfg.iter().cloned().collect(),
-                dep.into_iter().collect(),
-            ]),
+            attrs: definition_attrs(docs, &cfg, dep),
             cfg: &cfg,
             new_doc: NEW_DOC,
             de_first: false,
@@ -717,11 +717,7 @@ pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<
             &e.name,
             tag,
             branches,
-            attrs([
-                docs,
-                cfg.iter().cloned().collect(),
-                dep.into_iter().collect(),
-            ]),
+            definition_attrs(docs, &cfg, dep),
             &cfg,
         );
     }
@@ -755,11 +751,7 @@ pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<
         StructDef {
             name: &name,
             qapi_name: &e.name,
-            attrs: attrs([
-                docs,
-                cfg.iter().cloned().collect(),
-                dep.into_iter().collect(),
-            ]),
+            attrs: definition_attrs(docs, &cfg, dep),
             cfg: &cfg,
             new_doc: NEW_DOC,
             de_first: false,
@@ -893,14 +885,6 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<
             .expr("__QAPI_NAME", lit_str(qapi_name))
             .expr("__EXPECTED", lit_str(&expected)),
     )?;
-    add_item_attrs(
-        &mut items,
-        attrs([
-            docs,
-            cfg.iter().cloned().collect(),
-            dep.into_iter().collect(),
-        ]),
-        &cfg,
-    );
+    add_item_attrs(&mut items, definition_attrs(docs, &cfg, dep), &cfg);
     Ok(items)
 }
