@@ -523,21 +523,29 @@ pub fn to_json(intro: &Introspection) -> Value {
 /// The tables are thousands of entries: they are built as `syn` trees
 /// directly (see [`syntax`]).
 pub fn items(schema: &Schema, conds: &Conditions) -> Result<Vec<Item>, Error> {
+    let mut items = schema_info_items(schema, conds)?;
+    items.extend(argument_items(schema, conds)?);
+    Ok(items)
+}
+
+/// The first half of [`items`]: `SCHEMA_INFO` and the data behind it.
+pub fn schema_info_items(schema: &Schema, conds: &Conditions) -> Result<Vec<Item>, Error> {
     let intro = compute(schema, false);
     let entries: Vec<Expr> = intro
         .entries
         .iter()
         .filter_map(|info| info_expr(info, conds))
         .collect();
-    let tables = Tables::new(schema, conds).items();
-    INTROSPECTION.fill(
-        &mut Fill::new()
-            .expr("__ENTRIES", slice(entries))
-            .items("__TABLES", tables),
-    )
+    SCHEMA_INFO.fill(&mut Fill::new().expr("__ENTRIES", slice(entries)))
 }
 
-const INTROSPECTION: Template = Template(
+/// The second half of [`items`]: `check_arguments` and its tables.
+pub fn argument_items(schema: &Schema, conds: &Conditions) -> Result<Vec<Item>, Error> {
+    let tables = Tables::new(schema, conds).items();
+    ARGUMENTS.fill(&mut Fill::new().items("__TABLES", tables))
+}
+
+const SCHEMA_INFO: Template = Template(
     r#"
     /// The reply to `query-qmp-schema`: this schema's `SchemaInfo` list
     /// as QEMU computes it (type names masked as numbers).
@@ -549,7 +557,11 @@ const INTROSPECTION: Template = Template(
         use ::qapi_support::introspect::build::*;
         pub static SCHEMA_INFO: &[::qapi_support::introspect::SchemaInfo] = __ENTRIES;
     }
+    "#,
+);
 
+const ARGUMENTS: Template = Template(
+    r#"
     /// Tables for [`check_arguments`]; not an API.
     #[doc(hidden)]
     #[allow(missing_docs)]

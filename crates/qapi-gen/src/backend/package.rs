@@ -235,12 +235,14 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
         "src"
     };
     let mut modules: Vec<(usize, Module, String)> = Vec::new();
-    let (mut root_text, mut intro_text) = (String::new(), String::new());
+    let (mut root_text, mut info_text, mut args_text) =
+        (String::new(), String::new(), String::new());
     for (part, (text, module)) in parts.iter().zip(formatted) {
         match (part, module) {
             (Part::Module(mi), Some(m)) => modules.push((*mi, m, text)),
             (Part::Root, _) => root_text = text,
-            (Part::Introspection, _) => intro_text = text,
+            (Part::SchemaInfo, _) => info_text = text,
+            (Part::Arguments, _) => args_text = text,
             _ => {}
         }
     }
@@ -270,7 +272,11 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
             schema.root
         ),
     };
-    let rest = format!("{root_text}\n{intro_text}");
+    let rest = [root_text, info_text, args_text]
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
     if spec.rustfmt_skip {
         let head = format_file(quote! {
             //! The generated code; see the crate root.
@@ -460,7 +466,8 @@ pub fn single_file(schema: &Schema, opts: &Options, header: &str) -> Result<Stri
     let rank = |p: &Part| match p {
         Part::Module(mi) => (0, *mi),
         Part::Root => (1, 0),
-        Part::Introspection => (2, 0),
+        Part::SchemaInfo => (2, 0),
+        Part::Arguments => (3, 0),
     };
     let mut chunks: Vec<(&Part, String)> = parts
         .iter()

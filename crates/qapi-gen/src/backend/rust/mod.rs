@@ -124,8 +124,10 @@ pub enum Part {
     Module(usize),
     /// The root items: `Event`, `QmpHandler`, `dispatch`, `COMMANDS`.
     Root,
-    /// Introspection data and the argument checker (server side only).
-    Introspection,
+    /// Introspection data, `SCHEMA_INFO` (server side only).
+    SchemaInfo,
+    /// The argument checker and its tables (server side only).
+    Arguments,
 }
 
 /// The backend after naming, ready to generate any [`Part`]: shared by
@@ -156,14 +158,13 @@ impl<'a> Prepared<'a> {
             .count();
         parts.push((commands * 2, Part::Root));
         if self.gen.opts.server {
-            parts.push((s.entities.len(), Part::Introspection));
+            parts.push((s.entities.len() / 2, Part::SchemaInfo));
+            parts.push((s.entities.len() / 2, Part::Arguments));
         }
         parts.sort_by_key(|p| std::cmp::Reverse(p.0));
         parts.into_iter().map(|(_, p)| p).collect()
     }
 
-    /// Generates one part: its tokens, and for a module its description
-    /// (whose `deps` are direct; see [`close_module_deps`]).
     /// Generates one part: its items, the doc blocks their placeholders
     /// stand for, and for a module its description (whose `deps` are
     /// direct; see [`close_module_deps`]).
@@ -178,8 +179,12 @@ impl<'a> Prepared<'a> {
                 g.cur_module = usize::MAX;
                 (commands::root_items(&mut g)?, None)
             }
-            Part::Introspection => (
-                crate::backend::introspect::items(g.schema, &g.opts.conditions)?,
+            Part::SchemaInfo => (
+                crate::backend::introspect::schema_info_items(g.schema, &g.opts.conditions)?,
+                None,
+            ),
+            Part::Arguments => (
+                crate::backend::introspect::argument_items(g.schema, &g.opts.conditions)?,
                 None,
             ),
         };
