@@ -22,6 +22,7 @@ use qapi_types::{
     CpuDefinitionInfo, CpuModelBaselineInfo, CpuModelCompareInfo, CpuModelExpansionInfo,
     CpuModelExpansionType, CpuModelInfo,
 };
+use serde_json::{Map, Value};
 
 /// The targets we model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,4 +90,13 @@ pub fn models(target: Target) -> Result<Box<dyn CpuModels>, String> {
         Target::X86_64 => Box::new(x86::X86Models::builtin()?),
         Target::S390x => Box::new(s390x::S390xModels::builtin()?),
     })
+}
+
+/// The entries of `obj` in the order QEMU's QDict iterates them (QEMU
+/// visits properties, and reports the first bad one, in that order).
+fn qdict_order(obj: &Map<String, Value>) -> Vec<(&str, &Value)> {
+    let entries: Vec<(&String, &Value)> = obj.iter().collect();
+    qapi_support::qdict::order(entries.iter().map(|(k, _)| k.as_str()))
+        .map(|i| (entries[i].0.as_str(), entries[i].1))
+        .collect()
 }

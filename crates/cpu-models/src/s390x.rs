@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::bits::Bits;
-use crate::{CpuModels, Target};
+use crate::{qdict_order, CpuModels, Target};
 
 /// The catalogue compiled into the crate.
 const CATALOGUE: &str = include_str!("../data/s390x.json");
@@ -617,28 +617,6 @@ fn find_def(
         last = Some(i);
     }
     same_machine.or(last)
-}
-
-/// The entries of `obj` in the order QEMU's QDict iterates them: by hash
-/// bucket (`tdb_hash % 512`), newest entry first within a bucket.
-fn qdict_order(obj: &Map<String, Value>) -> Vec<(&str, &Value)> {
-    let mut v: Vec<(u32, usize, &str, &Value)> = obj
-        .iter()
-        .enumerate()
-        .map(|(i, (k, val))| (tdb_hash(k) % 512, i, k.as_str(), val))
-        .collect();
-    v.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    v.into_iter().map(|(_, _, k, val)| (k, val)).collect()
-}
-
-/// QEMU's QDict hash (gdbm's `tdb_hash`).
-fn tdb_hash(key: &str) -> u32 {
-    let b = key.as_bytes();
-    let mut v = 0x238F_13AFu32.wrapping_mul(b.len() as u32);
-    for (i, &c) in b.iter().enumerate() {
-        v = v.wrapping_add(u32::from(c) << ((i * 5) % 24));
-    }
-    1_103_515_243u32.wrapping_mul(v).wrapping_add(12345)
 }
 
 impl CpuModels for S390xModels {

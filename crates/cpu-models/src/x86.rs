@@ -21,7 +21,7 @@ use qapi_types::{CpuDefinitionInfo, CpuModelExpansionInfo, CpuModelExpansionType
 use serde_json::{Map, Value};
 
 use crate::bits::Bits;
-use crate::{CpuModels, Target};
+use crate::{qdict_order, CpuModels, Target};
 
 /// The catalogue compiled into the crate.
 const CATALOGUE: &str = include_str!("../data/x86_64.json");
@@ -728,27 +728,6 @@ struct State {
     values: Vec<Value>,
     /// Which of level, xlevel, xlevel2, level-func7 the request set.
     user_levels: [bool; NLEVELS],
-}
-
-/// QEMU's QDict hash (gdbm's `tdb_hash`).
-fn tdb_hash(key: &str) -> u32 {
-    let mut v = 0x238F_13AFu32.wrapping_mul(key.len() as u32);
-    for (i, b) in key.bytes().enumerate() {
-        v = v.wrapping_add(u32::from(b) << ((i * 5) % 24));
-    }
-    1_103_515_243u32.wrapping_mul(v).wrapping_add(12345)
-}
-
-/// The order in which QEMU visits a QDict's entries: by hash bucket,
-/// and within a bucket the entry inserted last first.
-fn qdict_order(p: &Map<String, Value>) -> Vec<(&str, &Value)> {
-    let mut v: Vec<(u32, usize, &str, &Value)> = p
-        .iter()
-        .enumerate()
-        .map(|(i, (k, val))| (tdb_hash(k) % 512, i, k.as_str(), val))
-        .collect();
-    v.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    v.into_iter().map(|(_, _, k, val)| (k, val)).collect()
 }
 
 impl CpuModels for X86Models {

@@ -23,6 +23,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{ErrorClass, QmpError};
+use crate::qdict;
 
 /// A type, as far as checking input needs it.
 #[derive(Debug, Clone, Copy)]
@@ -430,42 +431,25 @@ pub fn first_unexpected<'k>(
     keys: impl Iterator<Item = &'k str>,
     consumed: &[&str],
 ) -> Option<&'k str> {
-    let mut keys: Vec<(u32, usize, &'k str)> = keys
-        .enumerate()
-        .map(|(i, k)| (tdb_hash(k) % QDICT_BUCKETS, i, k))
-        .collect();
+    let keys: Vec<&'k str> = keys.collect();
     let unexpected = keys
         .iter()
-        .filter(|(_, _, k)| !consumed.contains(k))
-        .map(|(_, _, k)| *k)
+        .filter(|k| !consumed.contains(k))
+        .copied()
         .collect::<Vec<_>>();
     match unexpected.len() {
         0 => return None,
         1 => return Some(unexpected[0]),
         _ => {}
     }
-    // QDict order: buckets ascending, newest entry first within a bucket.
-    keys.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
     let mut table = StrHashTable::new();
-    for (_, _, k) in &keys {
-        table.insert(k);
+    for i in qdict::order(keys.iter().copied()) {
+        table.insert(keys[i]);
     }
     for k in consumed {
         table.remove(k);
     }
     table.first()
-}
-
-const QDICT_BUCKETS: u32 = 512;
-
-/// QEMU's `QDict` key hash.
-fn tdb_hash(key: &str) -> u32 {
-    let mut value = 0x238F_13AFu32.wrapping_mul(key.len() as u32);
-    for (i, &b) in key.as_bytes().iter().enumerate() {
-        let shift = (i as u32).wrapping_mul(5) % 24;
-        value = value.wrapping_add(u32::from(b) << shift);
-    }
-    value.wrapping_mul(1_103_515_243).wrapping_add(12345)
 }
 
 /// GLib's `g_str_hash` (djb2 over *signed* chars).
@@ -648,6 +632,7 @@ impl<'k> StrHashTable<'k> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::qdict::tdb_hash;
     use serde_json::json;
 
     // A small schema by hand, shaped like QEMU's:

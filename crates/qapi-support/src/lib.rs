@@ -12,6 +12,7 @@ pub mod de;
 pub mod error;
 pub mod input;
 pub mod introspect;
+pub mod qdict;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

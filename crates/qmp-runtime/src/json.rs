@@ -645,17 +645,7 @@ fn parse_string(text: &[u8]) -> PResult<String> {
 // ---------------------------------------------------------------------------
 // Writer
 
-/// The hash bucket of `key` in QEMU's `QDict` (512 buckets, `tdb_hash`).
-/// A dict iterates its buckets in order, and within one bucket the most
-/// recently inserted key first.
-pub fn qdict_bucket(key: &str) -> u32 {
-    let bytes = key.as_bytes();
-    let mut value = 0x238F_13AFu32.wrapping_mul(bytes.len() as u32);
-    for (i, &b) in bytes.iter().enumerate() {
-        value = value.wrapping_add(u32::from(b) << ((i * 5) % 24));
-    }
-    1_103_515_243u32.wrapping_mul(value).wrapping_add(12345) % 512
-}
+pub use qapi_support::qdict::{bucket as qdict_bucket, order as qdict_order};
 
 /// Appends `s` as QEMU writes a string.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
@@ -745,18 +735,13 @@ pub fn write_json(out: &mut Vec<u8>, v: &Json) {
             out.push(b']');
         }
         Json::Dict(members) => {
-            let mut order: Vec<(u32, usize)> = members
-                .iter()
-                .enumerate()
-                .map(|(i, (k, _))| (qdict_bucket(k), usize::MAX - i))
-                .collect();
-            order.sort_unstable();
             out.push(b'{');
-            for (n, &(_, i)) in order.iter().enumerate() {
+            let order = qdict_order(members.iter().map(|(k, _)| k.as_str()));
+            for (n, i) in order.enumerate() {
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                let (k, v) = &members[usize::MAX - i];
+                let (k, v) = &members[i];
                 write_str(out, k);
                 out.extend_from_slice(b": ");
                 write_json(out, v);

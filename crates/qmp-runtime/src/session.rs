@@ -105,18 +105,12 @@ pub fn is_oob(msg: &Message) -> bool {
 type Member<'a> = (&'a str, &'a dyn Fn(&mut Vec<u8>));
 
 fn write_members(out: &mut Vec<u8>, members: &[Member<'_>]) {
-    let mut order: Vec<(u32, usize)> = members
-        .iter()
-        .enumerate()
-        .map(|(i, (k, _))| (json::qdict_bucket(k), usize::MAX - i))
-        .collect();
-    order.sort_unstable();
     out.push(b'{');
-    for (n, &(_, i)) in order.iter().enumerate() {
+    for (n, i) in json::qdict_order(members.iter().map(|(k, _)| *k)).enumerate() {
         if n > 0 {
             out.extend_from_slice(b", ");
         }
-        let (k, f) = &members[usize::MAX - i];
+        let (k, f) = &members[i];
         json::write_str(out, k);
         out.extend_from_slice(b": ");
         f(out);
@@ -265,15 +259,9 @@ impl Core {
         let allow_oob = st.oob();
 
         // The request's members, in the order QEMU's QDict iterates them.
-        let mut order: Vec<(u32, usize)> = members
-            .iter()
-            .enumerate()
-            .map(|(i, (k, _))| (json::qdict_bucket(k), usize::MAX - i))
-            .collect();
-        order.sort_unstable();
         let mut exec_key: Option<&str> = None;
-        for &(_, i) in &order {
-            let (key, value) = &members[usize::MAX - i];
+        for i in json::qdict_order(members.iter().map(|(k, _)| k.as_str())) {
+            let (key, value) = &members[i];
             match key.as_str() {
                 "execute" | "exec-oob" if key == "execute" || allow_oob => {
                     if !matches!(value, Json::Str(_)) {

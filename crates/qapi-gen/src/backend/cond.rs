@@ -51,14 +51,6 @@ impl Cond {
         !matches!(self, Cond::Never)
     }
 
-    /// The `#[cfg(...)]` attribute to put on the item (empty when none).
-    pub fn attr(&self) -> TokenStream {
-        match self {
-            Cond::Cfg(p) => quote!(#[cfg(#p)]),
-            _ => TokenStream::new(),
-        }
-    }
-
     /// The `#[cfg(...)]` attribute as a `syn` node (none when
     /// unconditional).
     pub fn cfg_attr(&self) -> Option<syn::Attribute> {

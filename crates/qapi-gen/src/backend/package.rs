@@ -234,21 +234,18 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
     } else {
         "src"
     };
-    let mut modules: Vec<(usize, Module, String)> = Vec::new();
-    let (mut root_text, mut info_text, mut args_text) =
-        (String::new(), String::new(), String::new());
-    for (part, (text, module)) in parts.iter().zip(formatted) {
-        match (part, module) {
-            (Part::Module(mi), Some(m)) => modules.push((*mi, m, text)),
-            (Part::Root, _) => root_text = text,
-            (Part::SchemaInfo, _) => info_text = text,
-            (Part::Arguments, _) => args_text = text,
-            _ => {}
+    // In output order: the modules, then the parts that go into lib.rs.
+    let mut modules: Vec<(Module, String)> = Vec::new();
+    let mut root_parts: Vec<String> = Vec::new();
+    for (text, module) in formatted {
+        match module {
+            Some(m) => modules.push((m, text)),
+            None if !text.is_empty() => root_parts.push(text),
+            None => {}
         }
     }
-    modules.sort_by_key(|(mi, _, _)| *mi);
     let mut lib = TokenStream::new();
-    for (_, m, text) in &modules {
+    for (m, text) in &modules {
         let ident = super::rust::ident(&m.ident);
         let cfg = module_cfg(opts, &m.feature);
         let doc = format!(" Definitions of `{}`.", m.file);
@@ -262,7 +259,7 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
         });
         files.insert(format!("{dir}/{}.rs", m.ident), format!("{header}{text}"));
     }
-    let mut infos: Vec<Module> = modules.into_iter().map(|(_, m, _)| m).collect();
+    let mut infos: Vec<Module> = modules.into_iter().map(|(m, _)| m).collect();
     close_module_deps(&mut infos);
     let lints = module_lints();
     let crate_doc = match &spec.crate_doc {
@@ -272,11 +269,7 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
             schema.root
         ),
     };
-    let rest = [root_text, info_text, args_text]
-        .into_iter()
-        .filter(|t| !t.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let rest = root_parts.join("\n");
     if spec.rustfmt_skip {
         let head = format_file(quote! {
             //! The generated code; see the crate root.
@@ -309,7 +302,7 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
 
 /// Generates every part and turns it into text with `render` (given the
 /// part, its items, their doc blocks and, for a module, its description),
-/// in parallel; results in `parts` order.  `syn` trees are not `Send`, so
+/// in parallel; results in output order ([`Part::output_rank`]).  `syn` trees are not `Send`, so
 /// each worker renders its parts itself.
 fn format_parts<R>(
     prepared: &Prepared<'_>,
@@ -349,9 +342,10 @@ where
         }
         work();
     });
-    slots
-        .into_iter()
-        .map(|s| {
+    let mut done: Vec<(Part, Slot)> = parts.iter().copied().zip(slots).collect();
+    done.sort_by_key(|(part, _)| part.output_rank());
+    done.into_iter()
+        .map(|(_, s)| {
             let (text, info) = s.into_inner().ok().flatten().unwrap_or_else(|| {
                 Err(Error::bare(
                     "internal error: a code generation worker failed",
@@ -462,27 +456,14 @@ pub fn single_file(schema: &Schema, opts: &Options, header: &str) -> Result<Stri
         Fill::new().items("__ITEMS", items).apply(&mut wrapped)?;
         Ok(format_items(Vec::new(), wrapped, docs))
     })?;
-    // Modules in schema order, then the root items, then introspection.
-    let rank = |p: &Part| match p {
-        Part::Module(mi) => (0, *mi),
-        Part::Root => (1, 0),
-        Part::SchemaInfo => (2, 0),
-        Part::Arguments => (3, 0),
-    };
-    let mut chunks: Vec<(&Part, String)> = parts
-        .iter()
-        .zip(formatted)
-        .map(|(p, (text, _))| (p, text))
-        .filter(|(_, text)| !text.is_empty())
-        .collect();
-    chunks.sort_by_key(|(p, _)| rank(p));
+    let chunks = formatted.into_iter().map(|(text, _)| text);
     let mut text = header_comment(header);
-    for (i, (_, chunk)) in chunks.iter().enumerate() {
+    for (i, chunk) in chunks.filter(|t| !t.is_empty()).enumerate() {
         // The blank line `space_items` puts between items.
         if i > 0 {
             text.push('\n');
         }
-        text.push_str(chunk);
+        text.push_str(&chunk);
     }
     Ok(text)
 }

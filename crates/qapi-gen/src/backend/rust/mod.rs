@@ -130,6 +130,19 @@ pub enum Part {
     Arguments,
 }
 
+impl Part {
+    /// Where the part goes in the output: the modules in schema order,
+    /// then the root items, `SCHEMA_INFO` and the argument tables.
+    pub fn output_rank(self) -> (u8, usize) {
+        match self {
+            Part::Module(mi) => (0, mi),
+            Part::Root => (1, 0),
+            Part::SchemaInfo => (2, 0),
+            Part::Arguments => (3, 0),
+        }
+    }
+}
+
 /// The backend after naming, ready to generate any [`Part`]: shared by
 /// worker threads, each generating and formatting parts of its own.
 pub struct Prepared<'a> {

@@ -240,9 +240,6 @@ pub(crate) fn slice(elems: impl IntoIterator<Item = Expr>) -> Expr {
 /// `expr` with outer attributes (`#[cfg(...)]` on an array element).
 /// Only the expression kinds the backend builds can carry them.
 pub(crate) fn with_attrs(mut expr: Expr, attrs: Vec<Attribute>) -> Expr {
-    if attrs.is_empty() {
-        return expr;
-    }
     let slot = match &mut expr {
         Expr::Lit(e) => &mut e.attrs,
         Expr::Call(e) => &mut e.attrs,
@@ -252,14 +249,15 @@ pub(crate) fn with_attrs(mut expr: Expr, attrs: Vec<Attribute>) -> Expr {
         Expr::Try(e) => &mut e.attrs,
         Expr::Array(e) => &mut e.attrs,
         Expr::Struct(e) => &mut e.attrs,
-        other => {
-            // A new kind of element: wrap it, which prints the same.
+        // Another kind of element: wrap it, which prints the same.
+        _ if !attrs.is_empty() => {
             return Expr::Group(syn::ExprGroup {
                 attrs,
                 group_token: Default::default(),
-                expr: Box::new(std::mem::replace(other, path_expr("_"))),
-            });
+                expr: Box::new(expr),
+            })
         }
+        _ => return expr,
     };
     slot.splice(0..0, attrs);
     expr
@@ -288,14 +286,24 @@ pub(crate) fn add_attrs(item: &mut Item, attrs: Vec<Attribute>) {
     slot.splice(at..at, attrs);
 }
 
+/// An impl's first function.
+fn first_fn(item: &mut Item) -> Option<&mut syn::ImplItemFn> {
+    let Item::Impl(i) = item else { return None };
+    i.items.iter_mut().find_map(|it| match it {
+        syn::ImplItem::Fn(f) => Some(f),
+        _ => None,
+    })
+}
+
 /// The attributes of an impl's first function (for docs and lints set
 /// by the caller).
 pub(crate) fn first_fn_attrs(item: &mut Item) -> Option<&mut Vec<Attribute>> {
-    let Item::Impl(i) = item else { return None };
-    i.items.iter_mut().find_map(|it| match it {
-        syn::ImplItem::Fn(f) => Some(&mut f.attrs),
-        _ => None,
-    })
+    first_fn(item).map(|f| &mut f.attrs)
+}
+
+/// The statements of an impl's first function.
+pub(crate) fn first_fn_stmts(item: &mut Item) -> Option<&mut Vec<syn::Stmt>> {
+    first_fn(item).map(|f| &mut f.block.stmts)
 }
 
 /// `Path { field: value, ... }`.

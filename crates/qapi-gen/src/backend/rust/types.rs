@@ -5,8 +5,8 @@ use quote::quote;
 use syn::{Attribute, Item};
 
 use super::syntax::{
-    self, add_attrs, arm, call, field, field_value, first_fn_attrs, lit_str, method, param,
-    path_expr, path_pat, slice, str_pat, try_, variant, with_attrs, Fill, Template,
+    self, add_attrs, arm, call, field, field_value, first_fn_attrs, first_fn_stmts, lit_str,
+    method, param, path_expr, path_pat, slice, str_pat, try_, variant, with_attrs, Fill, Template,
 };
 use super::{ident, Gen};
 use crate::backend::cond::Cond;
@@ -335,20 +335,6 @@ const STRUCT_DE: Template = Template(
     "#,
 );
 
-/// [`STRUCT_DE`] for a struct whose members may all be compiled out (or
-/// that has none): `o` may go unused.
-const STRUCT_DE_LAX: Template = Template(
-    r#"
-    impl<'de> ::serde::Deserialize<'de> for __Self {
-        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
-            #[allow(unused_mut, unused_variables)]
-            let mut o = ::qapi_support::de::Object::read(d, __QAPI_NAME)?;
-            Ok(Self { __INITS })
-        }
-    }
-    "#,
-);
-
 /// The `Deserialize` impl of a struct: read the object, take each member.
 pub(super) fn struct_de_impl(
     g: &Gen,
@@ -357,13 +343,21 @@ pub(super) fn struct_de_impl(
     de_inits: Vec<syn::FieldValue>,
     cfg: &Option<Attribute>,
 ) -> Result<Item, Error> {
+    // With no member, or every one under `#[cfg]`, `o` may go unused.
     let lax = de_inits.iter().all(|f| !f.attrs.is_empty());
-    let template = if lax { &STRUCT_DE_LAX } else { &STRUCT_DE };
-    let mut item = template.item(
+    let mut item = STRUCT_DE.item(
         &mut type_fill(g, name)
             .expr("__QAPI_NAME", lit_str(qapi_name))
             .field_values("__INITS", de_inits),
     )?;
+    if lax {
+        if let Some(syn::Stmt::Local(o)) = first_fn_stmts(&mut item).and_then(|s| s.first_mut()) {
+            o.attrs.push(syntax::list_attr(
+                "allow",
+                quote!(unused_mut, unused_variables),
+            ));
+        }
+    }
     add_attrs(&mut item, cfg.iter().cloned().collect());
     Ok(item)
 }
