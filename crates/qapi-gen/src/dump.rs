@@ -30,7 +30,8 @@ pub fn dump(schema: &Schema) -> String {
             let _ = writeln!(out, "    feature={name}\n{}", sec.text);
         }
         for sec in doc.sections() {
-            let _ = writeln!(out, "    section={}\n{}", sec.kind.name(), sec.text);
+            let name = sec.dump_name(schema.rules.section_kind_names);
+            let _ = writeln!(out, "    section={name}\n{}", sec.text);
         }
     }
     out

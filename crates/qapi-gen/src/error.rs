@@ -27,6 +27,9 @@ pub struct Location {
 pub struct Error {
     text: String,
     location: Option<Location>,
+    /// Advice printed after QEMU's text (never part of it): e.g. which
+    /// QEMU releases accept what this one rejects.
+    note: Option<String>,
 }
 
 impl Error {
@@ -35,6 +38,7 @@ impl Error {
         Error {
             text: text.into(),
             location: None,
+            note: None,
         }
     }
 
@@ -60,13 +64,25 @@ impl Error {
                 col,
                 line_text: map.line_text(info).map(str::to_string),
             }),
+            note: None,
         }
     }
 
-    /// The exact text QEMU 10.0.2 prints for this error (without the final
-    /// newline).  May span several lines.
+    /// The exact text the QEMU release's front end prints for this error
+    /// (without the final newline).  May span several lines.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Advice for people that follows QEMU's text, if any.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// The same error with `note` printed after its text.
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
     }
 
     /// The primary location, if the error has one.
@@ -94,9 +110,14 @@ impl Error {
     }
 }
 
+/// QEMU's text, then the note (if any) on lines of its own.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(&self.text)?;
+        if let Some(note) = &self.note {
+            write!(f, "\n{note}")?;
+        }
+        Ok(())
     }
 }
 

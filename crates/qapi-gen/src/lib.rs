@@ -24,37 +24,97 @@ pub mod dump;
 pub mod error;
 pub mod model;
 pub mod parse;
+pub mod release;
 pub mod source;
 
 pub use backend::package::Builder;
 pub use error::{Error, Result};
 pub use model::Schema;
+pub use release::{QemuVersion, Release, ReleaseSource, Rules};
 
-/// Reads, checks and models the schema rooted at `path`.
+/// How to read a schema: which QEMU release's rules apply, and which
+/// tokenizer to use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The QEMU release whose `scripts/qapi` to reproduce.  `None`: the
+    /// release named by the `VERSION` file of the QEMU tree the root
+    /// schema sits in (see [`release::find_version_file`]), else the
+    /// newest supported release.
+    pub release: Option<Release>,
+    /// The tokenizer (both give identical results; the pest grammar is
+    /// the specification, the scanner the fast path).
+    pub lexer: parse::Lexer,
+}
+
+impl LoadOptions {
+    /// Reads with `release`'s rules.
+    pub fn release(mut self, release: Release) -> Self {
+        self.release = Some(release);
+        self
+    }
+
+    /// Reads with `lexer`.
+    pub fn lexer(mut self, lexer: parse::Lexer) -> Self {
+        self.lexer = lexer;
+        self
+    }
+}
+
+/// Reads, checks and models the schema rooted at `path`, with the rules of
+/// the QEMU release its tree names (else the newest release).
 ///
 /// `path` is used as given for messages and module names, as QEMU does.
 pub fn load(path: &str) -> Result<Schema> {
-    load_with(path, parse::Lexer::default())
+    load_with_options(path, &LoadOptions::default())
+}
+
+/// [`load`] with the release and tokenizer chosen by `opts`.
+pub fn load_with_options(path: &str, opts: &LoadOptions) -> Result<Schema> {
+    let (release, source) = release::choose(std::path::Path::new(path), opts.release)?;
+    let run = |release: Release| {
+        let bytes = parse::read_root(path)?;
+        load_parsed(
+            parse::parse_root(path, bytes, opts.lexer, release.rules())?,
+            source.clone(),
+        )
+    };
+    run(release).map_err(|err| release::explain_default(err, release, &source, |r| run(r).err()))
 }
 
 /// Like [`load`], for a root schema held in memory.  `path` names it in
-/// messages and anchors its includes, which are read from disk.
+/// messages and anchors its includes, which are read from disk (and its
+/// directory is where the release's `VERSION` file is looked for).
 pub fn load_source(path: &str, text: impl Into<Vec<u8>>) -> Result<Schema> {
-    check_and_model(parse::parse_root(
-        path,
-        text.into(),
-        parse::Lexer::default(),
-    )?)
+    load_source_with_options(path, text, &LoadOptions::default())
+}
+
+/// [`load_source`] with the release and tokenizer chosen by `opts`.
+pub fn load_source_with_options(
+    path: &str,
+    text: impl Into<Vec<u8>>,
+    opts: &LoadOptions,
+) -> Result<Schema> {
+    let text = text.into();
+    let (release, source) = release::choose(std::path::Path::new(path), opts.release)?;
+    let run = |release: Release| {
+        load_parsed(
+            parse::parse_root(path, text.clone(), opts.lexer, release.rules())?,
+            source.clone(),
+        )
+    };
+    run(release).map_err(|err| release::explain_default(err, release, &source, |r| run(r).err()))
 }
 
 /// [`load`] with a choice of tokenizer (both give identical results; the
 /// pest grammar is the specification, the scanner the fast path).
 pub fn load_with(path: &str, lexer: parse::Lexer) -> Result<Schema> {
-    check_and_model(parse::parse_schema_with(path, lexer)?)
+    load_with_options(path, &LoadOptions::default().lexer(lexer))
 }
 
 /// Stages 2–6 on a parsed schema.
-fn check_and_model(mut parsed: parse::Parsed) -> Result<Schema> {
+fn load_parsed(mut parsed: parse::Parsed, source: ReleaseSource) -> Result<Schema> {
     let exprs = check::check_exprs(&mut parsed)?;
-    model::build_schema(parsed, exprs)
+    let mut schema = model::build_schema(parsed, exprs)?;
+    schema.release_source = source;
+    Ok(schema)
 }

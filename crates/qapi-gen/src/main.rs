@@ -35,10 +35,35 @@ enum Cmd {
     Generate(GenerateArgs),
 }
 
+/// `--qemu-version`, shared by every subcommand.
+#[derive(clap::Args)]
+struct ReleaseArg {
+    /// Read the schema as this QEMU release's scripts/qapi does (X.Y or
+    /// X.Y.Z, 7.2 through 10.2).  Default: the release in the VERSION file
+    /// of the QEMU tree the schema sits in, else the newest.
+    #[arg(long = "qemu-version", value_name = "X.Y[.Z]", value_parser = parse_release)]
+    qemu_version: Option<qapi_gen::Release>,
+}
+
+impl ReleaseArg {
+    fn options(&self) -> qapi_gen::LoadOptions {
+        qapi_gen::LoadOptions {
+            release: self.qemu_version,
+            ..Default::default()
+        }
+    }
+}
+
+fn parse_release(s: &str) -> Result<qapi_gen::Release, String> {
+    s.parse().map_err(|e: qapi_gen::Error| e.to_string())
+}
+
 #[derive(clap::Args)]
 struct GenerateArgs {
     /// The root schema file.
     schema: String,
+    #[command(flatten)]
+    release: ReleaseArg,
     /// Where to write the package (created if missing).
     #[arg(long)]
     out_dir: std::path::PathBuf,
@@ -83,6 +108,8 @@ struct GenerateArgs {
 struct DocCheckArgs {
     /// The root schema file.
     schema: String,
+    #[command(flatten)]
+    release: ReleaseArg,
     /// Exit 1 when there are findings.
     #[arg(long)]
     deny: bool,
@@ -92,7 +119,7 @@ struct DocCheckArgs {
 }
 
 fn doc_check(args: &DocCheckArgs) -> ExitCode {
-    let schema = match qapi_gen::load(&args.schema) {
+    let schema = match qapi_gen::load_with_options(&args.schema, &args.release.options()) {
         Ok(s) => s,
         Err(err) => {
             report(&err, args.snippet);
@@ -125,6 +152,8 @@ fn doc_check(args: &DocCheckArgs) -> ExitCode {
 struct CheckArgs {
     /// The root schema file.
     schema: String,
+    #[command(flatten)]
+    release: ReleaseArg,
     /// After the error, show the source line with a caret (default: only
     /// when stderr is a terminal).
     #[arg(long)]
@@ -144,6 +173,7 @@ fn report(err: &qapi_gen::Error, snippet: bool) {
 fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
     use qapi_gen::backend::package::{package, relative_path, PackageSpec, SupportDep};
     let mut builder = qapi_gen::Builder::new(&args.schema)
+        .qemu_version_opt(args.release.qemu_version)
         .module_features(args.module_features)
         .unknown_enum_values(args.unknown_enum_values)
         .server(!args.no_server);
@@ -165,7 +195,7 @@ fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
         builder = builder.define(d);
     }
     let opts = builder.options()?;
-    let schema = qapi_gen::load(&args.schema)?;
+    let schema = qapi_gen::load_with_options(&args.schema, &args.release.options())?;
     let out_dir = &args.out_dir;
     std::fs::create_dir_all(out_dir)
         .map_err(|e| qapi_gen::Error::bare(format!("cannot create {}: {e}", out_dir.display())))?;
@@ -226,7 +256,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    match qapi_gen::load(&args.schema) {
+    match qapi_gen::load_with_options(&args.schema, &args.release.options()) {
         Ok(schema) => {
             if dump {
                 let text = qapi_gen::dump::dump(&schema);

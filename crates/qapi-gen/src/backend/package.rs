@@ -498,6 +498,9 @@ pub struct Builder {
     defined: Option<BTreeSet<String>>,
     options: Options,
     rerun: bool,
+    /// `None`: detect; an unsupported `qemu_version` is kept as its error
+    /// until `generate`.
+    release: Result<Option<crate::Release>, Error>,
 }
 
 impl Builder {
@@ -512,7 +515,24 @@ impl Builder {
             defined: None,
             options: Options::default(),
             rerun: true,
+            release: Ok(None),
         }
+    }
+
+    /// Reads the schema as QEMU `version`'s `scripts/qapi` does (`"7.2"`,
+    /// `"10.0.2"`; 7.2 through 10.2).  Default: the release named by the
+    /// `VERSION` file of the QEMU tree the schema sits in, else the newest.
+    /// An unsupported version is reported by [`Builder::generate`].
+    pub fn qemu_version(mut self, version: &str) -> Self {
+        self.release = version.parse::<crate::Release>().map(Some);
+        self
+    }
+
+    /// [`Builder::qemu_version`] with an already parsed release (`None`:
+    /// detect it).
+    pub fn qemu_version_opt(mut self, release: Option<crate::Release>) -> Self {
+        self.release = Ok(release);
+        self
     }
 
     /// Where to write (default: `$OUT_DIR`).
@@ -612,7 +632,11 @@ impl Builder {
     pub fn generate(self) -> Result<PathBuf, Error> {
         let opts = self.options()?;
         let schema_path = self.schema.to_string_lossy().into_owned();
-        let schema = crate::load(&schema_path);
+        let load_opts = crate::LoadOptions {
+            release: self.release.clone()?,
+            ..Default::default()
+        };
+        let schema = crate::load_with_options(&schema_path, &load_opts);
         if self.rerun {
             // Announce what was read even when the schema is invalid, so
             // that fixing it reruns the build script.

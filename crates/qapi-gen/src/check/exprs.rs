@@ -55,6 +55,7 @@ pub fn check_exprs(parsed: &mut Parsed) -> Result<Vec<Expr>> {
                 let mut cx = Cx {
                     sources: &mut parsed.sources,
                     pragma: &parsed.pragma,
+                    rules: parsed.rules,
                     info: *info,
                 };
                 let doc = doc.map(|d| (d, &parsed.docs[d]));
@@ -68,6 +69,7 @@ pub fn check_exprs(parsed: &mut Parsed) -> Result<Vec<Expr>> {
 struct Cx<'a> {
     sources: &'a mut SourceMap,
     pragma: &'a Pragma,
+    rules: crate::release::Rules,
     info: Info,
 }
 
@@ -272,6 +274,9 @@ impl Cx<'_> {
         match value.map(|n| &n.value) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s.clone())),
+            Some(Value::List(_)) if !self.rules.split_type_checks => {
+                Err(self.err(&format!("{source} cannot be an array")))
+            }
             Some(_) => Err(self.err(&format!("{source} should be a type name"))),
         }
     }
@@ -293,6 +298,9 @@ impl Cx<'_> {
                     "{source}: array type must contain single type name"
                 ))),
             },
+            Some(_) if !self.rules.split_type_checks => {
+                Err(self.err(&format!("{source} should be a type name")))
+            }
             Some(_) => Err(self.err(&format!("{source} should be a type name or array"))),
         }
     }
@@ -304,6 +312,11 @@ impl Cx<'_> {
         parent: Option<&str>,
     ) -> Result<Vec<MemberDef>> {
         let Value::Dict(members) = &value.value else {
+            if matches!(value.value, Value::List(_)) && !self.rules.split_type_checks {
+                return Err(self.err(&format!("{source} cannot be an array")));
+            }
+            // 7.2 and 8.0 take a string as struct 'data' here and crash
+            // later; we report it as 8.1 does.
             return Err(self.err(&format!("{source} should be an object or type name")));
         };
         let permissive =
@@ -483,6 +496,17 @@ impl Cx<'_> {
     /// QEMU's `QAPIDoc.check_expr`: `Returns:` and `Errors:` sections
     /// belong to commands, and `Returns:` only to commands that return.
     fn check_doc_expr(&self, doc: &Doc, meta: &str, expr: &Dict) -> Result<()> {
+        if !self.rules.errors_section {
+            // Until 9.0: one check, at the doc block's first line.
+            if meta != "command" && doc.returns().is_some() {
+                return Err(Error::at(
+                    self.sources,
+                    doc.info,
+                    "'Returns:' is only valid for commands",
+                ));
+            }
+            return Ok(());
+        }
         if meta == "command" {
             if let Some(r) = doc.returns() {
                 if !expr.contains("returns") {

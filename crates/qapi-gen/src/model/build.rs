@@ -43,6 +43,7 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
         root,
         cwd,
         exprs: parsed_exprs,
+        rules,
         ..
     } = parsed;
     let mut b = Builder {
@@ -54,6 +55,8 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
             feature_names: Vec::new(),
             sources,
             root: root.clone(),
+            rules,
+            release_source: crate::release::ReleaseSource::Newest,
             exprs: parsed_exprs,
             index: Default::default(),
         },
@@ -199,7 +202,7 @@ impl Builder {
             None,
             EntityKind::Enum {
                 members,
-                prefix: None,
+                prefix: self.schema.rules.qtype_prefix.then(|| "QTYPE".into()),
             },
         ))?;
         Ok(())

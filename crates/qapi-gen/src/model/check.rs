@@ -133,14 +133,26 @@ pub(super) fn check_schema(
         s: schema,
         depth: 0,
     };
+    let deferred = c.s.rules.doc_errors_at_sections;
     for i in 0..c.s.entities.len() {
         let id = EntityId(i as u32);
         c.check_entity(id)?;
         c.connect_doc(id)?;
+        // Until 9.0 each definition's doc is checked right after it, and
+        // bogus descriptions are reported at the doc block's first line.
+        if !deferred {
+            if let Some(d) = c.ent(id).doc {
+                c.check_doc(&c.s.docs[d], Some(c.s.docs[d].info))?;
+            }
+        }
     }
     c.set_modules(module_by_path);
-    c.check_docs()?;
-    if c.s.feature_names.len() > 64 {
+    if deferred {
+        for doc in &c.s.docs {
+            c.check_doc(doc, None)?;
+        }
+    }
+    if c.s.rules.feature_limit && c.s.feature_names.len() > 64 {
         let info = feature_infos[64].expect("user features have a location");
         return Err(c.err(info, "Maximum of 64 schema features is permitted"));
     }
@@ -180,6 +192,9 @@ impl Checker<'_> {
 
     /// QEMU's `QAPISchemaMember.describe(info)`.
     fn describe(&self, d: Desc<'_>, info: Info) -> String {
+        if !self.s.rules.member_owner_described {
+            return self.describe_before_8_1(d, info);
+        }
         let mut role = std::borrow::Cow::Borrowed(d.role);
         let mut meta = "type";
         let mut defined_in = d.defined_in;
@@ -199,6 +214,24 @@ impl Checker<'_> {
             return format!("{role} '{}' of {meta} '{defined_in}'", d.name);
         }
         format!("{role} '{}'", d.name)
+    }
+
+    /// `describe` until 8.1: members of implicit types name no owner.
+    fn describe_before_8_1(&self, d: Desc<'_>, info: Info) -> String {
+        if let Some(rest) = d.defined_in.strip_prefix("q_obj_") {
+            let role = if rest.ends_with("-arg") {
+                "parameter".to_string()
+            } else if rest.ends_with("-base") {
+                format!("base {}", d.role)
+            } else {
+                d.role.to_string()
+            };
+            return format!("{role} '{}'", d.name);
+        }
+        if Some(d.defined_in) != self.s.sources.defn_name(info) {
+            return format!("{} '{}' of type '{}'", d.role, d.name, d.defined_in);
+        }
+        format!("{} '{}'", d.role, d.name)
     }
 
     /// QEMU's `%s collides with %s`.
@@ -520,7 +553,11 @@ impl Checker<'_> {
                         &format!("branch '{}' is not a value of {enum_desc}", v.name),
                     ));
                 }
-                if self.ent(ty).as_object().is_none() {
+                let usable = match self.ent(ty).as_object() {
+                    None => false,
+                    Some(o) => o.branches.is_none() || self.s.rules.union_branches_may_be_unions,
+                };
+                if !usable {
                     return Err(self.err(
                         info,
                         &format!(
@@ -695,7 +732,7 @@ impl Checker<'_> {
             ));
         }
         self.check_object(arg)?;
-        if self.has_conditional_members(arg) && !boxed {
+        if self.s.rules.conditional_args_need_boxed && self.has_conditional_members(arg) && !boxed {
             return Err(self.err(
                 info,
                 &format!("conditional {what} arguments require 'boxed': true"),
@@ -767,7 +804,9 @@ impl Checker<'_> {
             return Ok(());
         };
         let symbol = self.s.docs[d].symbol.clone().unwrap_or_default();
-        let excepted = self.s.pragma.documentation_exceptions.contains(&symbol);
+        // Before 9.0 an undocumented member just gets an empty description.
+        let excepted = !self.s.rules.member_docs_required
+            || self.s.pragma.documentation_exceptions.contains(&symbol);
         let mut features = std::mem::take(&mut self.ent_mut(id).features);
         let r = self.connect_features(d, &mut features);
         self.ent_mut(id).features = features;
@@ -804,10 +843,18 @@ impl Checker<'_> {
                 }
                 r
             }
-            EntityKind::Command(c) => match implicit_of(self, c.arg_type) {
-                Some(a) => self.connect_object_members(d, excepted, a),
-                None => Ok(()),
-            },
+            EntityKind::Command(c) => {
+                let (arg, returns) = (c.arg_type, c.ret_type.is_some());
+                match implicit_of(self, arg) {
+                    Some(a) => self.connect_object_members(d, excepted, a)?,
+                    None => {}
+                }
+                if returns && self.s.rules.returns_stub {
+                    let info = self.ent(id).info.expect("commands have a location");
+                    self.s.docs[d].ensure_returns(info);
+                }
+                Ok(())
+            }
             EntityKind::Event(e) => match implicit_of(self, e.arg_type) {
                 Some(a) => self.connect_object_members(d, excepted, a),
                 None => Ok(()),
@@ -906,19 +953,19 @@ impl Checker<'_> {
         }
     }
 
-    fn check_docs(&self) -> Result<()> {
-        for doc in &self.s.docs {
-            for (features, what) in [(false, "member"), (true, "feature")] {
-                let bogus = doc.unconnected(features);
-                if let Some((_, info)) = bogus.first() {
-                    let names: Vec<&str> = bogus.iter().map(|(n, _)| *n).collect();
-                    let msg = if names.len() > 1 {
-                        format!("documented {what}s '{}' do not exist", names.join("', '"))
-                    } else {
-                        format!("documented {what} '{}' does not exist", names[0])
-                    };
-                    return Err(self.err(*info, &msg));
-                }
+    /// QEMU's `QAPIDoc.check`: descriptions nothing claimed, reported at
+    /// `at` or else at the first of them.
+    fn check_doc(&self, doc: &crate::parse::Doc, at: Option<Info>) -> Result<()> {
+        for (features, what) in [(false, "member"), (true, "feature")] {
+            let bogus = doc.unconnected(features);
+            if let Some((_, info)) = bogus.first() {
+                let names: Vec<&str> = bogus.iter().map(|(n, _)| *n).collect();
+                let msg = if names.len() > 1 {
+                    format!("documented {what}s '{}' do not exist", names.join("', '"))
+                } else {
+                    format!("documented {what} '{}' does not exist", names[0])
+                };
+                return Err(self.err(at.unwrap_or(*info), &msg));
             }
         }
         Ok(())

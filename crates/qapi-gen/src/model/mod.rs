@@ -45,6 +45,10 @@ pub struct Schema {
     pub sources: SourceMap,
     /// The root file as given.
     pub root: String,
+    /// The rules of the QEMU release the schema was read as.
+    pub rules: crate::release::Rules,
+    /// How that release was chosen.
+    pub release_source: crate::release::ReleaseSource,
     /// The top-level expressions as parsed, with the position of every
     /// value: for tools that point at source text (a backend reporting a
     /// name that clashes after mangling, say).

@@ -8,7 +8,7 @@
 //! The rules, and the errors for breaking them, are QEMU 10.0.2's.
 
 use crate::error::{Error, Result};
-use crate::source::Info;
+use crate::source::{Info, Span};
 
 use std::sync::Arc;
 
@@ -32,6 +32,10 @@ pub enum SectionKind {
     Since,
     /// `TODO:`.
     Todo,
+    /// `Note:` or `Notes:` (until 9.1 rejected them).
+    Note,
+    /// `Example:` or `Examples:` (until 9.1 rejected them).
+    Example,
 }
 
 impl SectionKind {
@@ -45,17 +49,30 @@ impl SectionKind {
             SectionKind::Errors => "Errors",
             SectionKind::Since => "Since",
             SectionKind::Todo => "Todo",
+            SectionKind::Note => "Note",
+            SectionKind::Example => "Example",
         }
     }
 
-    fn from_tag(tag: &str) -> SectionKind {
+    /// The kind of a tagged section.
+    pub(super) fn from_tag(tag: &str) -> SectionKind {
         match tag {
             "Returns" => SectionKind::Returns,
             "Errors" => SectionKind::Errors,
             "Since" => SectionKind::Since,
+            "Note" | "Notes" => SectionKind::Note,
+            "Example" | "Examples" => SectionKind::Example,
             _ => SectionKind::Todo,
         }
     }
+}
+
+/// A section tag as written (`Notes`, `TODO`, ...), as a static string.
+pub(super) fn static_tag(tag: &str) -> Option<&'static str> {
+    const TAGS: [&str; 8] = [
+        "Returns", "Errors", "Since", "Notes", "Note", "Examples", "Example", "TODO",
+    ];
+    TAGS.iter().copied().find(|t| *t == tag)
 }
 
 /// One section of a doc block.
@@ -70,6 +87,9 @@ pub struct Section {
     pub text: String,
     /// For member and feature descriptions: the name after `@`.
     pub name: Option<String>,
+    /// For tagged sections: the tag as written (`Notes`, `TODO`).  Until
+    /// 10.0 the dump and messages name sections by it.
+    pub tag: Option<&'static str>,
     /// For member and feature descriptions: whether a schema member or
     /// feature of that name was connected to it.
     pub connected: bool,
@@ -82,7 +102,29 @@ impl Section {
             kind,
             text: String::new(),
             name,
+            tag: None,
             connected: false,
+        }
+    }
+
+    /// How QEMU 10.0 and later name the section in the dump (`Plain`,
+    /// `Returns`, `Todo`), or earlier releases (the tag as written, `None`
+    /// for untagged text).
+    pub fn dump_name(&self, by_kind: bool) -> &'static str {
+        match (by_kind, self.tag) {
+            (true, _) => self.kind.name(),
+            (false, Some(t)) => t,
+            (false, None) => "None",
+        }
+    }
+
+    /// How `text required after '...:'` names the section: by kind from
+    /// 10.0 (`Member`), else by tag or `@name`.
+    fn required_name(&self, by_kind: bool) -> String {
+        match (&self.kind, &self.name) {
+            _ if by_kind => self.kind.name().to_string(),
+            (SectionKind::Member | SectionKind::Feature, Some(n)) => format!("@{n}"),
+            _ => self.tag.unwrap_or("None").to_string(),
         }
     }
 }
@@ -96,19 +138,22 @@ pub struct Doc {
     pub symbol: Option<String>,
     /// Every section in textual order, index 0 being the body; stubs for
     /// undocumented members (see `connect_member`) come last.
-    secs: Vec<Section>,
+    pub(super) secs: Vec<Section>,
     /// Textual order including stubs, once a stub has been inserted.
     order: Option<Vec<usize>>,
     /// While parsing: the lines of the last section not yet joined into its
     /// text, as byte ranges of the file text (joined once, exactly sized).
     pending: Vec<(u32, u32)>,
-    returns: Option<usize>,
-    errors: Option<usize>,
-    since: Option<usize>,
+    pub(super) returns: Option<usize>,
+    pub(super) errors: Option<usize>,
+    pub(super) since: Option<usize>,
+    /// Where a stub `Returns` section stands in textual order (10.1 on:
+    /// documented commands that return something but say nothing of it).
+    returns_stub: Option<usize>,
 }
 
 impl Doc {
-    fn new(info: Info, symbol: Option<String>) -> Self {
+    pub(super) fn new(info: Info, symbol: Option<String>) -> Self {
         let mut secs = Vec::with_capacity(4);
         secs.push(Section::new(info, SectionKind::Plain, None));
         Doc {
@@ -120,7 +165,42 @@ impl Doc {
             returns: None,
             errors: None,
             since: None,
+            returns_stub: None,
         }
+    }
+
+    /// Whether the block has a stub `Returns` section (see
+    /// [`crate::release::Rules::returns_stub`]): QEMU's doc generator then
+    /// documents the return type although the text says nothing.
+    pub fn has_returns_stub(&self) -> bool {
+        self.returns_stub.is_some()
+    }
+
+    /// QEMU 10.1's `ensure_returns`: a command with a return type and no
+    /// `Returns:` gets an empty one, after the member descriptions, else
+    /// before `Errors:`, else before the features, else after the body.
+    pub(crate) fn ensure_returns(&mut self, info: Info) {
+        if self.returns.is_some() || self.returns_stub.is_some() {
+            return;
+        }
+        let mut order = self
+            .order
+            .take()
+            .unwrap_or_else(|| (0..self.secs.len()).collect());
+        let last_of = |kind: SectionKind, secs: &[Section], order: &[usize]| {
+            order.iter().rposition(|&i| secs[i].kind == kind)
+        };
+        let pos = last_of(SectionKind::Member, &self.secs, &order)
+            .map(|p| p + 1)
+            .or_else(|| last_of(SectionKind::Errors, &self.secs, &order))
+            .or_else(|| last_of(SectionKind::Feature, &self.secs, &order))
+            .unwrap_or(1.min(order.len()));
+        self.secs
+            .push(Section::new(info, SectionKind::Returns, None));
+        let idx = self.secs.len() - 1;
+        order.insert(pos, idx);
+        self.order = Some(order);
+        self.returns_stub = Some(idx);
     }
 
     /// The body: the text before any description or tagged section.
@@ -150,9 +230,14 @@ impl Doc {
     /// Sections after the body other than descriptions: tagged ones and
     /// later plain paragraphs, in order.
     pub fn sections(&self) -> impl Iterator<Item = &Section> {
+        let stub = self.returns_stub;
         self.secs[1..]
             .iter()
-            .filter(|s| !matches!(s.kind, SectionKind::Member | SectionKind::Feature))
+            .enumerate()
+            .filter(move |(i, s)| {
+                Some(i + 1) != stub && !matches!(s.kind, SectionKind::Member | SectionKind::Feature)
+            })
+            .map(|(_, s)| s)
     }
 
     /// All sections in textual order, the body first.
@@ -310,14 +395,15 @@ fn match_at_name_colon(line: &str) -> Option<(&str, &str)> {
 }
 
 /// A tagged section line: `(Returns|Errors|Since|Notes?|Examples?|TODO)`,
-/// not followed by `::`, then `:` and spaces.  Returns the tag and the rest.
-fn match_tag(line: &str) -> Option<(&str, &str)> {
+/// not followed by `::` (from 9.1, `double_colon_is_rst`), then `:` and
+/// spaces.  Returns the tag and the rest.
+fn match_tag(line: &str, double_colon_is_rst: bool) -> Option<(&'static str, &str)> {
     const TAGS: [&str; 8] = [
         "Returns", "Errors", "Since", "Notes", "Note", "Examples", "Example", "TODO",
     ];
     for tag in TAGS {
         if let Some(rest) = line.strip_prefix(tag) {
-            if rest.starts_with("::") {
+            if double_colon_is_rst && rest.starts_with("::") {
                 continue;
             }
             if let Some(after) = rest.strip_prefix(':') {
@@ -326,6 +412,85 @@ fn match_tag(line: &str) -> Option<(&str, &str)> {
         }
     }
     None
+}
+
+/// QEMU 10.2's `(\.\. +qmp-example)? *::$`: a line that opens a literal
+/// block.
+fn opens_literal_block(line: &str) -> bool {
+    let rest = match line.strip_prefix("..") {
+        Some(r) if r.starts_with(' ') => {
+            match r.trim_start_matches(' ').strip_prefix("qmp-example") {
+                Some(r) => r,
+                None => line,
+            }
+        }
+        _ => line,
+    };
+    rest.trim_start_matches(' ') == "::"
+}
+
+/// QEMU 10.2's ` *(https?|ftp)://[^ ]*$`: a URL alone, which may be long.
+fn is_url_line(line: &str) -> bool {
+    let l = line.trim_start_matches(' ');
+    ["http://", "https://", "ftp://"]
+        .iter()
+        .any(|p| l.strip_prefix(p).is_some_and(|rest| !rest.contains(' ')))
+}
+
+/// QEMU 10.2's sentence-spacing rule: the first match of
+/// `(\be\.g\.|^ *\d\.|([.!?])) [A-Z0-9(]`, scanned as Python's
+/// `finditer` scans, whose punctuation group matched: `e.g.` and a leading
+/// list number are not sentence ends.  Returns the punctuation's index in
+/// characters.
+fn single_space_after_sentence(line: &str) -> Option<usize> {
+    let c: Vec<char> = line.chars().collect();
+    let word = |ch: char| ch.is_alphanumeric() || ch == '_';
+    let follows = |i: usize| {
+        c.get(i) == Some(&' ')
+            && c.get(i + 1)
+                .is_some_and(|&n| n.is_ascii_uppercase() || n.is_ascii_digit() || n == '(')
+    };
+    let mut i = 0;
+    while i < c.len() {
+        // Alternative 1: `\be\.g\.`
+        if c[i] == 'e'
+            && (i == 0 || !word(c[i - 1]))
+            && c.get(i + 1..i + 4) == Some(&['.', 'g', '.'][..])
+            && follows(i + 4)
+        {
+            i += 6;
+            continue;
+        }
+        // Alternative 2: `^ *\d\.`
+        if i == 0 {
+            let mut j = 0;
+            while c.get(j) == Some(&' ') {
+                j += 1;
+            }
+            if c.get(j).is_some_and(|d| d.is_numeric())
+                && c.get(j + 1) == Some(&'.')
+                && follows(j + 2)
+            {
+                i = j + 4;
+                continue;
+            }
+        }
+        // Alternative 3: `([.!?])`
+        if matches!(c[i], '.' | '!' | '?') && follows(i + 1) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `s` without its first `n` characters (Python's `s[n:]`).
+pub(super) fn skip_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[i..],
+        None if n == 0 => s,
+        None => &s[s.len()..],
+    }
 }
 
 /// Number of leading white-space characters (Python's `\s*` match).
@@ -341,7 +506,7 @@ fn py_rstrip(s: &str) -> &str {
 impl FileParser<'_> {
     /// The current token as a doc line: `None` at the closing `##`, the line
     /// text otherwise (QEMU's `get_doc_line`).
-    fn get_doc_line<'s>(&self, src: &'s str) -> Result<Option<&'s str>> {
+    fn get_doc_line<'s>(&mut self, src: &'s str) -> Result<Option<&'s str>> {
         let tok = self.tok();
         if tok.kind != TokKind::Comment {
             return Err(self.err_here("documentation comment must end with '##'"));
@@ -351,6 +516,7 @@ impl FileParser<'_> {
             if !rest.is_empty() {
                 return Err(self.err_here("junk after '##' at end of documentation comment"));
             }
+            self.literal = None;
             return Ok(None);
         }
         if val == "#" {
@@ -359,7 +525,57 @@ impl FileParser<'_> {
         if !val[1..].starts_with(' ') {
             return Err(self.err_here("missing space after #"));
         }
-        Ok(Some(py_rstrip(&val[2..])))
+        let line = py_rstrip(&val[2..]);
+        if self.ctx.rules.doc_line_format {
+            self.check_doc_line_format(line)?;
+        }
+        Ok(Some(line))
+    }
+
+    /// QEMU 10.2's format rules for doc lines outside literal blocks (a
+    /// block opened by a line `::` or `.. qmp-example::`, and continuing
+    /// while lines stay indented at least as far as its first one).
+    fn check_doc_line_format(&mut self, line: &str) -> Result<()> {
+        if opens_literal_block(line) {
+            self.literal = Some(0);
+            return Ok(());
+        }
+        if let Some(indent) = self.literal {
+            if !line.is_empty() {
+                let n = indent_of(line);
+                if indent == 0 {
+                    self.literal = Some(n);
+                } else if n < indent {
+                    self.literal = None;
+                }
+            }
+        }
+        if self.literal.is_some() {
+            return Ok(());
+        }
+        if line.chars().count() + 2 > 70 && !is_url_line(line) {
+            return Err(self.err_here("documentation line longer than 70 characters"));
+        }
+        if let Some(at) = single_space_after_sentence(line) {
+            // QEMU points at the space after the punctuation, counting
+            // characters from the start of the source line as if `# `
+            // started it (so an indented `#` moves the column left).
+            let tok = *self.tok();
+            let src = &self.src[tok.line_start as usize..];
+            let skip: usize = src.chars().take(2 + at + 1).map(char::len_utf8).sum();
+            let span = Span {
+                info: self.info(),
+                offset: tok.line_start + skip as u32,
+                line_start: tok.line_start,
+            };
+            return Err(Error::at_span(
+                &self.ctx.sources,
+                span,
+                "Use two spaces between sentences\n\
+                 If this not the end of a sentence, please report a bug.",
+            ));
+        }
+        Ok(())
     }
 
     fn next_doc_line<'s>(&mut self, src: &'s str) -> Result<Option<&'s str>> {
@@ -378,7 +594,14 @@ impl FileParser<'_> {
         if indent == 0 {
             return Ok(Some(first));
         }
-        doc.append_line(src, first);
+        // 9.0 strips the first continuation line's indentation from the
+        // lines it adds; 9.1 keeps it.
+        let strip = if self.ctx.rules.doc_indentation_kept {
+            0
+        } else {
+            indent
+        };
+        doc.append_line(src, skip_chars(first, strip));
         let mut prev_line_blank = false;
         loop {
             let Some(line) = self.next_doc_line(src)? else {
@@ -395,7 +618,7 @@ impl FileParser<'_> {
                     "unexpected de-indent (expected at least {indent} spaces)"
                 )));
             }
-            doc.append_line(src, line);
+            doc.append_line(src, skip_chars(line, strip));
             // QEMU sets this flag after every line, blank or not, so only
             // the second continuation line can be reported as a de-indent.
             prev_line_blank = true;
@@ -435,7 +658,8 @@ impl FileParser<'_> {
         Ok(())
     }
 
-    fn new_tagged_section(&mut self, src: &str, doc: &mut Doc, kind: SectionKind) -> Result<()> {
+    fn new_tagged_section(&mut self, src: &str, doc: &mut Doc, tag: &'static str) -> Result<()> {
+        let kind = SectionKind::from_tag(tag);
         let info = self.info();
         let i = doc.secs.len();
         let slot = match kind {
@@ -450,12 +674,16 @@ impl FileParser<'_> {
             }
             *slot = Some(i);
         }
-        doc.push(src, Section::new(info, kind, None));
+        let mut sec = Section::new(info, kind, None);
+        sec.tag = Some(tag);
+        doc.push(src, sec);
         Ok(())
     }
 
-    /// Reads a doc block; the current token is its opening comment.
+    /// Reads a doc block as QEMU 9.0 and later do; the current token is
+    /// its opening comment.
     pub(super) fn get_doc(&mut self) -> Result<Doc> {
+        let rules = self.ctx.rules;
         let src_rc = Arc::clone(&self.src);
         let src: &str = src_rc.as_str();
         if self.tok().text(src) != "##" {
@@ -515,27 +743,27 @@ impl FileParser<'_> {
                         line = self.get_doc_indented(src, &mut doc)?;
                     }
                     no_more_args = true;
-                } else if let Some((tag, text)) = match_tag(l) {
-                    if tag.starts_with("Note") {
+                } else if let Some((tag, text)) = match_tag(l, rules.notes_examples_rejected) {
+                    if rules.notes_examples_rejected && tag.starts_with("Note") {
                         return Err(self.err_here(&format!(
                             "The '{tag}' section is no longer supported. Please use rST's \
                              '.. note::' or '.. admonition:: notes' directives, or another \
                              suitable admonition instead."
                         )));
                     }
-                    if tag.starts_with("Example") {
+                    if rules.notes_examples_rejected && tag.starts_with("Example") {
                         return Err(self.err_here(&format!(
                             "The '{tag}' section is no longer supported. Please use the \
                              '.. qmp-example::' directive, or other suitable markup instead."
                         )));
                     }
-                    self.new_tagged_section(src, &mut doc, SectionKind::from_tag(tag))?;
+                    self.new_tagged_section(src, &mut doc, tag)?;
                     if !text.is_empty() {
                         doc.append_line(src, text);
                     }
                     line = self.get_doc_indented(src, &mut doc)?;
                     no_more_args = true;
-                } else if l.starts_with('=') {
+                } else if rules.heading_rules && l.starts_with('=') {
                     return Err(self.err_here("unexpected '=' markup in definition documentation"));
                 } else {
                     doc.ensure_untagged_section(src, self.info());
@@ -554,7 +782,7 @@ impl FileParser<'_> {
                         "'@{name}:' not allowed in free-form documentation"
                     )));
                 }
-                if l.starts_with('=') && !first {
+                if rules.heading_rules && l.starts_with('=') && !first {
                     return Err(self.err_here("'=' heading must come first in a comment block"));
                 }
                 doc.append_line(src, l);
@@ -562,7 +790,9 @@ impl FileParser<'_> {
                 first = false;
             }
         }
-        self.accept(true)?;
+        // 9.0 reads the token after the block with comments kept, so a
+        // plain comment there starts another block.
+        self.accept(!rules.comment_after_doc_misread)?;
         doc.flush(src);
         self.doc_lines = std::mem::take(&mut doc.pending);
         self.end_doc(&mut doc)?;
@@ -578,10 +808,11 @@ impl FileParser<'_> {
                 sec.text.drain(..lead);
             }
             if sec.kind != SectionKind::Plain && sec.text.is_empty() {
+                let name = sec.required_name(self.ctx.rules.section_kind_names);
                 return Err(Error::at(
                     &self.ctx.sources,
                     sec.info,
-                    &format!("text required after '{}:'", sec.kind.name()),
+                    &format!("text required after '{name}:'"),
                 ));
             }
         }
@@ -610,6 +841,62 @@ mod tests {
     }
 
     #[test]
+    fn literal_block_openers() {
+        let cases = [
+            ("::", true),
+            ("   ::", true),
+            (".. qmp-example::", true),
+            (".. qmp-example ::", true),
+            ("..  qmp-example::", true),
+            ("  .. qmp-example::", false),
+            ("Examples::", false),
+            ("text::", false),
+            (".. qmp-example:: x", false),
+            ("..qmp-example::", false),
+        ];
+        for (line, want) in cases {
+            assert_eq!(opens_literal_block(line), want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn url_lines() {
+        assert!(is_url_line("https://example.org/a/very/long/path"));
+        assert!(is_url_line("   ftp://x"));
+        assert!(!is_url_line("see https://example.org"));
+        assert!(!is_url_line("https://a b"));
+    }
+
+    #[test]
+    fn sentence_spacing() {
+        let cases = [
+            ("One. Two", Some(3)),
+            ("One.  Two", None),
+            ("e.g. Foo", None),
+            ("see e.g. Foo", None),
+            ("i.e. Foo", Some(3)),
+            ("1. Foo", None),
+            ("  2. Foo", None),
+            ("10. Foo", Some(2)),
+            ("1. Foo and 2. Bar", Some(12)),
+            ("Why? Because", Some(3)),
+            ("end. (aside)", Some(3)),
+            ("end. lower", None),
+            ("v1.2 Foo", None),
+            ("the.e.g. Foo", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(single_space_after_sentence(line), want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn tags_before_9_1_take_double_colons() {
+        assert_eq!(match_tag("Note:: a", false), Some(("Note", ": a")));
+        assert_eq!(match_tag("Examples::", false), Some(("Examples", ":")));
+    }
+
+    #[test]
     fn tags() {
         let cases = [
             ("Returns: x", Some(("Returns", "x"))),
@@ -624,7 +911,7 @@ mod tests {
             ("Todo: a", None),
         ];
         for (line, want) in cases {
-            assert_eq!(match_tag(line), want, "{line:?}");
+            assert_eq!(match_tag(line, true), want, "{line:?}");
         }
     }
 }

@@ -16,6 +16,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::error::{strerror, Error, Result};
+use crate::release::Rules;
 use crate::source::{FileId, Info, SourceFile, SourceMap, Span};
 
 pub use doc::{Doc, Section, SectionKind};
@@ -76,6 +77,8 @@ pub struct Parsed {
     pub docs: Vec<Doc>,
     /// Pragmas in force.
     pub pragma: Pragma,
+    /// The rules of the QEMU release being reproduced.
+    pub rules: Rules,
     /// The root file's name as given.
     pub root: String,
     /// The current directory when reading started (paths are resolved
@@ -87,24 +90,30 @@ pub struct Parsed {
     included: HashSet<String>,
 }
 
-/// Reads the schema rooted at `path`, following includes.
-pub fn parse_schema(path: &str) -> Result<Parsed> {
-    parse_schema_with(path, Lexer::default())
+/// Reads the schema rooted at `path`, following includes, with `rules`.
+pub fn parse_schema(path: &str, rules: Rules) -> Result<Parsed> {
+    parse_schema_with(path, Lexer::default(), rules)
 }
 
 /// [`parse_schema`] with a choice of tokenizer.
-pub fn parse_schema_with(path: &str, lexer: Lexer) -> Result<Parsed> {
-    let bytes = read_file(path)
-        .map_err(|e| Error::bare(format!("can't read schema file '{path}': {}", strerror(&e))))?;
-    parse_root(path, bytes, lexer)
+pub fn parse_schema_with(path: &str, lexer: Lexer, rules: Rules) -> Result<Parsed> {
+    parse_root(path, read_root(path)?, lexer, rules)
+}
+
+/// The bytes of the root schema file, or QEMU's error for an unreadable
+/// one.
+pub fn read_root(path: &str) -> Result<Vec<u8>> {
+    read_file(path)
+        .map_err(|e| Error::bare(format!("can't read schema file '{path}': {}", strerror(&e))))
 }
 
 /// Parses a root schema given as bytes; `path` names it in messages and
 /// anchors its includes, which are read from disk.
-pub fn parse_root(path: &str, bytes: Vec<u8>, lexer: Lexer) -> Result<Parsed> {
+pub fn parse_root(path: &str, bytes: Vec<u8>, lexer: Lexer, rules: Rules) -> Result<Parsed> {
     let mut ctx = Parsed {
         root: path.to_string(),
         cwd: path::current_dir(),
+        rules,
         ..Parsed::default()
     };
     let abs = path::abspath_from(&ctx.cwd, path);
@@ -249,6 +258,9 @@ pub(crate) struct FileParser<'a> {
     scratch_nodes: Vec<Node>,
     /// Reused by every doc block for its not-yet-joined lines.
     doc_lines: Vec<(u32, u32)>,
+    /// 10.2's literal-block state while reading doc lines: `Some(indent)`
+    /// inside one (0 until its first non-blank line sets it).
+    literal: Option<usize>,
 }
 
 impl<'a> FileParser<'a> {
@@ -269,6 +281,7 @@ impl<'a> FileParser<'a> {
             scratch_entries: Vec::with_capacity(32),
             scratch_nodes: Vec::with_capacity(16),
             doc_lines: Vec::with_capacity(64),
+            literal: None,
         }
     }
 
@@ -321,7 +334,16 @@ impl<'a> FileParser<'a> {
                     return Err(self.err_here(&msg));
                 }
                 TokKind::Stray => {
-                    let msg = lexer::stray_message(tok.text(&self.src));
+                    let mut text = tok.text(&self.src);
+                    if !self.ctx.rules.stray_text_takes_dquote {
+                        // 7.2 and 8.0 show the text up to a double quote.
+                        // With a quote first they crash; we show it all.
+                        match text.find('"') {
+                            Some(0) | None => {}
+                            Some(i) => text = &text[..i],
+                        }
+                    }
+                    let msg = lexer::stray_message(text);
                     return Err(self.err_here(&msg));
                 }
                 _ => return Ok(()),
@@ -450,7 +472,9 @@ impl<'a> FileParser<'a> {
             "command-returns-exceptions" => {
                 self.ctx.pragma.command_returns_exceptions = list(self)?
             }
-            "documentation-exceptions" => self.ctx.pragma.documentation_exceptions = list(self)?,
+            "documentation-exceptions" if self.ctx.rules.member_docs_required => {
+                self.ctx.pragma.documentation_exceptions = list(self)?
+            }
             "member-name-exceptions" => self.ctx.pragma.member_name_exceptions = list(self)?,
             _ => return Err(self.sem_err(info, &format!("unknown pragma '{name}'"))),
         }
