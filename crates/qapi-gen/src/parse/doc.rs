@@ -67,14 +67,6 @@ impl SectionKind {
     }
 }
 
-/// A section tag as written (`Notes`, `TODO`, ...), as a static string.
-pub(super) fn static_tag(tag: &str) -> Option<&'static str> {
-    const TAGS: [&str; 8] = [
-        "Returns", "Errors", "Since", "Notes", "Note", "Examples", "Example", "TODO",
-    ];
-    TAGS.iter().copied().find(|t| *t == tag)
-}
-
 /// One section of a doc block.
 #[derive(Clone, Debug)]
 pub struct Section {
@@ -96,7 +88,7 @@ pub struct Section {
 }
 
 impl Section {
-    fn new(info: Info, kind: SectionKind, name: Option<String>) -> Self {
+    pub(super) fn new(info: Info, kind: SectionKind, name: Option<String>) -> Self {
         Section {
             info,
             kind,

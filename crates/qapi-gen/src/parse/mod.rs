@@ -8,6 +8,7 @@
 //! that follows them.
 
 pub mod doc;
+mod doc_modes;
 pub mod lexer;
 pub mod path;
 pub mod value;
@@ -16,7 +17,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::error::{strerror, Error, Result};
-use crate::release::Rules;
+use crate::release::{DocSyntax, Rules};
 use crate::source::{FileId, Info, SourceFile, SourceMap, Span};
 
 pub use doc::{Doc, Section, SectionKind};
@@ -362,8 +363,16 @@ impl<'a> FileParser<'a> {
             let info = self.info();
             if self.tok().kind == TokKind::Comment {
                 self.reject_expr_doc(cur_doc)?;
-                let doc = self.get_doc()?;
-                self.ctx.docs.push(doc);
+                match self.ctx.rules.doc_syntax {
+                    DocSyntax::Paragraphs => {
+                        let doc = self.get_doc()?;
+                        self.ctx.docs.push(doc);
+                    }
+                    DocSyntax::LineModes => {
+                        let docs = self.get_doc_line_modes()?;
+                        self.ctx.docs.extend(docs);
+                    }
+                }
                 cur_doc = Some(self.ctx.docs.len() - 1);
                 continue;
             }
