@@ -11,6 +11,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: phases SCHEMA [ITERATIONS]");
     let n: u32 = args.next().map_or(50, |s| s.parse().expect("a number"));
+    // The release the schema's tree names (else the newest), as `load` does.
+    let (release, _) =
+        qapi_gen::release::choose(std::path::Path::new(&path), None).expect("a supported release");
     let (mut tp, mut te, mut tb, mut td) = (
         Duration::ZERO,
         Duration::ZERO,
@@ -19,7 +22,7 @@ fn main() {
     );
     for _ in 0..n {
         let t0 = Instant::now();
-        let mut parsed = qapi_gen::parse::parse_schema(&path).expect("parses");
+        let mut parsed = qapi_gen::parse::parse_schema(&path, release.rules()).expect("parses");
         let t1 = Instant::now();
         let exprs = qapi_gen::check::check_exprs(&mut parsed).expect("checks");
         let t2 = Instant::now();

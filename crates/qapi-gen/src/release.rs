@@ -254,32 +254,50 @@ pub fn explain_default(
     if *source == ReleaseSource::Given || err.location().is_none() {
         return err;
     }
-    let others: Vec<Release> = Release::ALL
-        .iter()
-        .copied()
-        .filter(|&r| r != chosen)
-        .filter(|&r| try_release(r).is_none_or(|e| e.text() != err.text()))
-        .collect();
-    if others.is_empty() {
+    let mut accept = Vec::new();
+    let mut other = Vec::new();
+    for r in Release::ALL.iter().copied().filter(|&r| r != chosen) {
+        match try_release(r) {
+            None => accept.push(r),
+            Some(e) if e.text() != err.text() => other.push(r),
+            Some(_) => {}
+        }
+    }
+    if accept.is_empty() && other.is_empty() {
         return err;
     }
-    let why = match source {
-        ReleaseSource::VersionFile(file, v) => {
-            format!("QEMU {v}, as {} says", file.display())
-        }
-        _ => format!(
-            "QEMU {chosen}, the newest supported release, because no QEMU tree's VERSION \
-             file is above the schema"
-        ),
+    let verb = |list: &[Release], one: &str, many: &str| {
+        format!(
+            "{} {}",
+            ranges(list),
+            if list.len() == 1 { one } else { many }
+        )
     };
-    err.with_note(format!(
-        "note: this rule differs between QEMU releases: {} {} not stop here.\n\
-         note: the schema was read with the rules of {why}; to read it as another release \
-         does, pass --qemu-version X.Y (one of {})",
-        ranges(&others),
-        if others.len() == 1 { "does" } else { "do" },
+    let mut note = String::from("note: QEMU releases differ here: ");
+    if !accept.is_empty() {
+        note.push_str(&verb(&accept, "accepts this schema", "accept this schema"));
+    }
+    if !other.is_empty() {
+        if !accept.is_empty() {
+            note.push_str("; ");
+        }
+        note.push_str(&verb(
+            &other,
+            "reports another error first",
+            "report another error first",
+        ));
+    }
+    let why = match source {
+        ReleaseSource::VersionFile(file, v) => format!("{} says {v}", file.display()),
+        _ => "the newest supported release: no QEMU tree's VERSION file is above the schema"
+            .to_string(),
+    };
+    note.push_str(&format!(
+        ".\nnote: these are QEMU {chosen}'s rules ({why}); pass --qemu-version X.Y \
+         ({}) to read the schema as another release does",
         Release::list()
-    ))
+    ));
+    err.with_note(note)
 }
 
 /// `7.2–9.2 and 10.1` for a set of releases: runs of consecutive supported

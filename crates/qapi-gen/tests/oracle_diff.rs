@@ -1,0 +1,891 @@
+//! Differential mutation test: our `dump` against QEMU's own front ends.
+//!
+//! For each QEMU release whose Python front end is in the corpus (7.2.0,
+//! 10.0.2, 10.2.2), a seeded generator mutates that release's own
+//! `tests/qapi-schema` cases, mostly in their doc comments (where releases
+//! differ most): lines deleted, duplicated, swapped, re-indented, joined,
+//! split, made too long, given trailing spaces, tag lines inserted; and a
+//! few JSON-level changes (a key dropped, a type name made an array or a
+//! dict, `if` and `features` added).  `tests/oracle/frontend.py` runs the
+//! release's `test-qapi.py` `test_frontend()` once over all mutants; our
+//! binary runs `dump --qemu-version V` on each.  Stdout, stderr and exit
+//! status must agree for every mutant on which QEMU does not crash (where
+//! it crashes, we may decide).
+//!
+//! The mutants are written, together with copies of the release's test
+//! files (so that `include` finds them), into a directory under
+//! `CARGO_TARGET_TMPDIR`; it is removed when the test passes and kept,
+//! with a `mismatches.txt`, when it fails (or when `QAPI_ORACLE_KEEP=1`).
+//!
+//! The test skips, saying why, when `../shared` or `python3` is absent,
+//! and fails instead when `QAPI_REQUIRE_SHARED=1`.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// One release with a Python front end in the corpus.
+struct Release {
+    version: &'static str,
+    /// Its tree under `corpus/` (`scripts/`, `tests/qapi-schema/test-qapi.py`).
+    tree: &'static str,
+    /// Its test suite under `corpus/`.
+    tests: &'static str,
+}
+
+const RELEASES: &[Release] = &[
+    Release {
+        version: "7.2.0",
+        tree: "qemu-7.2.0",
+        tests: "qapi-schema-tests-7.2.0",
+    },
+    Release {
+        version: "10.0.2",
+        tree: "qemu-10.0.2",
+        tests: "qapi-schema-tests",
+    },
+    Release {
+        version: "10.2.2",
+        tree: "qemu-10.2.2",
+        tests: "qapi-schema-tests-10.2.2",
+    },
+];
+
+/// Mutants per release.
+const MUTANTS: usize = 500;
+
+/// The generator's seed (each release mixes in its version).
+const SEED: u64 = 0x0ac1_ed1f_f7e5_7a11;
+
+/// Mismatches we know about and have not fixed yet: (release, FNV-1a hash
+/// of the mutant's text, as the failure report prints it).  Each is
+/// written up, minimised, in the mismatch notes (`mismatches.md`, kept
+/// outside the repository); remove an entry once the front end agrees.
+const KNOWN_MISMATCHES: &[(&str, u64)] = &[];
+
+/// How many mismatches a failure report shows in full.
+const SHOW: usize = 10;
+
+/// splitmix64: small, fast and good enough for choosing mutations.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// FNV-1a, 64 bits: names a mutant by its text.
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Tag and section lines the doc mutations insert (after `# `).
+const TAGS: &[&str] = &[
+    "Returns: x",
+    "Returns:",
+    "Since: 1.0",
+    "Since: 10.1",
+    "Note: n",
+    "Notes: n",
+    "Example:",
+    "Examples:",
+    "TODO: t",
+    "Errors: e",
+    "Features:",
+    "@foo: bar",
+    "@foo:",
+    "@deprecated: d",
+    "= Heading",
+    "== Sub",
+    "::",
+    ".. qmp-example::",
+    ".. note:: n",
+    "-> { \"execute\": \"x\" }",
+    "<- { \"return\": {} }",
+    "- item",
+    "Text.",
+];
+
+/// Words that make a line long (no full stops: the sentence-spacing rule
+/// is exercised on its own).
+const FILLER: &str = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do \
+                      eiusmod tempor incididunt ut labore et dolore magna aliqua ut enim";
+
+/// Keys the JSON mutations drop.
+const KEYS: &[&str] = &[
+    "data",
+    "base",
+    "returns",
+    "discriminator",
+    "if",
+    "features",
+    "prefix",
+    "boxed",
+    "gen",
+    "type",
+    "success-response",
+    "allow-oob",
+    "allow-preconfig",
+    "coroutine",
+];
+
+/// Conditions the JSON mutations add.
+const CONDS: &[&str] = &[
+    "'CONFIG_A'",
+    "{ 'not': 'CONFIG_B' }",
+    "{ 'all': [ 'CONFIG_A', 'CONFIG_B' ] }",
+    "{ 'any': [ 'CONFIG_C' ] }",
+];
+
+/// Features the JSON mutations add.
+const FEATURES: &[&str] = &["'feat-x'", "'deprecated'", "'unstable'"];
+
+/// A test case a release ships, mutated into many.
+struct Case {
+    /// File stem: `doc-good` for `doc-good.json`.
+    name: String,
+    text: String,
+    /// Whether it has doc comments (`##` lines).
+    has_doc: bool,
+    /// Quoted words of its JSON (member and type names), for `@name:` lines.
+    words: Vec<String>,
+}
+
+struct Mutant {
+    /// File name in the work directory.
+    file: String,
+    case: usize,
+    ops: Vec<String>,
+    text: String,
+}
+
+/// The output of one front end on one mutant.
+#[derive(Clone)]
+struct Outcome {
+    out: String,
+    err: String,
+    code: i32,
+}
+
+/// Whether line `l` is a comment line.
+fn is_comment(l: &str) -> bool {
+    l.starts_with('#')
+}
+
+/// A comment line's text after the `#`s, or `None` for `##` and non-comments.
+fn comment_body(l: &str) -> Option<&str> {
+    let body = l.strip_prefix('#')?;
+    if body.starts_with('#') {
+        None
+    } else {
+        Some(body)
+    }
+}
+
+/// Applies one doc-comment mutation to `lines`; returns what it did.
+fn mutate_doc(rng: &mut Rng, lines: &mut Vec<String>, words: &[String]) -> Option<String> {
+    let comments: Vec<usize> = (0..lines.len())
+        .filter(|&i| is_comment(&lines[i]))
+        .collect();
+    if comments.is_empty() {
+        return None;
+    }
+    let i = *rng.pick(&comments);
+    let n = i + 1;
+    // The last element is what follows the final newline; keep it last.
+    let last = lines.len() - 1;
+    match rng.below(12) {
+        0 => {
+            let l = lines.remove(i);
+            Some(format!("delete line {n} {l:?}"))
+        }
+        1 => {
+            let l = lines[i].clone();
+            lines.insert(i, l.clone());
+            Some(format!("duplicate line {n} {l:?}"))
+        }
+        2 | 3 => {
+            let body = comment_body(&lines[i])?;
+            let text = body.trim_start_matches(' ');
+            if text.is_empty() {
+                return None;
+            }
+            let had = body.len() - text.len();
+            let now = *rng.pick(&[0, 1, 2, 3, 4, 5, 8]);
+            if now == had {
+                return None;
+            }
+            let l = format!("#{}{text}", " ".repeat(now));
+            let what = format!("indent line {n} from {had} to {now}: {l:?}");
+            lines[i] = l;
+            Some(what)
+        }
+        4 => {
+            lines.insert(i + 1, "#".to_string());
+            Some(format!("blank '#' after line {n}"))
+        }
+        5 | 6 => {
+            let tag = if !words.is_empty() && rng.chance(25) {
+                let w = rng.pick(words);
+                if rng.chance(50) {
+                    format!("@{w}: d")
+                } else {
+                    format!("@{w}:")
+                }
+            } else {
+                rng.pick(TAGS).to_string()
+            };
+            let l = format!("# {tag}");
+            let what = format!("insert after line {n}: {l:?}");
+            lines.insert(i + 1, l);
+            Some(what)
+        }
+        7 => {
+            let next = comment_body(lines.get(i + 1)?)?.trim_start_matches(' ');
+            comment_body(&lines[i])?;
+            if next.is_empty() {
+                return None;
+            }
+            let sep = if rng.chance(50) { " " } else { "  " };
+            let l = format!("{}{sep}{next}", lines[i]);
+            let what = format!("join lines {n}, {} with {sep:?}: {l:?}", n + 1);
+            lines[i] = l;
+            lines.remove(i + 1);
+            Some(what)
+        }
+        8 => {
+            // A sentence end: '.' then one or two spaces then text.
+            let l = lines[i].clone();
+            comment_body(&l)?;
+            let b = l.as_bytes();
+            let ends: Vec<usize> = (1..b.len())
+                .filter(|&p| {
+                    b[p] == b'.'
+                        && b.get(p + 1) == Some(&b' ')
+                        && b.get(p + 2)
+                            .is_some_and(|&c| c != b' ' || b.get(p + 3).is_some_and(|&c| c != b' '))
+                })
+                .collect();
+            if ends.is_empty() {
+                return None;
+            }
+            let p = *rng.pick(&ends);
+            let rest = l[p + 1..].trim_start_matches(' ');
+            let what;
+            match rng.below(3) {
+                0 => {
+                    lines[i] = l[..=p].to_string();
+                    lines.insert(i + 1, format!("# {rest}"));
+                    what = format!("split line {n} after column {}", p + 1);
+                }
+                k => {
+                    let sep = if k == 1 { " " } else { "  " };
+                    lines[i] = format!("{}{sep}{rest}", &l[..=p]);
+                    what = format!("respace sentence in line {n} to {sep:?}: {:?}", lines[i]);
+                }
+            }
+            Some(what)
+        }
+        9 => {
+            comment_body(&lines[i])?;
+            let target = *rng.pick(&[70, 71, 72, 75, 90]);
+            let mut l = lines[i].clone();
+            if l.chars().count() >= target {
+                return None;
+            }
+            if !l.ends_with(' ') && l.len() > 1 {
+                l.push(' ');
+            } else if l == "#" {
+                l.push(' ');
+            }
+            let need = target.saturating_sub(l.chars().count());
+            let mut fill: String = FILLER.chars().cycle().take(need).collect();
+            if fill.ends_with(' ') {
+                fill.pop();
+                fill.push('x');
+            }
+            l.push_str(&fill);
+            let what = format!("lengthen line {n} to {} columns: {l:?}", l.chars().count());
+            lines[i] = l;
+            Some(what)
+        }
+        10 => {
+            let sp = *rng.pick(&[" ", "  ", "   "]);
+            lines[i].push_str(sp);
+            Some(format!("trailing {sp:?} on line {n}"))
+        }
+        _ => {
+            if i + 1 >= last {
+                return None;
+            }
+            lines.swap(i, i + 1);
+            Some(format!("swap lines {n}, {}", n + 1))
+        }
+    }
+}
+
+/// The byte ranges of `text` that are code, not comments, as a mask.
+fn code_mask(text: &str) -> Vec<bool> {
+    let mut mask = vec![true; text.len()];
+    let b = text.as_bytes();
+    let (mut in_str, mut in_comment) = (false, false);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if in_comment {
+            mask[i] = false;
+            if c == b'\n' {
+                in_comment = false;
+            }
+        } else if in_str {
+            if c == b'\\' && i + 1 < b.len() {
+                i += 1;
+            } else if c == b'\'' || c == b'\n' {
+                in_str = false;
+            }
+        } else if c == b'#' {
+            in_comment = true;
+            mask[i] = false;
+        } else if c == b'\'' {
+            in_str = true;
+        }
+        i += 1;
+    }
+    mask
+}
+
+/// The end of the JSON value starting at `i`, if it is well formed.
+fn value_end(b: &[u8], mut i: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'\'' => {
+            i += 1;
+            while *b.get(i)? != b'\'' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            Some(i + 1)
+        }
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            loop {
+                match *b.get(i)? {
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    b'\'' => i = value_end(b, i)? - 1,
+                    b'#' => {
+                        while *b.get(i)? != b'\n' {
+                            i += 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        c if c.is_ascii_alphabetic() => {
+            while b.get(i).is_some_and(|c| c.is_ascii_alphanumeric()) {
+                i += 1;
+            }
+            Some(i)
+        }
+        _ => None,
+    }
+}
+
+/// Skips spaces and newlines from `i`.
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+        i += 1;
+    }
+    i
+}
+
+/// Positions in code of `'WORD'` followed by `:` (a key), and where its
+/// value starts.
+fn keys(text: &str, mask: &[bool]) -> Vec<(usize, usize, String)> {
+    let b = text.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\'' && mask[i] {
+            let Some(end) = value_end(b, i) else { break };
+            let j = skip_ws(b, end);
+            if b.get(j) == Some(&b':') {
+                let word = text[i + 1..end - 1].to_string();
+                found.push((i, skip_ws(b, j + 1), word));
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// Applies one JSON-level mutation to `text`; returns what it did.
+fn mutate_json(rng: &mut Rng, text: &mut String) -> Option<String> {
+    let mask = code_mask(text);
+    let b = text.as_bytes();
+    let line_of = |p: usize| text[..p].matches('\n').count() + 1;
+    match rng.below(4) {
+        // Drop a key and its value.
+        0 => {
+            let cands: Vec<_> = keys(text, &mask)
+                .into_iter()
+                .filter(|(_, _, w)| KEYS.contains(&w.as_str()) || w.starts_with('*'))
+                .collect();
+            if cands.is_empty() {
+                return None;
+            }
+            let (k, v, word) = rng.pick(&cands).clone();
+            let e = value_end(b, v)?;
+            let after = skip_ws(b, e);
+            let (from, to) = if b.get(after) == Some(&b',') {
+                (k, skip_ws(b, after + 1))
+            } else {
+                let mut p = k;
+                while p > 0 && b[p - 1].is_ascii_whitespace() {
+                    p -= 1;
+                }
+                if p > 0 && b[p - 1] == b',' {
+                    (p - 1, e)
+                } else {
+                    (k, e)
+                }
+            };
+            let what = format!("drop key '{word}' (line {})", line_of(k));
+            text.replace_range(from..to, "");
+            Some(what)
+        }
+        // Wrap a string value: an array, a dict, a dict with 'if' or
+        // 'features'.
+        1 | 2 => {
+            let cands: Vec<_> = keys(text, &mask)
+                .into_iter()
+                .filter(|&(_, v, _)| b.get(v) == Some(&b'\''))
+                .collect();
+            if cands.is_empty() {
+                return None;
+            }
+            let (_, v, word) = rng.pick(&cands).clone();
+            let e = value_end(b, v)?;
+            let val = text[v..e].to_string();
+            let new = match rng.below(4) {
+                0 => format!("[ {val} ]"),
+                1 => format!("{{ 'type': {val} }}"),
+                2 => format!("{{ 'type': {val}, 'if': {} }}", rng.pick(CONDS)),
+                _ => format!(
+                    "{{ 'type': {val}, 'features': [ {} ] }}",
+                    rng.pick(FEATURES)
+                ),
+            };
+            let what = format!("value of '{word}' (line {}) to {new}", line_of(v));
+            text.replace_range(v..e, &new);
+            Some(what)
+        }
+        // Give a top-level expression 'if' or 'features'.
+        _ => {
+            let starts: Vec<usize> = (0..b.len())
+                .filter(|&p| b[p] == b'{' && mask[p] && (p == 0 || b[p - 1] == b'\n'))
+                .collect();
+            if starts.is_empty() {
+                return None;
+            }
+            let p = *rng.pick(&starts);
+            let ins = if rng.chance(50) {
+                format!(" 'if': {},", rng.pick(CONDS))
+            } else {
+                format!(" 'features': [ {} ],", rng.pick(FEATURES))
+            };
+            let what = format!("add{ins} to the expression at line {}", line_of(p));
+            text.insert_str(p + 1, &ins);
+            Some(what)
+        }
+    }
+}
+
+/// The release's test cases, sorted by name.
+fn cases(dir: &Path) -> Vec<Case> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            let mask = code_mask(&text);
+            let mut words: Vec<String> = keys(&text, &mask)
+                .into_iter()
+                .map(|(_, _, w)| w.trim_start_matches('*').to_string())
+                .filter(|w| {
+                    !w.is_empty()
+                        && w.bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+                })
+                .collect();
+            words.sort();
+            words.dedup();
+            Some(Case {
+                name: p.file_stem()?.to_str()?.to_string(),
+                has_doc: text.lines().any(|l| l.starts_with("##")),
+                text,
+                words,
+            })
+        })
+        .collect()
+}
+
+/// The release's deterministic mutant set.
+fn mutants(version: &str, cases: &[Case]) -> Vec<Mutant> {
+    let mut rng = Rng(SEED ^ fnv(version));
+    let docs: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].has_doc).collect();
+    let mut seen: HashSet<u64> = cases.iter().map(|c| fnv(&c.text)).collect();
+    let mut out = Vec::new();
+    let mut attempts = 0;
+    while out.len() < MUTANTS && attempts < MUTANTS * 20 {
+        attempts += 1;
+        let ci = if !docs.is_empty() && rng.chance(75) {
+            *rng.pick(&docs)
+        } else {
+            rng.below(cases.len())
+        };
+        let case = &cases[ci];
+        let count = match rng.below(20) {
+            0 => 3,
+            1..=4 => 2,
+            _ => 1,
+        };
+        let mut text = case.text.clone();
+        let mut ops = Vec::new();
+        for _ in 0..count {
+            for _ in 0..10 {
+                let has_comments = text.lines().any(is_comment);
+                let op = if has_comments && rng.chance(80) {
+                    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+                    let op = mutate_doc(&mut rng, &mut lines, &case.words);
+                    if op.is_some() {
+                        text = lines.join("\n");
+                    }
+                    op
+                } else {
+                    mutate_json(&mut rng, &mut text)
+                };
+                if let Some(op) = op {
+                    ops.push(op);
+                    break;
+                }
+            }
+        }
+        if ops.is_empty() || !seen.insert(fnv(&text)) {
+            continue;
+        }
+        out.push(Mutant {
+            file: format!("{}.m{:03}.json", case.name, out.len()),
+            case: ci,
+            ops,
+            text,
+        });
+    }
+    out
+}
+
+/// Copies the `.json` files under `from` into `to`, keeping the layout.
+fn copy_json_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create work dir");
+    for e in std::fs::read_dir(from).expect("read test dir") {
+        let p = e.expect("dir entry").path();
+        let dest = to.join(p.file_name().expect("file name"));
+        if p.is_dir() {
+            copy_json_tree(&p, &dest);
+        } else if p.extension().is_some_and(|x| x == "json") {
+            std::fs::copy(&p, &dest).expect("copy test file");
+        }
+    }
+}
+
+/// Whether `python3` (3.8 or later) runs; `None` with the reason if not.
+fn python_missing() -> Option<String> {
+    match Command::new("python3")
+        .args(["-c", "import sys; sys.exit(sys.version_info < (3, 8))"])
+        .output()
+    {
+        Ok(o) if o.status.success() => None,
+        Ok(_) => Some("python3 is older than 3.8".to_string()),
+        Err(e) => Some(format!("python3 does not run: {e}")),
+    }
+}
+
+/// Skips (or, with `QAPI_REQUIRE_SHARED=1`, fails) for `why`.
+fn skip(why: &str) {
+    if std::env::var_os("QAPI_REQUIRE_SHARED").is_some_and(|v| v == "1") {
+        panic!("QAPI_REQUIRE_SHARED=1 but {why}");
+    }
+    eprintln!("skipping: {why}");
+}
+
+/// Starts QEMU's front end (release tree `tree`) on `files` in `dir`.
+fn start_oracle(tree: &Path, dir: &Path, files: &[&str]) -> std::process::Child {
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/frontend.py");
+    Command::new("python3")
+        .arg(driver)
+        .arg(tree)
+        .args(files)
+        .current_dir(dir)
+        .env("PYTHONHASHSEED", "0")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 starts")
+}
+
+/// Reads the oracle's records: file name to outcome, or `None` for a crash.
+fn finish_oracle(child: std::process::Child) -> HashMap<String, Option<Outcome>> {
+    let o = child.wait_with_output().expect("oracle finishes");
+    assert!(
+        o.status.success(),
+        "tests/oracle/frontend.py failed ({}):\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8(o.stdout).expect("oracle output is UTF-8");
+    text.lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("oracle record is JSON");
+            let s = |k: &str| v[k].as_str().expect("string field").to_string();
+            let outcome = if v["crash"].as_bool().expect("crash flag") {
+                None
+            } else {
+                let err = s("err");
+                let code = i32::from(!err.is_empty());
+                Some(Outcome {
+                    out: s("out"),
+                    err,
+                    code,
+                })
+            };
+            (s("file"), outcome)
+        })
+        .collect()
+}
+
+/// Runs our `dump` on every mutant, on a few threads.
+fn run_ours(version: &str, dir: &Path, files: &[&str]) -> Vec<Outcome> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|f| {
+                            let r = common::qapi_gen(dir, &["dump", "--qemu-version", version, f]);
+                            Outcome {
+                                out: r.stdout,
+                                err: r.stderr,
+                                code: r.code,
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("runner thread"))
+            .collect()
+    })
+}
+
+/// The part of `mutant` that differs from `orig`, with a little context.
+fn changed_region(orig: &str, mutant: &str) -> String {
+    let a: Vec<&str> = orig.split('\n').collect();
+    let b: Vec<&str> = mutant.split('\n').collect();
+    if b.len() <= 40 {
+        return mutant.to_string();
+    }
+    let pre = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suf = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+        .min(b.len() - pre);
+    let from = pre.saturating_sub(4);
+    let to = (b.len() - suf + 4).min(b.len());
+    let mut s = String::new();
+    for (k, l) in b[from..to].iter().enumerate() {
+        let _ = writeln!(s, "{:5} {l}", from + k + 1);
+    }
+    s
+}
+
+/// A full description of one mismatch.
+fn describe(version: &str, m: &Mutant, case: &Case, ours: &Outcome, want: &Outcome) -> String {
+    let mut s = format!(
+        "=== {version} {} (from {}.json; hash {:#018x})\n",
+        m.file,
+        case.name,
+        fnv(&m.text)
+    );
+    for op in &m.ops {
+        let _ = writeln!(s, "  op: {op}");
+    }
+    let _ = writeln!(s, "--- mutant:\n{}", changed_region(&case.text, &m.text));
+    let _ = writeln!(s, "--- exit: ours {}, QEMU {}", ours.code, want.code);
+    if ours.err != want.err {
+        let _ = writeln!(
+            s,
+            "--- stderr ours:\n{}--- stderr QEMU:\n{}",
+            ours.err, want.err
+        );
+    }
+    if ours.out != want.out {
+        let _ = writeln!(
+            s,
+            "--- stdout: {}",
+            common::first_diff(&want.out, &ours.out)
+        );
+    }
+    s
+}
+
+#[test]
+fn oracle_diff() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    if let Some(why) = python_missing() {
+        skip(&why);
+        return;
+    }
+    let corpus = shared.join("corpus");
+    let known: HashSet<(&str, u64)> = KNOWN_MISMATCHES.iter().copied().collect();
+    let work =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("oracle_diff-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let mut report = String::new();
+    let mut shown = 0;
+    let mut mismatches = 0;
+    let mut summary = Vec::new();
+    for rel in RELEASES {
+        let tree = corpus.join(rel.tree);
+        let tests = corpus.join(rel.tests);
+        if !tree.join("tests/qapi-schema/test-qapi.py").is_file() || !tests.is_dir() {
+            skip(&format!(
+                "{} has no QEMU front end or test suite",
+                tree.display()
+            ));
+            continue;
+        }
+        let cases = cases(&tests);
+        let muts = mutants(rel.version, &cases);
+        let dir = work.join(rel.version);
+        copy_json_tree(&tests, &dir);
+        for m in &muts {
+            std::fs::write(dir.join(&m.file), &m.text).expect("write mutant");
+        }
+        let files: Vec<&str> = muts.iter().map(|m| m.file.as_str()).collect();
+        let oracle = start_oracle(&tree, &dir, &files);
+        let ours = run_ours(rel.version, &dir, &files);
+        let theirs = finish_oracle(oracle);
+        let (mut equal, mut crashes, mut allowed, mut accepted) = (0, 0, 0, 0);
+        for (m, ours) in muts.iter().zip(&ours) {
+            let want = theirs
+                .get(&m.file)
+                .unwrap_or_else(|| panic!("oracle skipped {}", m.file));
+            let Some(want) = want else {
+                crashes += 1;
+                continue;
+            };
+            if want.code == 0 {
+                accepted += 1;
+            }
+            let same = ours.out == want.out && ours.err == want.err && ours.code == want.code;
+            let hash = fnv(&m.text);
+            if same {
+                equal += 1;
+                if known.contains(&(rel.version, hash)) {
+                    eprintln!(
+                        "note: {} {} ({hash:#018x}) agrees now; drop it from KNOWN_MISMATCHES",
+                        rel.version, m.file
+                    );
+                }
+                continue;
+            }
+            if known.contains(&(rel.version, hash)) {
+                allowed += 1;
+                continue;
+            }
+            mismatches += 1;
+            let text = describe(rel.version, m, &cases[m.case], ours, want);
+            if shown < SHOW {
+                eprintln!("{text}");
+                shown += 1;
+            }
+            let _ = writeln!(
+                report,
+                "{text}    (\"{}\", {hash:#018x}), // {}\n",
+                rel.version, m.file
+            );
+        }
+        let line = format!(
+            "oracle {}: {} mutants, {equal} equal, {crashes} QEMU crashes, {allowed} known mismatches \
+             ({accepted} accepted by QEMU)",
+            rel.version,
+            muts.len()
+        );
+        println!("{line}");
+        summary.push(line);
+    }
+    let keep = std::env::var_os("QAPI_ORACLE_KEEP").is_some_and(|v| v == "1");
+    if mismatches > 0 {
+        let path = work.join("mismatches.txt");
+        std::fs::write(&path, &report).expect("write mismatch report");
+        panic!(
+            "{mismatches} mutants where our dump differs from QEMU's (first {shown} above; all, with \
+             allow-list lines, in {}; mutants kept in {})\n{}",
+            path.display(),
+            work.display(),
+            summary.join("\n")
+        );
+    }
+    if !keep {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+}
