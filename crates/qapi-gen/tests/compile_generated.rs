@@ -10,6 +10,11 @@
 //!   -- -D warnings`, `cargo check --no-default-features`, and either
 //!   `--features machine` alone (the QMP schema) or a plain `cargo check`.
 //!
+//! * The QMP schema of every other release in the corpus (7.2.0, 8.0, 8.1,
+//!   9.1, 10.2.2) and the guest-agent schemas of 7.2.0 and 10.2.2, each
+//!   read with its own release's rules: `cargo clippy --all-features --
+//!   -D warnings`.
+//!
 //! Heavy: it runs cargo on the generated packages.  They live under
 //! `<target>/generated-check/pkgs/` and build into
 //! `<target>/generated-check` (one target dir, so serde and friends build
@@ -185,21 +190,24 @@ fn doc_good_compiles() {
 /// schema, run from the corpus directory so paths in the output are
 /// relative; returns the package directory.
 fn generate_package(shared: &Path, root: &str, pkg: &str) -> PathBuf {
-    let corpus = shared.join("corpus/qemu-10.0.2");
+    generate_release_package(shared, "qemu-10.0.2", root, pkg, &["--module-features"])
+}
+
+/// `qapi-gen generate` on a schema of the corpus tree `tree`, with
+/// `extra` arguments (a `--qemu-version` where the tree has no VERSION).
+fn generate_release_package(
+    shared: &Path,
+    tree: &str,
+    root: &str,
+    pkg: &str,
+    extra: &[&str],
+) -> PathBuf {
+    let corpus = shared.join("corpus").join(tree);
     let dir = package_dir(pkg);
     let out = dir.to_str().expect("UTF-8 path");
-    let run = common::qapi_gen(
-        &corpus,
-        &[
-            "generate",
-            root,
-            "--out-dir",
-            out,
-            "--name",
-            pkg,
-            "--module-features",
-        ],
-    );
+    let mut args = vec!["generate", root, "--out-dir", out, "--name", pkg];
+    args.extend_from_slice(extra);
+    let run = common::qapi_gen(&corpus, &args);
     assert_eq!(
         run.code, 0,
         "qapi-gen generate {root} failed:\n{}{}",
@@ -247,4 +255,61 @@ fn storage_daemon_package_compiles() {
     cargo(&dir, &["clippy", "--all-features", "--", "-D", "warnings"]);
     cargo(&dir, &["check", "--no-default-features"]);
     cargo(&dir, &["check"]);
+}
+
+/// Every release's real schemas become Rust that compiles without a
+/// warning: the QMP schema of each corpus release (10.0.2's is above, with
+/// module features) and the guest agents of the two newest and oldest.
+#[test]
+fn every_release_compiles() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    for (tree, root, pkg, extra) in [
+        (
+            "qemu-7.2.0",
+            "qapi/qapi-schema.json",
+            "qapi-qemu-7-2",
+            &[][..],
+        ),
+        (
+            "qemu-8.0",
+            "qapi/qapi-schema.json",
+            "qapi-qemu-8-0",
+            &["--qemu-version", "8.0"][..],
+        ),
+        (
+            "qemu-8.1",
+            "qapi/qapi-schema.json",
+            "qapi-qemu-8-1",
+            &["--qemu-version", "8.1"][..],
+        ),
+        (
+            "qemu-9.1",
+            "qapi/qapi-schema.json",
+            "qapi-qemu-9-1",
+            &["--qemu-version", "9.1"][..],
+        ),
+        (
+            "qemu-10.2.2",
+            "qapi/qapi-schema.json",
+            "qapi-qemu-10-2",
+            &[][..],
+        ),
+        (
+            "qemu-7.2.0",
+            "qga/qapi-schema.json",
+            "qapi-qga-7-2",
+            &[][..],
+        ),
+        (
+            "qemu-10.2.2",
+            "qga/qapi-schema.json",
+            "qapi-qga-10-2",
+            &[][..],
+        ),
+    ] {
+        let dir = generate_release_package(&shared, tree, root, pkg, extra);
+        cargo(&dir, &["clippy", "--all-features", "--", "-D", "warnings"]);
+    }
 }

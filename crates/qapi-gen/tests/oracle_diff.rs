@@ -17,6 +17,9 @@
 //! `CARGO_TARGET_TMPDIR`; it is removed when the test passes and kept,
 //! with a `mismatches.txt`, when it fails (or when `QAPI_ORACLE_KEEP=1`).
 //!
+//! `QAPI_ORACLE_MUTANTS` (mutants per release) and `QAPI_ORACLE_SEED`
+//! change the set, for longer hunts by hand; CI uses the defaults.
+//!
 //! The test skips, saying why, when `../shared` or `python3` is absent,
 //! and fails instead when `QAPI_REQUIRE_SHARED=1`.
 
@@ -55,7 +58,7 @@ const RELEASES: &[Release] = &[
 ];
 
 /// Mutants per release.
-const MUTANTS: usize = 500;
+const MUTANTS: usize = 600;
 
 /// The generator's seed (each release mixes in its version).
 const SEED: u64 = 0x0ac1_ed1f_f7e5_7a11;
@@ -127,6 +130,13 @@ const TAGS: &[&str] = &[
     "<- { \"return\": {} }",
     "- item",
     "Text.",
+    "Text. More text.",
+    "Text.  More text.",
+    "Since:",
+    "Since: 1.0 (and 2.0)",
+    "TODO:",
+    "Example: e",
+    "Note:",
 ];
 
 /// Words that make a line long (no full stops: the sentence-spacing rule
@@ -170,6 +180,9 @@ struct Case {
     text: String,
     /// Whether it has doc comments (`##` lines).
     has_doc: bool,
+    /// Whether QEMU accepts it (its `.err` is empty): mutants of these
+    /// get past the doc parser into the checks and the dump.
+    ok: bool,
     /// Quoted words of its JSON (member and type names), for `@name:` lines.
     words: Vec<String>,
 }
@@ -205,19 +218,39 @@ fn comment_body(l: &str) -> Option<&str> {
     }
 }
 
+/// Indices of the lines in doc blocks: from a `##` line through the
+/// comment lines that follow it.
+fn doc_lines(lines: &[String]) -> Vec<usize> {
+    let mut v = Vec::new();
+    let mut inside = false;
+    for (i, l) in lines.iter().enumerate() {
+        if !is_comment(l) {
+            inside = false;
+        } else if inside || l.starts_with("##") {
+            inside = true;
+            v.push(i);
+        }
+    }
+    v
+}
+
 /// Applies one doc-comment mutation to `lines`; returns what it did.
 fn mutate_doc(rng: &mut Rng, lines: &mut Vec<String>, words: &[String]) -> Option<String> {
+    let docs = doc_lines(lines);
     let comments: Vec<usize> = (0..lines.len())
         .filter(|&i| is_comment(&lines[i]))
         .collect();
-    if comments.is_empty() {
+    let i = if !docs.is_empty() && rng.chance(90) {
+        *rng.pick(&docs)
+    } else if !comments.is_empty() {
+        *rng.pick(&comments)
+    } else {
         return None;
-    }
-    let i = *rng.pick(&comments);
+    };
     let n = i + 1;
     // The last element is what follows the final newline; keep it last.
     let last = lines.len() - 1;
-    match rng.below(12) {
+    match rng.below(14) {
         0 => {
             let l = lines.remove(i);
             Some(format!("delete line {n} {l:?}"))
@@ -337,12 +370,191 @@ fn mutate_doc(rng: &mut Rng, lines: &mut Vec<String>, words: &[String]) -> Optio
             lines[i].push_str(sp);
             Some(format!("trailing {sp:?} on line {n}"))
         }
+        12 => {
+            // Re-indent a run of lines by the same amount.
+            let len = 2 + rng.below(3);
+            let by = *rng.pick(&[1, 2, 3, 4]);
+            let end = (i + len).min(last);
+            let mut done = 0;
+            for l in &mut lines[i..end] {
+                if comment_body(l).is_some_and(|b| !b.trim().is_empty()) {
+                    l.insert_str(1, &" ".repeat(by));
+                    done += 1;
+                }
+            }
+            if done == 0 {
+                return None;
+            }
+            Some(format!("indent lines {n}..{end} by {by}"))
+        }
+        13 => {
+            // Indented continuation text, as under a section or member.
+            let k = *rng.pick(&[1, 2, 3, 4, 6]);
+            let text = *rng.pick(&["more text", "more.  Text", "::", "- item", "Since: 2.0"]);
+            let l = format!("#{}{text}", " ".repeat(k));
+            let what = format!("insert after line {n}: {l:?}");
+            lines.insert(i + 1, l);
+            Some(what)
+        }
         _ => {
             if i + 1 >= last {
                 return None;
             }
             lines.swap(i, i + 1);
             Some(format!("swap lines {n}, {}", n + 1))
+        }
+    }
+}
+
+/// Characters Python and Rust may classify differently (whitespace,
+/// line breaks, wide and astral characters).
+const ODD_CHARS: &[&str] = &[
+    "\t",
+    "\u{a0}",
+    "\u{2003}",
+    "\u{3000}",
+    "\u{85}",
+    "\u{2028}",
+    "\x0c",
+    "\x0b",
+    "\x1c",
+    "\x1f",
+    "\r",
+    "\u{e9}",
+    "\u{4e2d}",
+    "\u{1d518}",
+    "\u{200b}",
+    "\u{feff}",
+    "\u{661}",
+];
+
+/// Text with sentence ends, abbreviations and URLs, for the 10.2 rules.
+const SENTENCES: &[&str] = &[
+    "Foo! Bar",
+    "Foo? (bar",
+    "Foo.  Bar",
+    "Foo. 1",
+    "e.g. Foo",
+    "i.e. Foo",
+    "1. Foo",
+    "x.) Foo",
+    "Foo.",
+    "https://example.org/a/very/long/path/that/goes/past/seventy/columns/x",
+    "http://example.org/",
+    "see https://example.org/a/very/long/path/that/goes/past/seventy/col",
+];
+
+/// A random character boundary of `l` at or after byte `from`.
+fn char_pos(rng: &mut Rng, l: &str, from: usize) -> usize {
+    let cands: Vec<usize> = l
+        .char_indices()
+        .map(|(p, _)| p)
+        .chain(std::iter::once(l.len()))
+        .filter(|&p| p >= from)
+        .collect();
+    if cands.is_empty() {
+        l.len()
+    } else {
+        *rng.pick(&cands)
+    }
+}
+
+/// Applies one character-level mutation to a doc line; returns what it did.
+fn mutate_doc_chars(rng: &mut Rng, lines: &mut [String]) -> Option<String> {
+    let docs = doc_lines(lines);
+    if docs.is_empty() {
+        return None;
+    }
+    let i = *rng.pick(&docs);
+    let n = i + 1;
+    let l = &mut lines[i];
+    match rng.below(5) {
+        0 | 1 => {
+            // An odd character: right after "# ", at the end, or anywhere.
+            let c = *rng.pick(ODD_CHARS);
+            let at = match rng.below(3) {
+                0 if l.starts_with("# ") => 2,
+                1 => l.len(),
+                _ => char_pos(rng, l, 1),
+            };
+            l.insert_str(at, c);
+            Some(format!("insert {c:?} in line {n}: {l:?}"))
+        }
+        2 => {
+            // Replace a space with an odd character.
+            let spaces: Vec<usize> = l.match_indices(' ').map(|(p, _)| p).collect();
+            if spaces.is_empty() {
+                return None;
+            }
+            let p = *rng.pick(&spaces);
+            let c = *rng.pick(ODD_CHARS);
+            l.replace_range(p..=p, c);
+            Some(format!("space at byte {p} of line {n} to {c:?}: {l:?}"))
+        }
+        3 => {
+            // Sentence ends and URLs: append, or start the line's text.
+            let t = *rng.pick(SENTENCES);
+            comment_body(l)?;
+            if rng.chance(50) {
+                l.push(' ');
+                l.push_str(t);
+            } else {
+                let at = 1 + l[1..].len() - l[1..].trim_start_matches(' ').len();
+                l.insert_str(at, &format!("{t} "));
+            }
+            Some(format!("sentence {t:?} in line {n}: {l:?}"))
+        }
+        _ => {
+            // Wide characters that bring the line near 70 columns.
+            let c = *rng.pick(&["\u{e9}", "\u{4e2d}", "\u{1d518}", "\t"]);
+            comment_body(l)?;
+            let have = l.chars().count();
+            let target = *rng.pick(&[69usize, 70, 71]);
+            if have + 1 >= target {
+                return None;
+            }
+            let k = target - have - 1;
+            l.push(' ');
+            l.push_str(&c.repeat(k));
+            Some(format!("{k} x {c:?} to line {n}: {l:?}"))
+        }
+    }
+}
+
+/// Bytes that matter to QEMU's lexer and parser, for code mutations.
+const CODE_BITS: &[&str] = &[
+    "'", "\\", "\\u0041", "\\'", "{", "}", "[", "]", ":", ",", "\t", "\r", "\x0c", "\u{a0}",
+    "\u{e9}", "#", "true", "false", "null", "1", "'x'", "\n", "\u{2028}",
+];
+
+/// Inserts, replaces or deletes a character of code; returns what it did.
+fn mutate_json_chars(rng: &mut Rng, text: &mut String) -> Option<String> {
+    let mask = code_mask(text);
+    let cands: Vec<usize> = text
+        .char_indices()
+        .map(|(p, _)| p)
+        .filter(|&p| mask[p])
+        .collect();
+    if cands.is_empty() {
+        return None;
+    }
+    let p = *rng.pick(&cands);
+    let line = text[..p].matches('\n').count() + 1;
+    let bit = *rng.pick(CODE_BITS);
+    let end = p + text[p..].chars().next().map_or(0, char::len_utf8);
+    let old = text[p..end].to_string();
+    match rng.below(3) {
+        0 => {
+            text.insert_str(p, bit);
+            Some(format!("insert {bit:?} at line {line}"))
+        }
+        1 => {
+            text.replace_range(p..end, bit);
+            Some(format!("replace {old:?} with {bit:?} at line {line}"))
+        }
+        _ => {
+            text.replace_range(p..end, "");
+            Some(format!("delete {old:?} at line {line}"))
         }
     }
 }
@@ -555,7 +767,9 @@ fn cases(dir: &Path) -> Vec<Case> {
                 .collect();
             words.sort();
             words.dedup();
+            let ok = std::fs::read(p.with_extension("err")).is_ok_and(|e| e.is_empty());
             Some(Case {
+                ok,
                 name: p.file_stem()?.to_str()?.to_string(),
                 has_doc: text.lines().any(|l| l.starts_with("##")),
                 text,
@@ -565,24 +779,41 @@ fn cases(dir: &Path) -> Vec<Case> {
         .collect()
 }
 
+/// A number from the environment, or `default`.
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name).map_or(default, |v| {
+        let v = v.trim();
+        let parsed = match v.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => v.parse(),
+        };
+        parsed.unwrap_or_else(|_| panic!("{name}={v:?} is not a number"))
+    })
+}
+
 /// The release's deterministic mutant set.
 fn mutants(version: &str, cases: &[Case]) -> Vec<Mutant> {
-    let mut rng = Rng(SEED ^ fnv(version));
+    let count = env_num("QAPI_ORACLE_MUTANTS", MUTANTS as u64) as usize;
+    let mut rng = Rng(env_num("QAPI_ORACLE_SEED", SEED) ^ fnv(version));
     let docs: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].has_doc).collect();
+    let good: Vec<usize> = docs.iter().copied().filter(|&i| cases[i].ok).collect();
     let mut seen: HashSet<u64> = cases.iter().map(|c| fnv(&c.text)).collect();
     let mut out = Vec::new();
     let mut attempts = 0;
-    while out.len() < MUTANTS && attempts < MUTANTS * 20 {
+    while out.len() < count && attempts < count * 20 {
         attempts += 1;
-        let ci = if !docs.is_empty() && rng.chance(75) {
-            *rng.pick(&docs)
-        } else {
-            rng.below(cases.len())
+        // Half from the valid cases with docs (doc-good, qapi-schema-test),
+        // a third from the other cases with docs, the rest from any.
+        let ci = match rng.below(6) {
+            0..=2 if !good.is_empty() => *rng.pick(&good),
+            3 | 4 if !docs.is_empty() => *rng.pick(&docs),
+            _ => rng.below(cases.len()),
         };
         let case = &cases[ci];
         let count = match rng.below(20) {
-            0 => 3,
-            1..=4 => 2,
+            0 => 4,
+            1..=3 => 3,
+            4..=9 => 2,
             _ => 1,
         };
         let mut text = case.text.clone();
@@ -590,15 +821,24 @@ fn mutants(version: &str, cases: &[Case]) -> Vec<Mutant> {
         for _ in 0..count {
             for _ in 0..10 {
                 let has_comments = text.lines().any(is_comment);
-                let op = if has_comments && rng.chance(80) {
+                // Doc lines four times in five (one in five of those
+                // character by character), else the JSON.
+                let r = rng.below(100);
+                let op = if has_comments && r < 80 {
                     let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
-                    let op = mutate_doc(&mut rng, &mut lines, &case.words);
+                    let op = if r < 64 {
+                        mutate_doc(&mut rng, &mut lines, &case.words)
+                    } else {
+                        mutate_doc_chars(&mut rng, &mut lines)
+                    };
                     if op.is_some() {
                         text = lines.join("\n");
                     }
                     op
-                } else {
+                } else if r < 92 {
                     mutate_json(&mut rng, &mut text)
+                } else {
+                    mutate_json_chars(&mut rng, &mut text)
                 };
                 if let Some(op) = op {
                     ops.push(op);
@@ -610,7 +850,7 @@ fn mutants(version: &str, cases: &[Case]) -> Vec<Mutant> {
             continue;
         }
         out.push(Mutant {
-            file: format!("{}.m{:03}.json", case.name, out.len()),
+            file: format!("{}.m{:04}.json", case.name, out.len()),
             case: ci,
             ops,
             text,

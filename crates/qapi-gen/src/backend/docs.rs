@@ -13,6 +13,15 @@
 //!
 //! All functions here are pure; the table tests show the awkward inputs.
 
+/// An `Example:` section of QEMU before 9.1 (QMP exchanges, maybe with
+/// prose between them) as one ```` ```text ```` block, shown verbatim.
+pub fn example_to_markdown(text: &str) -> String {
+    let body: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    fenced(&mut out, &body);
+    out.trim_end_matches('\n').to_string()
+}
+
 /// Converts one doc section's text to Markdown.
 pub fn to_markdown(text: &str) -> String {
     let dedented = dedent_continuation(text);
@@ -276,6 +285,14 @@ fn code_span(out: &mut String, inner: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn examples_are_verbatim() {
+        assert_eq!(
+            example_to_markdown("-> { \"execute\": \"stop\" }\n<- { \"return\": {} }"),
+            "```text\n-> { \"execute\": \"stop\" }\n<- { \"return\": {} }\n```"
+        );
+    }
 
     #[test]
     fn inline_table() {

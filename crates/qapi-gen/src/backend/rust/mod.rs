@@ -606,16 +606,34 @@ impl<'a> Gen<'a> {
                     K::Returns => Some("Returns"),
                     K::Errors => Some("Errors"),
                     K::Todo => Some("TODO"),
+                    // `Note:`/`Notes:`, `Example:`/`Examples:` (before 9.1)
+                    K::Note | K::Example => sec.tag,
                     K::Since => continue,
                     _ => None,
                 };
-                let md = to_markdown(&sec.text);
+                let md = match sec.kind {
+                    K::Example => crate::backend::docs::example_to_markdown(&sec.text),
+                    _ => to_markdown(&sec.text),
+                };
                 match label {
-                    Some(l) if md.contains('\n') => {
+                    Some(l) if md.contains('\n') || sec.kind == K::Example => {
                         push_para(&mut text, &format!("**{l}:**\n\n{md}"))
                     }
                     Some(l) => push_para(&mut text, &format!("**{l}:** {md}")),
                     None => push_para(&mut text, &md),
+                }
+            }
+            // 10.1 on: a command that returns something has a Returns
+            // section even when its doc says nothing; name the type.
+            if let (true, EntityKind::Command(c)) = (doc.has_returns_stub(), &e.kind) {
+                if let Some(r) = c.ret_type {
+                    let what = match &s.entity(r).kind {
+                        EntityKind::Array { element_name, .. } => {
+                            format!("a list of `{element_name}`")
+                        }
+                        _ => format!("`{}`", s.entity(r).name),
+                    };
+                    push_para(&mut text, &format!("**Returns:** {what}"));
                 }
             }
         }
