@@ -22,9 +22,13 @@ pub struct Location {
     pub line_text: Option<String>,
 }
 
-/// A schema error.
+/// A schema error.  One pointer wide, so that the parser's deeply
+/// recursive `Result`s stay small on the stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Inner {
     text: String,
     location: Option<Location>,
     /// Advice printed after QEMU's text (never part of it): e.g. which
@@ -35,11 +39,11 @@ pub struct Error {
 impl Error {
     /// An error without location (QEMU prints these bare).
     pub fn bare(text: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             text: text.into(),
             location: None,
             note: None,
-        }
+        }))
     }
 
     /// An error on a source line, without a column (QEMU's `QAPISemError`).
@@ -56,7 +60,7 @@ impl Error {
         let mut text = map.location(info, col);
         text.push_str(": ");
         text.push_str(msg);
-        Error {
+        Error(Box::new(Inner {
             text,
             location: Some(Location {
                 file: map.file(info.file).name.clone(),
@@ -65,35 +69,35 @@ impl Error {
                 line_text: map.line_text(info).map(str::to_string),
             }),
             note: None,
-        }
+        }))
     }
 
     /// The exact text the QEMU release's front end prints for this error
     /// (without the final newline).  May span several lines.
     pub fn text(&self) -> &str {
-        &self.text
+        &self.0.text
     }
 
     /// Advice for people that follows QEMU's text, if any.
     pub fn note(&self) -> Option<&str> {
-        self.note.as_deref()
+        self.0.note.as_deref()
     }
 
     /// The same error with `note` printed after its text.
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
-        self.note = Some(note.into());
+        self.0.note = Some(note.into());
         self
     }
 
     /// The primary location, if the error has one.
     pub fn location(&self) -> Option<&Location> {
-        self.location.as_ref()
+        self.0.location.as_ref()
     }
 
     /// A source snippet with a caret under the reported position, for
     /// people: to be shown *after* the exact QEMU text.
     pub fn snippet(&self) -> Option<String> {
-        let loc = self.location.as_ref()?;
+        let loc = self.0.location.as_ref()?;
         let line = loc.line_text.as_deref()?;
         let gutter = loc.line.to_string();
         let pad = " ".repeat(gutter.len());
@@ -113,8 +117,8 @@ impl Error {
 /// QEMU's text, then the note (if any) on lines of its own.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)?;
-        if let Some(note) = &self.note {
+        f.write_str(&self.0.text)?;
+        if let Some(note) = &self.0.note {
             write!(f, "\n{note}")?;
         }
         Ok(())

@@ -845,9 +845,8 @@ impl Checker<'_> {
             }
             EntityKind::Command(c) => {
                 let (arg, returns) = (c.arg_type, c.ret_type.is_some());
-                match implicit_of(self, arg) {
-                    Some(a) => self.connect_object_members(d, excepted, a)?,
-                    None => {}
+                if let Some(a) = implicit_of(self, arg) {
+                    self.connect_object_members(d, excepted, a)?;
                 }
                 if returns && self.s.rules.returns_stub {
                     let info = self.ent(id).info.expect("commands have a location");

@@ -15,8 +15,8 @@
 /// Since: 2.12
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
 pub enum QMPCapability {
-    /// the server runs commands marked `allow-oob` out of band when the
-    /// request asks for it with `exec-oob`.
+    /// the server runs commands marked `allow-oob` out of band when
+    /// the request asks for it with `exec-oob`.
     #[serde(rename = "oob")]
     Oob,
 }
@@ -68,7 +68,8 @@ impl std::fmt::Display for QMPCapability {
 /// Since: 0.13
 #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize)]
 pub struct QmpCapabilities {
-    /// the capabilities to turn on for this connection (since 2.12)
+    /// the capabilities to turn on for this connection
+    /// (since 2.12)
     ///
     /// Since: 2.12
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,7 +142,8 @@ impl<'de> ::serde::Deserialize<'de> for VersionTriple {
 /// Since: 0.14
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
 pub struct VersionInfo {
-    /// the version of the QEMU-compatible interface the server speaks
+    /// the version of the QEMU-compatible interface the server
+    /// speaks
     pub qemu: VersionTriple,
     /// a free-form string naming the build, for example a
     /// distribution package version

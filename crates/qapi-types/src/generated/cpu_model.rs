@@ -10,7 +10,8 @@
     clippy::doc_lazy_continuation,
     clippy::doc_overindented_list_items
 )]
-/// A CPU model: a named model, optionally with properties that change it.
+/// A CPU model: a named model, optionally with properties that change
+/// it.
 ///
 /// Since: 2.8
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
@@ -49,18 +50,19 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
 /// A static expansion of a model that is not migration-safe
 /// (for example the x86 `host` model) may leave out features that
 /// no static model can represent, such as PMU passthrough and
-/// passthrough of the host's cache information.  Ask for `full` to see
-/// everything such a model enables; ask for `static` for a description
-/// that keeps the guest ABI across versions and machine types, at the
-/// price of those features.
+/// passthrough of the host's cache information.  Ask for `full` to
+/// see everything such a model enables; ask for `static` for a
+/// description that keeps the guest ABI across versions and machine
+/// types, at the price of those features.
 ///
 /// Since: 2.8
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
 pub enum CpuModelExpansionType {
     /// expand into a static base model plus properties.  A static
-    /// model is the same in every QEMU version, with every machine type,
-    /// machine option and accelerator, so the result is migration-safe
-    /// and can be shown or stored without naming a machine type.
+    /// model is the same in every QEMU version, with every machine
+    /// type, machine option and accelerator, so the result is
+    /// migration-safe and can be shown or stored without naming a
+    /// machine type.
     #[serde(rename = "static")]
     Static,
     /// expand into the model itself plus every property the server
@@ -121,8 +123,8 @@ pub struct CpuModelExpansionInfo {
     /// the expanded model
     pub model: CpuModelInfo,
     /// properties of the model that the CPU vendor marks
-    /// as deprecated.  Present where the target knows them (QEMU reports
-    /// them for s390x only).  (since 9.1)
+    /// as deprecated.  Present where the target knows them (QEMU
+    /// reports them for s390x only).  (since 9.1)
     ///
     /// Since: 9.1
     #[serde(rename = "deprecated-props")]
@@ -240,8 +242,8 @@ pub struct CpuDefinitionInfo {
     /// whether the model, used with a versioned machine
     /// type, describes the same CPU across server versions and across
     /// hosts with different capabilities, so that a guest using it can
-    /// be migrated.  Absent when the server cannot tell; a client should
-    /// then not rely on it being migration-safe.  (since 2.8)
+    /// be migrated.  Absent when the server cannot tell; a client
+    /// should then not rely on it being migration-safe.  (since 2.8)
     ///
     /// Since: 2.8
     #[serde(rename = "migration-safe")]
@@ -255,8 +257,8 @@ pub struct CpuDefinitionInfo {
     #[serde(rename = "static")]
     pub q_static: bool,
     /// why the model cannot run on this host with
-    /// this machine type, as names of properties.  A property that can be
-    /// written may make the model runnable when it is changed; a
+    /// this machine type, as names of properties.  A property that can
+    /// be written may make the model runnable when it is changed; a
     /// read-only one cannot.  The name `type` stands for reasons the
     /// server does not break down.  An empty list means the model can
     /// run; absent means the server does not know.  (since 2.8)
@@ -433,8 +435,8 @@ pub struct CpuModelCompareInfo {
     /// how model A relates to model B
     pub result: CpuModelCompareResult,
     /// the names of the properties that keep the
-    /// two models from being identical; empty when they are.  Changing a
-    /// writable property may bring the models closer; a read-only one
+    /// two models from being identical; empty when they are.  Changing
+    /// a writable property may bring the models closer; a read-only one
     /// cannot be changed.  If `type` is among them, the models differ
     /// in their very definition and no property change can make them
     /// identical.

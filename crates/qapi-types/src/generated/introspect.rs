@@ -15,10 +15,10 @@
 ///
 /// The description tells what exists, with names, member types and
 /// optionality; it is not a full specification.  Rules that the schema
-/// language cannot express, such as which combinations of arguments make
-/// sense, are not part of it.  Across versions the wire format stays
-/// compatible, but its description may change shape: a member may move
-/// between the common members and the variants of an object, or a
+/// language cannot express, such as which combinations of arguments
+/// make sense, are not part of it.  Across versions the wire format
+/// stays compatible, but its description may change shape: a member may
+/// move between the common members and the variants of an object, or a
 /// member's type may become a more specific enum or a wider alternate.
 ///
 /// Types that never appear on the wire are not listed.
@@ -481,8 +481,8 @@ pub struct SchemaInfoObject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// for each value of `tag` that brings further members, the
-    /// type that holds them.  Present if and only if `tag` is.  The order
-    /// is unspecified and need not follow the order of the tag's
+    /// type that holds them.  Present if and only if `tag` is.  The
+    /// order is unspecified and need not follow the order of the tag's
     /// enumeration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variants: Option<Vec<SchemaInfoObjectVariant>>,
@@ -524,8 +524,8 @@ pub struct SchemaInfoObjectMember {
     pub q_type: String,
     /// present when the member may be left out.  For now its
     /// value is always `null`, which says nothing about what leaving
-    /// the member out means.  A later version may put the actual default
-    /// here, of the member's type.
+    /// the member out means.  A later version may put the actual
+    /// default here, of the member's type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<::serde_json::Value>,
     /// the names of the features the member has, in no
