@@ -52,8 +52,8 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::model::{DocRef, EntityId, EntityKind, Feature, Member, Schema};
-use crate::parse::{Dict, Doc, Node, Section, TopExpr, Value};
-use crate::source::{qemu_column, FileId, Info};
+use crate::parse::{Doc, Section};
+use crate::source::{qemu_column, FileId, Info, Span};
 
 /// What a finding is about.  [`Kind::code`] is stable: scripts may match it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -169,17 +169,6 @@ pub fn summary(findings: &[Finding]) -> String {
 pub fn doc_check(schema: &Schema) -> Vec<Finding> {
     let mut c = Checker {
         s: schema,
-        exprs: schema
-            .exprs
-            .iter()
-            .filter_map(|t| match t {
-                TopExpr::Definition { expr, .. } => {
-                    let name = expr.entries.first()?.1.value.as_str()?;
-                    Some((name, expr))
-                }
-                TopExpr::Include { .. } => None,
-            })
-            .collect(),
         out: Vec::new(),
         seen: HashSet::new(),
         starts: schema
@@ -203,8 +192,6 @@ pub fn doc_check(schema: &Schema) -> Vec<Finding> {
 
 struct Checker<'a> {
     s: &'a Schema,
-    /// Each definition's expression, by name.
-    exprs: rustc_hash::FxHashMap<&'a str, &'a Dict>,
     out: Vec<Finding>,
     /// Descriptions already checked for versions (a feature description
     /// may serve the definition and several of its members).
@@ -223,8 +210,6 @@ struct Item<'a> {
     features: &'a [Feature],
     /// Where it is written.
     at: Option<(Info, Option<u32>)>,
-    /// The dict that lists its features, if it has one.
-    src: Option<&'a Dict>,
 }
 
 impl<'a> Checker<'a> {
@@ -243,13 +228,9 @@ impl<'a> Checker<'a> {
         let s = self.s;
         let e = s.entity(id);
         let Some(info) = e.info else { return };
-        let expr = self.exprs.get(&*e.name).copied();
-        let def_at = expr
-            .and_then(|d| d.entries.first())
-            .map(|(_, n)| self.node_pos(n))
-            .unwrap_or((info, None));
+        let def_at = self.pos(e.span).unwrap_or((info, None));
         let what = e.describe();
-        let items = self.items(id, expr);
+        let items = self.items(id);
 
         let Some(doc) = s.doc_of(id) else {
             self.push(
@@ -263,10 +244,10 @@ impl<'a> Checker<'a> {
                     e.name
                 ),
             );
-            self.deprecations(&what, &e.features, expr, def_at);
+            self.deprecations(&what, &e.features, def_at);
             for it in &items {
                 let owner = format!("{} of {what}", it.what);
-                self.deprecations(&owner, it.features, it.src, it.at.unwrap_or(def_at));
+                self.deprecations(&owner, it.features, it.at.unwrap_or(def_at));
             }
             return;
         };
@@ -291,21 +272,15 @@ impl<'a> Checker<'a> {
             } else if let Some(r) = it.doc {
                 self.description_versions(&what, &it.what, r, def_since.as_deref());
             }
-            let at = (it.src, it.at.unwrap_or(def_at));
+            let at = it.at.unwrap_or(def_at);
             self.features(&what, Some(&it.what), it.features, at, def_since.as_deref());
         }
-        self.features(
-            &what,
-            None,
-            &e.features,
-            (expr, def_at),
-            def_since.as_deref(),
-        );
+        self.features(&what, None, &e.features, def_at, def_since.as_deref());
     }
 
     /// The members, values and alternatives a definition's doc block
     /// describes, in declaration order.
-    fn items(&self, id: EntityId, expr: Option<&'a Dict>) -> Vec<Item<'a>> {
+    fn items(&self, id: EntityId) -> Vec<Item<'a>> {
         let s = self.s;
         let e = s.entity(id);
         let implicit = |t: Option<EntityId>| t.filter(|t| s.entity(*t).is_implicit());
@@ -316,17 +291,12 @@ impl<'a> Checker<'a> {
                 members: values, ..
             } => {
                 for v in values {
-                    let node = expr.and_then(|d| Self::value_node(d, &v.name));
                     out.push(Item {
                         what: format!("value '{}'", v.name),
                         kind: Kind::UndocumentedValue,
                         doc: v.doc,
                         features: &v.features,
-                        at: node.map(|n| {
-                            let d = n.value.as_dict();
-                            self.node_pos(d.and_then(|d| d.get("name")).unwrap_or(n))
-                        }),
-                        src: node.and_then(|n| n.value.as_dict()),
+                        at: self.pos(v.span),
                     });
                 }
             }
@@ -366,7 +336,6 @@ impl<'a> Checker<'a> {
         }
         let alternate = matches!(e.kind, EntityKind::Alternate { .. });
         for m in members {
-            let node = expr.and_then(|d| Self::member_node(d, &m.name));
             let (what, kind) = if alternate {
                 (
                     format!("alternative '{}'", m.name),
@@ -380,24 +349,17 @@ impl<'a> Checker<'a> {
                 kind,
                 doc: m.doc,
                 features: &m.features,
-                at: node.map(|n| self.key_pos(n)),
-                src: node.and_then(|n| n.value.as_dict()),
+                at: self.pos(m.span),
             });
         }
         out
     }
 
     /// Reports `deprecated` features without a description.
-    fn deprecations(
-        &mut self,
-        owner: &str,
-        features: &[Feature],
-        src: Option<&Dict>,
-        at: (Info, Option<u32>),
-    ) {
+    fn deprecations(&mut self, owner: &str, features: &[Feature], at: (Info, Option<u32>)) {
         for f in features {
             if &*f.name == "deprecated" && self.s.describe_doc(f.doc).is_none() {
-                let (i, col) = self.feature_pos(src, &f.name).unwrap_or(at);
+                let (i, col) = self.pos(f.span).unwrap_or(at);
                 self.push(
                     i,
                     col,
@@ -418,14 +380,14 @@ impl<'a> Checker<'a> {
         what: &str,
         item: Option<&str>,
         features: &[Feature],
-        (src, at): (Option<&Dict>, (Info, Option<u32>)),
+        at: (Info, Option<u32>),
         def_since: Option<&[u32]>,
     ) {
         let owner = match item {
             Some(i) => format!("{i} of {what}"),
             None => what.to_string(),
         };
-        self.deprecations(&owner, features, src, at);
+        self.deprecations(&owner, features, at);
         for f in features {
             if let Some(r) = f.doc {
                 self.description_versions(what, &format!("feature '{}'", f.name), r, def_since);
@@ -525,22 +487,9 @@ impl<'a> Checker<'a> {
 
     // ---- locations ----
 
-    /// Line and column of a value in the source.
-    fn node_pos(&self, n: &Node) -> (Info, Option<u32>) {
-        self.offset_pos(n.span.info.file, n.span.offset as usize)
-            .unwrap_or((n.span.info, Some(n.span.col(&self.s.sources))))
-    }
-
-    fn offset_pos(&self, file: FileId, off: usize) -> Option<(Info, Option<u32>)> {
-        let text = self.s.sources.file(file).text.as_str();
-        text.get(..off)?;
-        let starts = &self.starts[file.0 as usize];
-        let idx = starts.partition_point(|s| *s <= off).checked_sub(1)?;
-        let line = idx as u32 + 1;
-        Some((
-            Info { file, line },
-            Some(qemu_column(text, starts[idx], off)),
-        ))
+    /// Line and column of a name the model located.
+    fn pos(&self, span: Option<Span>) -> Option<(Info, Option<u32>)> {
+        span.map(|sp| (sp.info, Some(sp.col(&self.s.sources))))
     }
 
     /// Line `n` (from 1) of a file: its start offset and text.
@@ -549,73 +498,6 @@ impl<'a> Checker<'a> {
         let start = *self.starts[file.0 as usize].get(n.checked_sub(1)?)?;
         let raw = text[start..].split('\n').next()?;
         Some((start, raw))
-    }
-
-    /// The value of member `name`'s key in `data` or `base`.
-    fn member_node<'d>(expr: &'d Dict, name: &str) -> Option<&'d Node> {
-        for key in ["data", "base"] {
-            let Some(d) = expr.get(key).and_then(|n| n.value.as_dict()) else {
-                continue;
-            };
-            for (k, n) in &d.entries {
-                if k.strip_prefix('*').unwrap_or(k) == name {
-                    return Some(n);
-                }
-            }
-        }
-        None
-    }
-
-    /// The node of enum value `name` (a string, or a dict with `name`).
-    fn value_node<'d>(expr: &'d Dict, name: &str) -> Option<&'d Node> {
-        let Value::List(values) = &expr.get("data")?.value else {
-            return None;
-        };
-        values.iter().find(|n| match &n.value {
-            Value::Str(s) => &**s == name,
-            Value::Dict(d) => d.get("name").and_then(|v| v.value.as_str()) == Some(name),
-            _ => false,
-        })
-    }
-
-    /// Where feature `name` is listed in `owner`'s `features`.
-    fn feature_pos(&self, owner: Option<&Dict>, name: &str) -> Option<(Info, Option<u32>)> {
-        let Value::List(fs) = &owner?.get("features")?.value else {
-            return None;
-        };
-        fs.iter().find_map(|n| match &n.value {
-            Value::Str(s) if &**s == name => Some(self.node_pos(n)),
-            Value::Dict(d) => d
-                .get("name")
-                .filter(|v| v.value.as_str() == Some(name))
-                .map(|v| self.node_pos(v)),
-            _ => None,
-        })
-    }
-
-    /// The position of the key whose value is `n`: back over `'key': `.
-    fn key_pos(&self, n: &Node) -> (Info, Option<u32>) {
-        let file = n.span.info.file;
-        let text = self.s.sources.file(file).text.as_bytes();
-        let mut i = n.span.offset as usize;
-        let back_ws = |mut i: usize| {
-            while i > 0 && text[i - 1].is_ascii_whitespace() {
-                i -= 1;
-            }
-            i
-        };
-        i = back_ws(i);
-        if i > 0 && text[i - 1] == b':' {
-            i = back_ws(i - 1);
-            if i > 0 && text[i - 1] == b'\'' {
-                if let Some(open) = text[..i - 1].iter().rposition(|c| *c == b'\'') {
-                    if let Some(p) = self.offset_pos(file, open) {
-                        return p;
-                    }
-                }
-            }
-        }
-        self.node_pos(n)
     }
 
     /// The doc lines of a definition's block, unindented ones only, each

@@ -3,7 +3,7 @@
 //! `'*x'` → optional member `x`), every value of the right JSON type.
 
 use crate::parse::Name;
-use crate::source::Info;
+use crate::source::{Info, Span};
 
 /// A condition: `'if': COND`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +103,8 @@ impl IfCond {
 pub struct FeatureDef {
     /// Feature name.
     pub name: Name,
+    /// Where the name is written.
+    pub span: Span,
     /// Its condition.
     pub ifcond: Option<IfCond>,
 }
@@ -121,6 +123,8 @@ pub enum TypeRef {
 pub struct MemberDef {
     /// Name without the `*` marker.
     pub name: Name,
+    /// Where its key is written.
+    pub span: Span,
     /// Whether it was written `*name`.
     pub optional: bool,
     /// Its type.
@@ -136,6 +140,8 @@ pub struct MemberDef {
 pub struct EnumValueDef {
     /// Value name.
     pub name: Name,
+    /// Where the name is written.
+    pub span: Span,
     /// Its condition.
     pub ifcond: Option<IfCond>,
     /// Its features.
@@ -147,6 +153,8 @@ pub struct EnumValueDef {
 pub struct BranchDef {
     /// Branch name.
     pub name: Name,
+    /// Where its key is written.
+    pub span: Span,
     /// Branch type.
     pub ty: TypeRef,
     /// Its condition.
@@ -240,6 +248,8 @@ impl DefKind {
 pub struct Definition {
     /// Its name.
     pub name: Name,
+    /// Where the name is written.
+    pub name_span: Span,
     /// Line of its opening brace.
     pub info: Info,
     /// Its doc block (index into the schema's docs).

@@ -216,7 +216,7 @@ impl Cx<'_> {
                         self.err(&format!("'if' condition of {source} has conflicting keys"))
                     );
                 }
-                let (key, operand) = &d.entries[0];
+                let (key, operand) = (&d.entries[0].key, &d.entries[0].value);
                 if &**key == "not" {
                     return Ok(IfCond::Not(Box::new(self.check_cond(operand, source)?)));
                 }
@@ -256,7 +256,10 @@ impl Cx<'_> {
             let feat = View::of(item, "name");
             let source = "'features' member";
             self.check_keys(feat, &source, &["name"], &["if"])?;
-            let Some(name) = feat.get("name").and_then(|n| n.value.as_str()) else {
+            let Some((name, span)) = feat
+                .get("name")
+                .and_then(|n| Some((n.value.as_str()?, n.span)))
+            else {
                 return Err(self.err(&format!("{source} requires a string name")));
             };
             let source = Quoted(source, name);
@@ -264,6 +267,7 @@ impl Cx<'_> {
             let ifcond = self.check_if(feat, &source)?;
             out.push(FeatureDef {
                 name: Name::from(name),
+                span,
                 ifcond,
             });
         }
@@ -322,7 +326,8 @@ impl Cx<'_> {
         let permissive =
             parent.is_some_and(|p| self.pragma.member_name_exceptions.iter().any(|e| e == p));
         let mut out = Vec::with_capacity(members.len());
-        for (key, arg) in &members.entries {
+        for entry in &members.entries {
+            let (key, arg) = (&entry.key, &entry.value);
             let key_source = MemberOf(source, key);
             let (name, optional) = match key.strip_prefix('*') {
                 Some(k) => (k, true),
@@ -341,6 +346,7 @@ impl Cx<'_> {
                 .check_type_name_or_array(arg.get("type"), &key_source)?
                 .expect("check_keys guarantees 'type'");
             out.push(MemberDef {
+                span: entry.key_span,
                 name: if optional {
                     Name::from(name)
                 } else {
@@ -391,7 +397,7 @@ impl Cx<'_> {
                 "expression must have exactly one key 'enum', 'struct', 'union', 'alternate', 'command', 'event'",
             ));
         };
-        let Some(Value::Str(name)) = expr.get(meta).map(|n| &n.value) else {
+        let Some((Value::Str(name), name_span)) = expr.get(meta).map(|n| (&n.value, n.span)) else {
             return Err(self.err(&format!("'{meta}' requires a string name")));
         };
         let name = name.clone();
@@ -485,6 +491,7 @@ impl Cx<'_> {
         }
         Ok(Definition {
             name,
+            name_span,
             info: self.info,
             doc: doc.map(|(i, _)| i),
             ifcond,
@@ -571,7 +578,10 @@ impl Cx<'_> {
             let member = View::of(m, "name");
             let source = "'data' member";
             self.check_keys(member, &source, &["name"], &["if", "features"])?;
-            let Some(vname) = member.get("name").and_then(|n| n.value.as_str()) else {
+            let Some((vname, span)) = member
+                .get("name")
+                .and_then(|n| Some((n.value.as_str()?, n.span)))
+            else {
                 return Err(self.err(&format!("{source} requires a string name")));
             };
             let source = Quoted(source, vname);
@@ -588,6 +598,7 @@ impl Cx<'_> {
             let features = self.check_features(member.get("features"))?;
             values.push(EnumValueDef {
                 name: Name::from(vname),
+                span,
                 ifcond,
                 features,
             });
@@ -606,7 +617,8 @@ impl Cx<'_> {
             return Err(self.err("'data' must be an object"));
         };
         let mut branches = Vec::with_capacity(data.len());
-        for (key, value) in &data.entries {
+        for entry in &data.entries {
+            let (key, value) = (&entry.key, &entry.value);
             let source = format!("'data' member '{key}'");
             let value = View::of(value, "type");
             self.check_keys(value, &source, &["type"], &["if"])?;
@@ -615,6 +627,7 @@ impl Cx<'_> {
                 .check_type_name(value.get("type"), &source)?
                 .expect("required");
             branches.push(BranchDef {
+                span: entry.key_span,
                 name: key.clone(),
                 ty: TypeRef::Named(ty),
                 ifcond,
@@ -636,7 +649,8 @@ impl Cx<'_> {
             return Err(self.err("'data' must be an object"));
         };
         let mut branches = Vec::with_capacity(data.len());
-        for (key, value) in &data.entries {
+        for entry in &data.entries {
+            let (key, value) = (&entry.key, &entry.value);
             let source = format!("'data' member '{key}'");
             names::check_name_lower(key, false, false).map_err(|e| self.name_err(e, &source))?;
             let value = View::of(value, "type");
@@ -646,6 +660,7 @@ impl Cx<'_> {
                 .check_type_name_or_array(value.get("type"), &source)?
                 .expect("required");
             branches.push(BranchDef {
+                span: entry.key_span,
                 name: key.clone(),
                 ty,
                 ifcond,

@@ -42,7 +42,6 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
         pragma,
         root,
         cwd,
-        exprs: parsed_exprs,
         rules,
         ..
     } = parsed;
@@ -57,7 +56,6 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
             root: root.clone(),
             rules,
             release_source: crate::release::ReleaseSource::Newest,
-            exprs: parsed_exprs,
             index: Default::default(),
         },
         schema_dir: path::dirname(&root),
@@ -155,6 +153,7 @@ impl Builder {
 
     fn entity(name: &str, info: Option<Info>, kind: EntityKind) -> Entity {
         Entity {
+            span: None,
             name: Name::from(name),
             info,
             doc: None,
@@ -192,6 +191,7 @@ impl Builder {
         .map(|n| EnumMember {
             name: Name::from(*n),
             info: None,
+            span: None,
             ifcond: None,
             features: Vec::new(),
             doc: None,
@@ -238,6 +238,7 @@ impl Builder {
                 Feature {
                     name: f.name,
                     info: Some(info),
+                    span: Some(f.span),
                     ifcond: f.ifcond,
                     doc: None,
                 }
@@ -265,6 +266,7 @@ impl Builder {
             out.push(Member {
                 name: m.name,
                 info: Some(info),
+                span: Some(m.span),
                 type_name,
                 ty: None,
                 optional: m.optional,
@@ -290,6 +292,7 @@ impl Builder {
             out.push(Member {
                 name: b.name,
                 info: Some(info),
+                span: Some(b.span),
                 type_name,
                 ty: None,
                 optional: false,
@@ -365,6 +368,7 @@ impl Builder {
         };
         let ast::Definition {
             name,
+            name_span,
             info,
             doc,
             ifcond,
@@ -379,6 +383,7 @@ impl Builder {
                     .map(|v| EnumMember {
                         name: v.name,
                         info: Some(info),
+                        span: Some(v.span),
                         ifcond: v.ifcond,
                         features: self.make_features(v.features, info),
                         doc: None,
@@ -420,6 +425,7 @@ impl Builder {
                 let tag_member = Member {
                     name: Name::from("type"),
                     info: Some(info),
+                    span: None,
                     type_name: Name::from("QType"),
                     ty: None,
                     optional: false,
@@ -474,6 +480,7 @@ impl Builder {
         self.def_entity(Entity {
             name,
             info: Some(info),
+            span: Some(name_span),
             doc,
             ifcond,
             features,

@@ -511,6 +511,7 @@ impl Checker<'_> {
             .map(|v| Member {
                 name: v.name.clone(),
                 info: Some(info),
+                span: None,
                 type_name: Name::from("q_empty"),
                 ty: None,
                 optional: false,

@@ -14,7 +14,7 @@ mod check;
 
 use crate::check::ast::IfCond;
 use crate::parse::{Doc, Name, Pragma};
-use crate::source::{Info, SourceMap};
+use crate::source::{Info, SourceMap, Span};
 
 pub use build::build_schema;
 
@@ -49,10 +49,6 @@ pub struct Schema {
     pub rules: crate::release::Rules,
     /// How that release was chosen.
     pub release_source: crate::release::ReleaseSource,
-    /// The top-level expressions as parsed, with the position of every
-    /// value: for tools that point at source text (a backend reporting a
-    /// name that clashes after mangling, say).
-    pub exprs: Vec<crate::parse::TopExpr>,
     index: rustc_hash::FxHashMap<Name, EntityId>,
 }
 
@@ -75,6 +71,9 @@ pub struct Entity {
     /// Where it is defined; for implicit types, where first used; `None`
     /// for built-ins.
     pub info: Option<Info>,
+    /// Where its name is written (`None` for built-ins, implicit types
+    /// and includes).
+    pub span: Option<Span>,
     /// Its doc block (index into [`Schema::docs`]).
     pub doc: Option<usize>,
     /// Its condition (arrays: their element's; implicit types: their user's).
@@ -103,6 +102,8 @@ pub struct Feature {
     pub name: Name,
     /// Where it is declared.
     pub info: Option<Info>,
+    /// Where its name is written.
+    pub span: Option<Span>,
     /// Its condition.
     pub ifcond: Option<IfCond>,
     /// Its description in the doc block ([`Schema::doc_text`]).
@@ -147,6 +148,9 @@ pub struct Member {
     pub name: Name,
     /// Where declared.
     pub info: Option<Info>,
+    /// Where its name is written (`None` for implicit branches and an
+    /// alternate's tag).
+    pub span: Option<Span>,
     /// Type name as written (arrays already named `XList`).
     pub type_name: Name,
     /// The resolved type.
@@ -179,6 +183,8 @@ pub struct EnumMember {
     pub name: Name,
     /// Where declared.
     pub info: Option<Info>,
+    /// Where it is written (`None` for built-in enums).
+    pub span: Option<Span>,
     /// Its condition.
     pub ifcond: Option<IfCond>,
     /// Its features.

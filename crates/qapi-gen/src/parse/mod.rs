@@ -23,7 +23,7 @@ use crate::source::{FileId, Info, SourceFile, SourceMap, Span};
 pub use doc::{Doc, Section, SectionKind};
 pub use lexer::Lexer;
 use lexer::{TokKind, Token};
-pub use value::{Dict, Name, Node, Value};
+pub use value::{Dict, Entry, Name, Node, Value};
 
 /// How deep values may nest.  QEMU's own schemas nest five levels at most;
 /// the limit keeps hostile input from exhausting the stack.
@@ -255,7 +255,7 @@ pub(crate) struct FileParser<'a> {
     tokens: TokenStream,
     cur: Token,
     lexer: Lexer,
-    scratch_entries: Vec<(value::Key, Node)>,
+    scratch_entries: Vec<value::Entry>,
     scratch_nodes: Vec<Node>,
     /// Reused by every doc block for its not-yet-joined lines.
     doc_lines: Vec<(u32, u32)>,
@@ -403,8 +403,8 @@ impl<'a> FileParser<'a> {
                 let Some(Value::Dict(pragma)) = expr.get("pragma").map(|n| &n.value) else {
                     return Err(self.sem_err(info, "value of 'pragma' must be an object"));
                 };
-                for (name, value) in &pragma.entries {
-                    self.pragma(name, &value.value, info)?;
+                for e in &pragma.entries {
+                    self.pragma(&e.key, &e.value.value, info)?;
                 }
             } else {
                 if let Some(d) = cur_doc {
@@ -547,13 +547,15 @@ impl<'a> FileParser<'a> {
     fn get_members_into(&mut self, depth: usize, base: usize) -> Result<()> {
         loop {
             let key = value::intern_key(&lexer::string_body(self.tok().text(&self.src)));
+            let key_span = self.span();
             self.accept(true)?;
             if !self.is_punct(b':') {
                 return Err(self.err_here("expected ':'"));
             }
             self.accept(true)?;
             let (kb, klen) = (key.as_bytes(), key.len());
-            let dup = self.scratch_entries[base..].iter().any(|(k, _)| {
+            let dup = self.scratch_entries[base..].iter().any(|e| {
+                let k = &e.key;
                 // Cheap tests first: most keys differ in length or ends.
                 k.len() == klen
                     && k.as_bytes().first() == kb.first()
@@ -564,7 +566,11 @@ impl<'a> FileParser<'a> {
                 return Err(self.err_here(&format!("duplicate key '{key}'")));
             }
             let value = self.get_expr(depth + 1)?;
-            self.scratch_entries.push((key, value));
+            self.scratch_entries.push(value::Entry {
+                key,
+                key_span,
+                value,
+            });
             if self.is_punct(b'}') {
                 self.accept(true)?;
                 return Ok(());

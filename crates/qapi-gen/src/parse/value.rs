@@ -105,26 +105,42 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dict {
     /// The members, in source order.
-    pub entries: Vec<(Key, Node)>,
+    pub entries: Vec<Entry>,
+}
+
+/// One `'key': value` of an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The key.
+    pub key: Key,
+    /// Where the key's string token starts.
+    pub key_span: Span,
+    /// The value.
+    pub value: Node,
 }
 
 impl Dict {
+    /// The entry of `key`.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| &*e.key == key)
+    }
+
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.entries
             .iter()
-            .find(|(k, _)| &**k == key)
-            .map(|(_, v)| v)
+            .find(|e| &*e.key == key)
+            .map(|e| &e.value)
     }
 
     /// Whether `key` is present.
     pub fn contains(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, _)| &**k == key)
+        self.entries.iter().any(|e| &*e.key == key)
     }
 
     /// The keys, in source order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|(k, _)| k.as_ref())
+        self.entries.iter().map(|e| e.key.as_ref())
     }
 
     /// Number of members.
