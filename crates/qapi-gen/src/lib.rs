@@ -25,6 +25,7 @@ pub mod error;
 pub mod model;
 pub mod parse;
 pub mod release;
+pub mod since;
 pub mod source;
 
 pub use backend::package::Builder;

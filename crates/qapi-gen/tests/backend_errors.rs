@@ -4,7 +4,10 @@
 use qapi_gen::backend::rust::{generate, Options};
 
 fn generate_error(schema: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("qapi-clash-{}", std::process::id()));
+    // One directory per call: the tests run in parallel threads.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("qapi-clash-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("clash.json");
     std::fs::write(&path, schema).expect("writes");

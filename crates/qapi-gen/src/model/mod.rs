@@ -467,70 +467,15 @@ impl Schema {
         self.entity(id).doc.map(|d| &self.docs[d])
     }
 
-    /// The version in an entity's `Since:` section, e.g. `2.9` (the first
-    /// version number in the text).
+    /// The version in an entity's `Since:` section, e.g. `2.9` (see
+    /// [`crate::since::section_version`]).
     pub fn since_of(&self, id: EntityId) -> Option<String> {
-        version_in(&self.doc_of(id)?.since()?.text)
+        crate::since::section_version(&self.doc_of(id)?.since()?.text)
     }
 }
 
-/// The first version number (`10`, `2.9`, `8.2.1`) in `text`.
-pub fn version_in(text: &str) -> Option<String> {
-    let b = text.as_bytes();
-    let start = b.iter().position(u8::is_ascii_digit)?;
-    let mut end = start;
-    loop {
-        while end < b.len() && b[end].is_ascii_digit() {
-            end += 1;
-        }
-        if end + 1 < b.len() && b[end] == b'.' && b[end + 1].is_ascii_digit() {
-            end += 1;
-            continue;
-        }
-        break;
-    }
-    Some(text[start..end].to_string())
-}
-
-/// The version a member description gives as `(since X.Y)` (also
-/// `(Since: X.Y)`, `(since vX.Y)`), if any.
+/// The version a member description gives as `(since X.Y)`, read as
+/// `doc-check` reads it ([`crate::since::description_version`]).
 pub fn since_in_text(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find('(') {
-        let open = from + i;
-        from = open + 1;
-        let rest = lower[open + 1..].trim_start();
-        let Some(rest) = rest.strip_prefix("since") else {
-            continue;
-        };
-        let rest = rest.strip_prefix(':').unwrap_or(rest).trim_start();
-        let rest = rest.strip_prefix('v').unwrap_or(rest);
-        if rest.starts_with(|c: char| c.is_ascii_digit()) {
-            return version_in(rest);
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn member_since_versions() {
-        let cases = [
-            ("whether it is static (since 2.9)", Some("2.9")),
-            ("foo (Since 10.0)", Some("10.0")),
-            ("foo (since: 8.2.1)", Some("8.2.1")),
-            ("foo (since 2.9) and more", Some("2.9")),
-            ("( since v4.0)", Some("4.0")),
-            ("x (see y) (since 7)", Some("7")),
-            ("no version here", None),
-            ("(since the start)", None),
-        ];
-        for (text, want) in cases {
-            assert_eq!(since_in_text(text).as_deref(), want, "{text}");
-        }
-    }
+    crate::since::description_version(text)
 }
