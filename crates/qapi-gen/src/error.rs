@@ -20,6 +20,21 @@ pub struct Location {
     pub col: Option<u32>,
     /// The text of the line, for snippets.
     pub line_text: Option<String>,
+    /// What the snippet underlines, when it is more than the column: the
+    /// offending name, which may stand on a later line than the one QEMU
+    /// reports (a member of a multi-line definition).
+    pub label: Option<Label>,
+}
+
+/// A range of one source line to underline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// Line, from 1.
+    pub line: u32,
+    /// The line's text.
+    pub line_text: String,
+    /// Byte range within the line.
+    pub range: std::ops::Range<usize>,
 }
 
 /// A schema error.  One pointer wide, so that the parser's deeply
@@ -67,6 +82,7 @@ impl Error {
                 line: info.line,
                 col,
                 line_text: map.line_text(info).map(str::to_string),
+                label: None,
             }),
             note: None,
         }))
@@ -76,6 +92,35 @@ impl Error {
     /// (without the final newline).  May span several lines.
     pub fn text(&self) -> &str {
         &self.0.text
+    }
+
+    /// The same error with its snippet underlining the name whose string
+    /// token starts at `span` (QEMU's text is unchanged).
+    pub fn pointing_at(mut self, map: &SourceMap, span: Span) -> Self {
+        let text = &map.file(span.info.file).text;
+        let (start, off) = (span.line_start as usize, span.offset as usize);
+        let line_text = text[start..].split('\n').next().unwrap_or_default();
+        let tok = &text[off..start + line_text.len()];
+        // The string token: quote to quote (a quote after a backslash does
+        // not end it); else one character.
+        let len = if tok.starts_with('\'') {
+            let b = tok.as_bytes();
+            let mut i = 1;
+            while i < b.len() && b[i] != b'\'' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            (i + 1).min(b.len())
+        } else {
+            tok.chars().next().map_or(0, char::len_utf8)
+        };
+        if let Some(loc) = self.0.location.as_mut() {
+            loc.label = Some(Label {
+                line: span.info.line,
+                line_text: line_text.to_string(),
+                range: off - start..off - start + len,
+            });
+        }
+        self
     }
 
     /// Advice for people that follows QEMU's text, if any.
@@ -94,22 +139,52 @@ impl Error {
         self.0.location.as_ref()
     }
 
-    /// A source snippet with a caret under the reported position, for
-    /// people: to be shown *after* the exact QEMU text.
+    /// A source snippet for people, to be shown *after* the exact QEMU
+    /// text: the offending name underlined where the error knows it
+    /// ([`Error::pointing_at`]), else a caret under the column of a syntax
+    /// error, else the reported line (annotate-snippets renders it).
     pub fn snippet(&self) -> Option<String> {
+        use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
         let loc = self.0.location.as_ref()?;
-        let line = loc.line_text.as_deref()?;
-        let gutter = loc.line.to_string();
-        let pad = " ".repeat(gutter.len());
-        let mut out = format!("{pad} |\n{gutter} | {line}\n");
-        if let Some(col) = loc.col {
-            let caret_pad: String = line
-                .chars()
-                .take(col.saturating_sub(1) as usize)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            out.push_str(&format!("{pad} | {caret_pad}^\n"));
-        }
+        let (line, text, range) = match (&loc.label, &loc.line_text) {
+            (Some(l), _) => (l.line, l.line_text.as_str(), l.range.clone()),
+            (None, Some(text)) => {
+                let range = match loc.col {
+                    Some(col) => {
+                        // Find the character QEMU's column names (its tab
+                        // rule is `source::qemu_column`'s).
+                        let mut c = 1;
+                        let mut at = text.len();
+                        for (i, ch) in text.char_indices() {
+                            if c >= col {
+                                at = i;
+                                break;
+                            }
+                            c = if ch == '\t' { (c + 7) % 8 + 1 } else { c + 1 };
+                        }
+                        let end = text[at..]
+                            .chars()
+                            .next()
+                            .map_or(at, |ch| at + ch.len_utf8());
+                        at..end
+                    }
+                    None => {
+                        let start = text.len() - text.trim_start().len();
+                        start..text.trim_end().len().max(start)
+                    }
+                };
+                (loc.line, text.as_str(), range)
+            }
+            (None, None) => return None,
+        };
+        let report = [Group::with_level(Level::ERROR).element(
+            Snippet::source(text)
+                .line_start(line as usize)
+                .path(loc.file.as_str())
+                .annotation(AnnotationKind::Primary.span(range)),
+        )];
+        let mut out = Renderer::plain().render(&report);
+        out.push('\n');
         Some(out)
     }
 }

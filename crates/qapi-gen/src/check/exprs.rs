@@ -333,8 +333,10 @@ impl Cx<'_> {
                 Some(k) => (k, true),
                 None => (key.as_ref(), false),
             };
-            names::check_name_lower(name, permissive, permissive)
-                .map_err(|e| self.name_err(e, &key_source))?;
+            names::check_name_lower(name, permissive, permissive).map_err(|e| {
+                self.name_err(e, &key_source)
+                    .pointing_at(self.sources, entry.key_span)
+            })?;
             if names::is_reserved_member_name(name) {
                 return Err(self.err(&format!("{key_source} uses reserved name")));
             }

@@ -138,7 +138,11 @@ impl Builder {
                     ),
                     None => format!("{} is already defined", other.describe()),
                 };
-                return Err(Error::at(&self.schema.sources, info, &msg));
+                let err = Error::at(&self.schema.sources, info, &msg);
+                return Err(match ent.span {
+                    Some(sp) => err.pointing_at(&self.schema.sources, sp),
+                    None => err,
+                });
             }
             self.schema.index.insert(ent.name.clone(), id);
         }

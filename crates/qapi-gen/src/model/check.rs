@@ -27,6 +27,8 @@ struct Desc<'a> {
     defined_in: &'a str,
     /// Hash of the C name (see [`c_name_key`]): equal C names, equal keys.
     key: u64,
+    /// Where the name is written, for the snippet.
+    span: Option<crate::source::Span>,
 }
 
 impl<'a> Desc<'a> {
@@ -36,15 +38,22 @@ impl<'a> Desc<'a> {
             name,
             defined_in,
             key: c_name_key(name),
+            span: None,
         }
     }
 
     fn of(m: &'a Member) -> Desc<'a> {
-        Desc::new(m.role.as_str(), &m.name, &m.defined_in)
+        Desc {
+            span: m.span,
+            ..Desc::new(m.role.as_str(), &m.name, &m.defined_in)
+        }
     }
 
     fn feature(f: &'a Feature, owner: &'a str) -> Desc<'a> {
-        Desc::new("feature", &f.name, owner)
+        Desc {
+            span: f.span,
+            ..Desc::new("feature", &f.name, owner)
+        }
     }
 }
 
@@ -169,6 +178,15 @@ impl Checker<'_> {
         Error::at(&self.s.sources, info, msg)
     }
 
+    /// `err`, its snippet underlining the name at `span`.
+    fn err_at(&self, info: Info, span: Option<crate::source::Span>, msg: &str) -> Error {
+        let e = self.err(info, msg);
+        match span {
+            Some(sp) => e.pointing_at(&self.s.sources, sp),
+            None => e,
+        }
+    }
+
     fn ent(&self, id: EntityId) -> &Entity {
         &self.s.entities[id.0 as usize]
     }
@@ -236,8 +254,9 @@ impl Checker<'_> {
 
     /// QEMU's `%s collides with %s`.
     fn collision(&self, info: Info, d: Desc<'_>, other: Desc<'_>) -> Error {
-        self.err(
+        self.err_at(
             info,
+            d.span,
             &format!(
                 "{} collides with {}",
                 self.describe(d, info),
@@ -299,7 +318,12 @@ impl Checker<'_> {
     /// `QAPISchemaObjectTypeMember.check`).
     fn check_member(&self, m: &Member) -> Result<EntityId> {
         let info = m.info.expect("members of checked types have a location");
-        let id = self.resolve_type(&m.type_name, m.info, || self.describe(Desc::of(m), info))?;
+        let id = self
+            .resolve_type(&m.type_name, m.info, || self.describe(Desc::of(m), info))
+            .map_err(|e| match m.span {
+                Some(sp) => e.pointing_at(&self.s.sources, sp),
+                None => e,
+            })?;
         self.check_feature_clash(info, &m.features, &m.name)?;
         Ok(id)
     }
@@ -869,7 +893,8 @@ impl Checker<'_> {
                 let info = f
                     .info
                     .expect("features of documented things have a location");
-                return Err(self.err(info, &format!("feature '{}' lacks documentation", f.name)));
+                let msg = format!("feature '{}' lacks documentation", f.name);
+                return Err(self.err_at(info, f.span, &msg));
             };
             f.doc = Some(DocRef {
                 doc: d as u32,
@@ -885,14 +910,12 @@ impl Checker<'_> {
         excepted: bool,
         role: Role,
         name: &str,
-        info: Option<Info>,
+        (info, span): (Option<Info>, Option<crate::source::Span>),
     ) -> Result<Option<DocRef>> {
         let Some(i) = self.s.docs[d].connect_member(name, excepted) else {
             let info = info.expect("members of documented things have a location");
-            return Err(self.err(
-                info,
-                &format!("{} '{name}' lacks documentation", role.as_str()),
-            ));
+            let msg = format!("{} '{name}' lacks documentation", role.as_str());
+            return Err(self.err_at(info, span, &msg));
         };
         Ok(Some(DocRef {
             doc: d as u32,
@@ -907,7 +930,7 @@ impl Checker<'_> {
         members: &mut [EnumMember],
     ) -> Result<()> {
         for m in members.iter_mut() {
-            m.doc = self.connect_one(d, excepted, Role::Value, &m.name, m.info)?;
+            m.doc = self.connect_one(d, excepted, Role::Value, &m.name, (m.info, m.span))?;
             self.connect_features(d, &mut m.features)?;
         }
         Ok(())
@@ -915,7 +938,7 @@ impl Checker<'_> {
 
     fn connect_members(&mut self, d: usize, excepted: bool, members: &mut [Member]) -> Result<()> {
         for m in members.iter_mut() {
-            m.doc = self.connect_one(d, excepted, m.role, &m.name, m.info)?;
+            m.doc = self.connect_one(d, excepted, m.role, &m.name, (m.info, m.span))?;
             self.connect_features(d, &mut m.features)?;
         }
         Ok(())
