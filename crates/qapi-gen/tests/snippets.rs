@@ -53,7 +53,7 @@ fn an_undocumented_member_is_underlined() {
         "{err}"
     );
     assert!(
-        err.ends_with("  |                                            ^^^\n"),
+        err.ends_with(&format!(" --> undoc.json:8:43\n  |\n8 | {{ 'command': 'foo', 'data': {{ 'a': 'int', 'b': 'int' }} }}\n  | {}^^^\n", " ".repeat(42))),
         "{err}"
     );
 }
