@@ -5,7 +5,9 @@
 //! is free-form.  Definition blocks consist of a body, member descriptions
 //! (`@name: text`), feature descriptions (after `Features:`), tagged sections
 //! (`Returns:`, `Errors:`, `Since:`, `TODO:`) and further plain paragraphs.
-//! The rules, and the errors for breaking them, are QEMU 10.0.2's.
+//! The rules, and the errors for breaking them, are those of QEMU 9.0 and
+//! later, where `Rules` says how each release differs; `doc_modes.rs` reads
+//! the blocks of 7.2–8.2.
 
 use crate::error::{Error, Result};
 use crate::source::{Info, Span};
