@@ -66,7 +66,8 @@ fn dump_entity(schema: &Schema, e: &Entity, out: &mut String) {
         EntityKind::Builtin { .. } => {}
         EntityKind::Enum { members, prefix } => {
             let _ = writeln!(out, "enum {}", e.name);
-            if let Some(p) = prefix {
+            // QEMU prints a prefix that is not empty.
+            if let Some(p) = prefix.as_ref().filter(|p| !p.is_empty()) {
                 let _ = writeln!(out, "    prefix {p}");
             }
             for m in members {

@@ -132,7 +132,8 @@ impl SourceMap {
             out.push_str(":\n");
         }
         let fname = &self.file(info.file).name;
-        if let Some(defn) = self.defn(info) {
+        // QEMU prints the context only for a name that is not empty.
+        if let Some(defn) = self.defn(info).filter(|d| !d.name.is_empty()) {
             out.push_str(&format!("{fname}: In {} '{}':\n", defn.meta, defn.name));
         }
         out.push_str(fname);

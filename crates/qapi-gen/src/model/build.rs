@@ -353,7 +353,9 @@ impl Builder {
         ifcond: &Option<ast::IfCond>,
     ) -> Result<Option<Name>> {
         match r {
+            // QEMU tests the name's truth: an empty one means none.
             None => Ok(None),
+            Some(ObjectRef::Named(n)) if n.is_empty() => Ok(None),
             Some(ObjectRef::Named(n)) => Ok(Some(n)),
             Some(ObjectRef::Members(m)) => {
                 self.make_implicit_object(name, role, info, ifcond.clone(), m)
@@ -398,7 +400,8 @@ impl Builder {
             DefKind::Struct { base, members } => {
                 let local_members = self.make_members(members, info, &name)?;
                 EntityKind::Object(ObjectType {
-                    base_name: base,
+                    // An empty base name means none, as QEMU tests it.
+                    base_name: base.filter(|b| !b.is_empty()),
                     base: None,
                     local_members,
                     branches: None,
@@ -456,6 +459,8 @@ impl Builder {
             } => {
                 let arg_type_name = self.object_ref(data, &name, "arg", info, &ifcond)?;
                 let ret_type_name = match returns {
+                    // `'returns': ''` means no return type to QEMU.
+                    Some(TypeRef::Named(n)) if n.is_empty() => None,
                     Some(r) => Some(self.type_name(r, info)?),
                     None => None,
                 };

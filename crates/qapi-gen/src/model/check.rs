@@ -756,8 +756,13 @@ impl Checker<'_> {
                 ),
             ));
         }
+        // Until 8.1 the argument type is checked only when the loop over
+        // all entities reaches it.
+        if !self.s.rules.conditional_args_need_boxed {
+            return Ok(Some(arg));
+        }
         self.check_object(arg)?;
-        if self.s.rules.conditional_args_need_boxed && self.has_conditional_members(arg) && !boxed {
+        if self.has_conditional_members(arg) && !boxed {
             return Err(self.err(
                 info,
                 &format!("conditional {what} arguments require 'boxed': true"),
