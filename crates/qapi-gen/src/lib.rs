@@ -19,6 +19,7 @@
 
 pub mod backend;
 pub mod check;
+pub mod compat;
 pub mod doccheck;
 pub mod dump;
 pub mod error;

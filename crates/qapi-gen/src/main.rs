@@ -33,6 +33,67 @@ enum Cmd {
     /// Generate a Cargo package of Rust bindings (Cargo.toml and src/)
     /// that builds on its own.
     Generate(GenerateArgs),
+    /// What changed on the wire from OLD to NEW (schemas of any supported
+    /// releases, or query-qmp-schema replies), and whom each change breaks.
+    Compat(CompatArgs),
+}
+
+#[derive(clap::Args)]
+struct CompatArgs {
+    /// The old side: a root schema (its release from its QEMU tree's
+    /// VERSION file, or PATH@X.Y), or a query-qmp-schema reply (.json).
+    old: String,
+    /// The new side, likewise.
+    new: String,
+    /// `text` (readable, FILE:LINE on both sides) or `json` (a list, one
+    /// object per change).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+    /// Exit 1 when a change breaks a client (either way).
+    #[arg(long)]
+    deny: bool,
+}
+
+fn compat(args: &CompatArgs) -> ExitCode {
+    use qapi_gen::compat;
+    let sides = compat::load_side(&args.old).and_then(|o| Ok((o, compat::load_side(&args.new)?)));
+    let (old, new) = match sides {
+        Ok(s) => s,
+        Err(err) => {
+            report(&err, false);
+            return ExitCode::from(2);
+        }
+    };
+    let changes = compat::diff(&old, &new);
+    let breaking = changes.iter().filter(|c| c.breaks.any()).count();
+    let mut out = std::io::stdout().lock();
+    let written = if args.format == "json" {
+        writeln!(out, "{:#}", compat::to_json(&changes))
+    } else {
+        let side = |spec: &str, w: &compat::wire::Wire| match &w.release {
+            Some(r) => format!("{spec} (QEMU {r})"),
+            None => format!("{spec} (query-qmp-schema)"),
+        };
+        let mut r = writeln!(
+            out,
+            "{} to {}: {} changes, {breaking} breaking",
+            side(&args.old, &old),
+            side(&args.new, &new),
+            changes.len()
+        );
+        for c in &changes {
+            r = r.and_then(|()| writeln!(out, "{c}"));
+        }
+        r
+    };
+    if written.and_then(|()| out.flush()).is_err() {
+        return ExitCode::from(2);
+    }
+    if args.deny && breaking > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// `--qemu-version`, shared by every subcommand.
@@ -257,6 +318,7 @@ fn main() -> ExitCode {
         Cmd::Check(a) => (a, false),
         Cmd::Dump(a) => (a, true),
         Cmd::DocCheck(a) => return doc_check(a),
+        Cmd::Compat(a) => return compat(a),
         Cmd::Generate(g) => {
             return match generate(g) {
                 Ok(()) => ExitCode::SUCCESS,
