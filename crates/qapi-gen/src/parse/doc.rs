@@ -437,41 +437,43 @@ fn is_url_line(line: &str) -> bool {
 /// list number are not sentence ends.  Returns the punctuation's index in
 /// characters.
 fn single_space_after_sentence(line: &str) -> Option<usize> {
-    let c: Vec<char> = line.chars().collect();
-    let word = |ch: char| ch.is_alphanumeric() || ch == '_';
+    // Every character the pattern names is ASCII, so it is scanned as
+    // bytes; only `\b` and `\d` look at a whole character.  This runs on
+    // every doc line, so it must not allocate.
+    let b = line.as_bytes();
     let follows = |i: usize| {
-        c.get(i) == Some(&' ')
-            && c.get(i + 1)
-                .is_some_and(|&n| n.is_ascii_uppercase() || n.is_ascii_digit() || n == '(')
+        b.get(i) == Some(&b' ')
+            && b.get(i + 1)
+                .is_some_and(|&n| n.is_ascii_uppercase() || n.is_ascii_digit() || n == b'(')
     };
+    let word_before = |i: usize| {
+        line[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    };
+    // Alternative 2, `^ *\d\.`, can only match at the start.
+    let start = b.iter().take_while(|&&c| c == b' ').count();
     let mut i = 0;
-    while i < c.len() {
-        // Alternative 1: `\be\.g\.`
-        if c[i] == 'e'
-            && (i == 0 || !word(c[i - 1]))
-            && c.get(i + 1..i + 4) == Some(&['.', 'g', '.'][..])
-            && follows(i + 4)
-        {
-            i += 6;
-            continue;
+    if let Some(d) = line[start..].chars().next().filter(|d| d.is_numeric()) {
+        let j = start + d.len_utf8();
+        if b.get(j) == Some(&b'.') && follows(j + 1) {
+            i = j + 3;
         }
-        // Alternative 2: `^ *\d\.`
-        if i == 0 {
-            let mut j = 0;
-            while c.get(j) == Some(&' ') {
-                j += 1;
-            }
-            if c.get(j).is_some_and(|d| d.is_numeric())
-                && c.get(j + 1) == Some(&'.')
-                && follows(j + 2)
+    }
+    while i < b.len() {
+        match b[i] {
+            // Alternative 1: `\be\.g\.`
+            b'e' if b.get(i + 1..i + 4) == Some(&b".g."[..])
+                && follows(i + 4)
+                && !word_before(i) =>
             {
-                i = j + 4;
+                i += 6;
                 continue;
             }
-        }
-        // Alternative 3: `([.!?])`
-        if matches!(c[i], '.' | '!' | '?') && follows(i + 1) {
-            return Some(i);
+            // Alternative 3: `([.!?])`
+            b'.' | b'!' | b'?' if follows(i + 1) => return Some(line[..i].chars().count()),
+            _ => {}
         }
         i += 1;
     }
@@ -547,7 +549,8 @@ impl FileParser<'_> {
         if self.literal.is_some() {
             return Ok(());
         }
-        if line.chars().count() + 2 > 70 && !is_url_line(line) {
+        // Bytes bound characters from above: count only long lines.
+        if line.len() + 2 > 70 && line.chars().count() + 2 > 70 && !is_url_line(line) {
             return Err(self.err_here("documentation line longer than 70 characters"));
         }
         if let Some(at) = single_space_after_sentence(line) {
