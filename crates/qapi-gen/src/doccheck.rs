@@ -172,16 +172,6 @@ pub fn doc_check(schema: &Schema) -> Vec<Finding> {
         s: schema,
         out: Vec::new(),
         seen: HashSet::new(),
-        starts: schema
-            .sources
-            .files()
-            .iter()
-            .map(|f| {
-                std::iter::once(0)
-                    .chain(f.text.match_indices('\n').map(|(i, _)| i + 1))
-                    .collect()
-            })
-            .collect(),
     };
     for (id, _) in schema.definitions() {
         c.definition(id);
@@ -197,8 +187,6 @@ struct Checker<'a> {
     /// Descriptions already checked for versions (a feature description
     /// may serve the definition and several of its members).
     seen: HashSet<(u32, u32)>,
-    /// Byte offset of each line's start, per file.
-    starts: Vec<Vec<usize>>,
 }
 
 /// Something with a description: what to call it in messages, its doc,
@@ -401,7 +389,7 @@ impl<'a> Checker<'a> {
     fn since_section(
         &mut self,
         what: &str,
-        doc: &Doc,
+        doc: &'a Doc,
         def_at: (Info, Option<u32>),
     ) -> Option<Vec<u32>> {
         let since_line = doc.since().map(|s| s.info.line);
@@ -429,7 +417,7 @@ impl<'a> Checker<'a> {
             }
             return None;
         };
-        let (info, col) = self.text_pos(sec, 0).unwrap_or((sec.info, None));
+        let (info, col) = self.text_pos(doc, sec, 0).unwrap_or((sec.info, None));
         match check_since_section(&sec.text) {
             Ok(v) => Some(v),
             Err(why) => {
@@ -455,9 +443,10 @@ impl<'a> Checker<'a> {
         if !self.seen.insert((r.doc, r.section)) {
             return;
         }
-        let sec = self.s.docs[r.doc as usize].section(r.section as usize);
+        let doc = &self.s.docs[r.doc as usize];
+        let sec = doc.section(r.section as usize);
         for (off, note) in member_sinces(&sec.text) {
-            let (info, col) = self.text_pos(sec, off).unwrap_or((sec.info, None));
+            let (info, col) = self.text_pos(doc, sec, off).unwrap_or((sec.info, None));
             match note {
                 SinceNote::Bad(text, why) => self.push(
                     info,
@@ -493,65 +482,44 @@ impl<'a> Checker<'a> {
         span.map(|sp| (sp.info, Some(sp.col(&self.s.sources))))
     }
 
-    /// Line `n` (from 1) of a file: its start offset and text.
-    fn line_at(&self, file: FileId, n: usize) -> Option<(usize, &'a str)> {
-        let text: &'a str = self.s.sources.file(file).text.as_str();
-        let start = *self.starts[file.0 as usize].get(n.checked_sub(1)?)?;
-        let raw = text[start..].split('\n').next()?;
-        Some((start, raw))
-    }
-
     /// The doc lines of a definition's block, unindented ones only, each
-    /// with its position and the text after `# `.
-    fn doc_lines(&self, doc: &Doc) -> Vec<(Info, u32, &'a str)> {
+    /// with its position and the text after `# ` (the lines the parser
+    /// read, with their positions: nothing is re-read from the file).
+    fn doc_lines(&self, doc: &'a Doc) -> Vec<(Info, u32, &'a str)> {
         let file = doc.info.file;
         let text: &'a str = self.s.sources.file(file).text.as_str();
-        let mut out = Vec::new();
-        let mut line = doc.info.line as usize;
-        loop {
-            line += 1;
-            let Some((here, raw)) = self.line_at(file, line) else {
-                break;
-            };
-            if raw.trim().is_empty() {
-                continue;
-            }
-            let Some(hash) = raw.find('#') else { break };
-            if !raw[..hash].trim().is_empty() || raw[hash..].starts_with("##") {
-                break;
-            }
-            let Some(content) = raw[hash + 1..].strip_prefix(' ') else {
-                continue;
-            };
-            if content.starts_with(|c: char| c.is_whitespace()) {
-                continue;
-            }
-            let col = qemu_column(text, here, here + hash + 2);
-            let info = Info {
-                file,
-                line: line as u32,
-            };
-            out.push((info, col, content));
-        }
-        out
+        doc.lines()
+            .iter()
+            .filter_map(|l| {
+                let content = &text[l.text.0 as usize..l.text.1 as usize];
+                if content.is_empty() || content.starts_with(char::is_whitespace) {
+                    return None;
+                }
+                let col = qemu_column(text, l.line_start as usize, l.text.0 as usize);
+                Some((Info { file, line: l.line }, col, content))
+            })
+            .collect()
     }
 
-    /// The source position of byte `off` of a description's text.  The
-    /// text's first line is either what follows `@name:` (or `Tag:`) on the
+    /// The source position of byte `off` of a section's text.  The text's
+    /// first line is either what follows `@name:` (or `Tag:`) on the
     /// section's first line, or the first non-blank doc line after it; the
-    /// following text lines are the following source lines.
-    fn text_pos(&self, sec: &Section, off: usize) -> Option<(Info, Option<u32>)> {
+    /// following text lines are the following doc lines.
+    fn text_pos(&self, doc: &Doc, sec: &Section, off: usize) -> Option<(Info, Option<u32>)> {
         let file = self.s.sources.file(sec.info.file);
         let text = file.text.as_str();
         let k = sec.text.get(..off)?.matches('\n').count();
         let line_start_in_sec = sec.text[..off].rfind('\n').map_or(0, |i| i + 1);
         let in_line = off - line_start_in_sec;
         let want = sec.text[line_start_in_sec..].split('\n').next()?;
+        let lines = doc.lines();
+        let line_of = |l: usize| lines.iter().find(|d| d.line as usize == l);
         let content_of = |l: usize| -> Option<(usize, &str)> {
-            let (start, raw) = self.line_at(sec.info.file, l)?;
-            let hash = raw.find('#')?;
-            let c = raw[hash + 1..].strip_prefix(' ').unwrap_or("");
-            Some((start + (raw.len() - c.len()), c))
+            let d = line_of(l)?;
+            Some((
+                d.text.0 as usize,
+                &text[d.text.0 as usize..d.text.1 as usize],
+            ))
         };
         let first = sec.info.line as usize;
         let (pos0, c0) = content_of(first)?;
@@ -574,7 +542,7 @@ impl<'a> Checker<'a> {
         if !text[line_off..].starts_with(want) {
             return None;
         }
-        let ls = self.line_at(sec.info.file, line)?.0;
+        let ls = line_of(line)?.line_start as usize;
         Some((
             Info {
                 file: sec.info.file,

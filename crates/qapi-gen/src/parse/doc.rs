@@ -123,6 +123,18 @@ impl Section {
     }
 }
 
+/// One comment line of a doc block, as the parser read it: where the line
+/// starts and where its text (after `# `) is in the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DocLine {
+    /// Line number, from 1.
+    pub line: u32,
+    /// Byte offset of the line's start in the file text.
+    pub line_start: u32,
+    /// Byte range of the text after `# ` (empty for a bare `#`).
+    pub text: (u32, u32),
+}
+
 /// A documentation block.
 #[derive(Clone, Debug)]
 pub struct Doc {
@@ -144,6 +156,9 @@ pub struct Doc {
     /// Where a stub `Returns` section stands in textual order (10.1 on:
     /// documented commands that return something but say nothing of it).
     returns_stub: Option<usize>,
+    /// The block's comment lines between the opening and closing `##`, in
+    /// order (a heading-split 7.2 block: the lines of its part).
+    pub(super) lines: Vec<DocLine>,
 }
 
 impl Doc {
@@ -160,7 +175,13 @@ impl Doc {
             errors: None,
             since: None,
             returns_stub: None,
+            lines: Vec::new(),
         }
+    }
+
+    /// The block's comment lines, with their positions.
+    pub fn lines(&self) -> &[DocLine] {
+        &self.lines
     }
 
     /// Whether the block has a stub `Returns` section (see
@@ -515,6 +536,7 @@ impl FileParser<'_> {
             self.literal = None;
             return Ok(None);
         }
+        self.record_doc_line();
         if val == "#" {
             return Ok(Some(""));
         }
@@ -526,6 +548,24 @@ impl FileParser<'_> {
             self.check_doc_line_format(line)?;
         }
         Ok(Some(line))
+    }
+
+    /// Notes the current comment token as a line of the doc block being
+    /// read (its text is what follows `# `).
+    pub(super) fn record_doc_line(&mut self) {
+        let tok = *self.tok();
+        let start = tok.span(self.file).offset;
+        let len = tok.text(&self.src).len() as u32;
+        let text = if len >= 2 {
+            (start + 2, start + len)
+        } else {
+            (start + len, start + len)
+        };
+        self.doc_raw.push(DocLine {
+            line: tok.line,
+            line_start: tok.line_start,
+            text,
+        });
     }
 
     /// QEMU 10.2's format rules for doc lines outside literal blocks (a
@@ -681,6 +721,7 @@ impl FileParser<'_> {
     /// its opening comment.
     pub(super) fn get_doc(&mut self) -> Result<Doc> {
         let rules = self.ctx.rules;
+        self.doc_raw.clear();
         let src_rc = Arc::clone(&self.src);
         let src: &str = src_rc.as_str();
         if self.tok().text(src) != "##" {
@@ -789,6 +830,7 @@ impl FileParser<'_> {
         }
         // 9.0 reads the token after the block with comments kept, so a
         // plain comment there starts another block.
+        doc.lines = std::mem::take(&mut self.doc_raw);
         self.accept(!rules.comment_after_doc_misread)?;
         doc.flush(src);
         self.doc_lines = std::mem::take(&mut doc.pending);

@@ -166,6 +166,7 @@ impl FileParser<'_> {
             return Err(self.err_here("junk after '##' at start of documentation comment"));
         }
         let info = self.info();
+        self.doc_raw.clear();
         let mut docs = Vec::new();
         let mut b = Block::new(Doc::new(info, None));
         self.accept(false)?;
@@ -176,6 +177,7 @@ impl FileParser<'_> {
                     return Err(self.err_here("junk after '##' at end of documentation comment"));
                 }
                 self.end_block(&mut b)?;
+                b.doc.lines = std::mem::take(&mut self.doc_raw);
                 docs.push(b.doc);
                 self.accept(true)?;
                 return Ok(docs);
@@ -186,9 +188,11 @@ impl FileParser<'_> {
                 }
                 if !b.doc.secs[0].text.is_empty() {
                     self.end_block(&mut b)?;
+                    b.doc.lines = std::mem::take(&mut self.doc_raw);
                     docs.push(std::mem::replace(&mut b, Block::new(Doc::new(info, None))).doc);
                 }
             }
+            self.record_doc_line();
             self.append_raw(&mut b, val)?;
             self.accept(false)?;
         }

@@ -20,7 +20,7 @@ use crate::error::{strerror, Error, Result};
 use crate::release::{DocSyntax, Rules};
 use crate::source::{FileId, Info, SourceFile, SourceMap, Span};
 
-pub use doc::{Doc, Section, SectionKind};
+pub use doc::{Doc, DocLine, Section, SectionKind};
 pub use lexer::Lexer;
 use lexer::{TokKind, Token};
 pub use value::{Dict, Entry, Name, Node, Value};
@@ -262,6 +262,8 @@ pub(crate) struct FileParser<'a> {
     /// 10.2's literal-block state while reading doc lines: `Some(indent)`
     /// inside one (0 until its first non-blank line sets it).
     literal: Option<usize>,
+    /// The comment lines of the doc block being read.
+    doc_raw: Vec<doc::DocLine>,
 }
 
 impl<'a> FileParser<'a> {
@@ -283,6 +285,7 @@ impl<'a> FileParser<'a> {
             scratch_nodes: Vec::with_capacity(16),
             doc_lines: Vec::with_capacity(64),
             literal: None,
+            doc_raw: Vec::new(),
         }
     }
 
