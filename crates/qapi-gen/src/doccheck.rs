@@ -251,9 +251,14 @@ impl<'a> Checker<'a> {
                     col,
                     it.kind,
                     format!(
-                        "{} of {what} has no description (the documentation-exceptions \
-                         pragma lets it pass); describe it as '@{}:' in the doc block of '{}'",
+                        "{} of {what} has no description ({}); describe it as '@{}:' in \
+                         the doc block of '{}'",
                         it.what,
+                        if s.rules.member_docs_required {
+                            "the documentation-exceptions pragma lets it pass"
+                        } else {
+                            "QEMU before 9.0 does not require one"
+                        },
                         item_name(&it.what),
                         e.name
                     ),
