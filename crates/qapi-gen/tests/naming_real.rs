@@ -91,3 +91,57 @@ fn rust_names_of_real_schemas_are_valid_and_unique() {
         );
     }
 }
+
+/// A Rust name depends only on the entity's own name and kind: every
+/// definition present in several of the six corpus releases has the same
+/// Rust name in each (command `stop` is `Stop` beside event `STOP`).
+#[test]
+fn rust_names_are_stable_across_releases() {
+    use std::collections::HashMap;
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let corpus = shared.join("corpus");
+    let mut seen: HashMap<(&'static str, String), (String, &str)> = HashMap::new();
+    let mut shared_names = 0;
+    let mut differ = Vec::new();
+    for (tree, release) in [
+        ("qemu-7.2.0", None),
+        ("qemu-8.0", Some("8.0")),
+        ("qemu-8.1", Some("8.1")),
+        ("qemu-9.1", Some("9.1")),
+        ("qemu-10.0.2", None),
+        ("qemu-10.2.2", None),
+    ] {
+        let path = corpus.join(tree).join("qapi/qapi-schema.json");
+        let opts = qapi_gen::LoadOptions {
+            release: release.map(|r| r.parse().expect("supported")),
+            ..Default::default()
+        };
+        let schema = qapi_gen::load_with_options(path.to_str().expect("UTF-8"), &opts)
+            .unwrap_or_else(|e| panic!("{tree}: {e}"));
+        let names = qapi_gen::backend::rust::rust_names(&schema, &Default::default())
+            .unwrap_or_else(|e| panic!("{tree}: {e}"));
+        for (meta, qapi, rust) in names {
+            match seen.get(&(meta, qapi.clone())) {
+                Some((before, at)) => {
+                    shared_names += 1;
+                    if *before != rust {
+                        differ.push(format!("{meta} {qapi}: {before} in {at}, {rust} in {tree}"));
+                    }
+                }
+                None => {
+                    seen.insert((meta, qapi), (rust, tree));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "Rust names: {} definitions across six releases, {shared_names} seen again in a later \
+         release, {} differ",
+        seen.len(),
+        differ.len()
+    );
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    assert_eq!(seen[&("command", "stop".to_string())].0, "Stop");
+}

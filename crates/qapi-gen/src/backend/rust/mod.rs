@@ -111,6 +111,24 @@ pub struct Output {
     pub docs: Vec<String>,
 }
 
+/// The Rust name of every named definition: `(meta, QAPI name, Rust
+/// name)` in definition order (an event's is its `Event` variant).  A name
+/// depends only on the definition's own name and kind, so an entity
+/// present in two releases has the same Rust name in both.
+pub fn rust_names(
+    schema: &Schema,
+    opts: &Options,
+) -> Result<Vec<(&'static str, String, String)>, Error> {
+    let g = Gen::new(schema, opts)?;
+    Ok(schema
+        .definitions()
+        .filter_map(|(id, e)| match &g.names[id.0 as usize] {
+            RustName::Item(n) => Some((e.meta(), e.name.to_string(), n.clone())),
+            RustName::None => None,
+        })
+        .collect())
+}
+
 /// Generates Rust for `schema`.
 pub fn generate(schema: &Schema, opts: &Options) -> Result<Output, Error> {
     let mut g = Gen::new(schema, opts)?;
@@ -337,6 +355,11 @@ impl<'a> Gen<'a> {
                 _ => {}
             }
         }
+        // Event variants live in the `Event` enum, a namespace of their
+        // own: an event never renames a command or type (`STOP` is
+        // `Event::Stop` and command `stop` is `Stop`), so a Rust name
+        // depends only on the entity's own name and kind.
+        let mut variants: HashMap<String, EntityId> = HashMap::new();
         for (i, e) in s.entities.iter().enumerate() {
             let id = EntityId(i as u32);
             match &e.kind {
@@ -348,12 +371,17 @@ impl<'a> Gen<'a> {
                     self.claim(&mut taken, id, name)?;
                 }
                 EntityKind::Event(ev) => {
-                    self.claim(&mut taken, id, naming::event_name(&e.name))?;
+                    let name = naming::event_name(&e.name);
+                    if let Some(other) = variants.get(&name) {
+                        return Err(self.clash_error(id, *other, &name));
+                    }
+                    variants.insert(name.clone(), id);
+                    self.names[id.0 as usize] = RustName::Item(name.clone());
                     let implicit = ev
                         .arg_type
                         .is_some_and(|t| s.entity(t).is_implicit() && !ev.boxed);
                     if implicit {
-                        let data = format!("{}Event", naming::event_name(&e.name));
+                        let data = format!("{name}Event");
                         claim_extra(&mut taken, id, data.clone())
                             .map_err(|(name, other)| self.clash_error(id, other, &name))?;
                         self.event_data.insert(id, data);
@@ -362,8 +390,6 @@ impl<'a> Gen<'a> {
                 _ => {}
             }
         }
-        // Event variants live in one enum: their names were claimed above
-        // in the shared table, so a clash between two events is caught too.
         Ok(())
     }
 
