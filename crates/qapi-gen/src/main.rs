@@ -36,6 +36,56 @@ enum Cmd {
     /// What changed on the wire from OLD to NEW (schemas of any supported
     /// releases, or query-qmp-schema replies), and whom each change breaks.
     Compat(CompatArgs),
+    /// Answer libvirt's schema queries (`blockdev-add/arg-type/+file/aio/^io_uring`)
+    /// on a query-qmp-schema reply: `true`, `false` or `error: ...` per
+    /// query, one line each.
+    SchemaQuery(SchemaQueryArgs),
+}
+
+#[derive(clap::Args)]
+struct SchemaQueryArgs {
+    /// A query-qmp-schema reply: `{"return": [...]}` or the bare list.
+    file: std::path::PathBuf,
+    /// The queries, in libvirt's syntax.
+    #[arg(required = true)]
+    queries: Vec<String>,
+}
+
+fn schema_query(args: &SchemaQueryArgs) -> ExitCode {
+    let fail = |msg: String| {
+        eprintln!("{}: {msg}", args.file.display());
+        ExitCode::from(2)
+    };
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => return fail(qapi_gen::error::strerror(&e)),
+    };
+    let reply: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => return fail(format!("not JSON: {e}")),
+    };
+    let index = match qapi_support::schema_query::SchemaIndex::new(&reply) {
+        Ok(i) => i,
+        Err(e) => return fail(e.to_string()),
+    };
+    let mut out = std::io::stdout().lock();
+    let mut malformed = false;
+    for q in &args.queries {
+        let line = match index.query(q) {
+            Ok(b) => b.to_string(),
+            Err(e) => {
+                malformed = true;
+                format!("error: {e}")
+            }
+        };
+        if writeln!(out, "{line}").is_err() {
+            return ExitCode::from(2);
+        }
+    }
+    if out.flush().is_err() {
+        return ExitCode::from(2);
+    }
+    ExitCode::from(u8::from(malformed))
 }
 
 #[derive(clap::Args)]
@@ -319,6 +369,7 @@ fn main() -> ExitCode {
         Cmd::Dump(a) => (a, true),
         Cmd::DocCheck(a) => return doc_check(a),
         Cmd::Compat(a) => return compat(a),
+        Cmd::SchemaQuery(a) => return schema_query(a),
         Cmd::Generate(g) => {
             return match generate(g) {
                 Ok(()) => ExitCode::SUCCESS,

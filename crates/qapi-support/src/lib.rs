@@ -13,6 +13,7 @@ pub mod error;
 pub mod input;
 pub mod introspect;
 pub mod qdict;
+pub mod schema_query;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
