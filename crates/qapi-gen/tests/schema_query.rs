@@ -133,3 +133,24 @@ fn the_command_prints_one_answer_per_query() {
     let none = qapi_gen(tmp, &["schema-query", "/nonexistent.json", "x"]);
     assert_eq!(none.code, 2);
 }
+
+#[test]
+fn libvirts_own_validation_cases() {
+    let Some(shared) = shared() else { return };
+    let dir = libvirt(&shared);
+    // libvirt ran these on QEMU 10.0.0 x86_64's schema; 9.2.0's has the
+    // same types for them.
+    let reply = schema_reply(&dir.join("caps/caps_9.2.0_x86_64.replies"));
+    let index = SchemaIndex::new(&reply).expect("a schema reply");
+    let cases = tsv(&dir.join("qapi-validate-cases.tsv"));
+    for c in &cases {
+        let value: Value = serde_json::from_str(&c[1]).expect("case JSON");
+        let got = index.validate(&c[0], &value);
+        assert_eq!(got.is_ok().to_string(), c[2], "{} {}: {got:?}", c[0], c[1]);
+    }
+    eprintln!(
+        "libvirt's validation cases: {} of {} equal",
+        cases.len(),
+        cases.len()
+    );
+}

@@ -91,6 +91,196 @@ impl<'a> SchemaIndex<'a> {
             .map_err(|why| QueryError(format!("'{query}': {why}")))
     }
 
+    /// The entity a path names (`blockdev-add/arg-type`): steps as in
+    /// [`SchemaIndex::query`], member and branch steps only.
+    pub fn resolve(&self, path: &str) -> Result<&'a Map<String, Value>, QueryError> {
+        let mut steps = path.split('/');
+        let base = steps.next().unwrap_or_default();
+        let mut cur = self
+            .entity(base)
+            .ok_or_else(|| QueryError(format!("'{path}': no '{base}' in the schema")))?;
+        for step in steps {
+            let meta = cur.get("meta-type").and_then(Value::as_str).unwrap_or("");
+            let next = match meta {
+                "command" | "event" => self.lookup(cur, step),
+                "object" => {
+                    let (list, key, name) = match step.strip_prefix('+') {
+                        Some(case) => ("variants", "case", case),
+                        None => ("members", "name", step.trim_start_matches('*')),
+                    };
+                    cur.get(list)
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_object)
+                        .find(|m| m.get(key).and_then(Value::as_str) == Some(name))
+                        .and_then(|m| self.lookup(m, "type"))
+                }
+                _ => None,
+            };
+            cur = next.ok_or_else(|| QueryError(format!("'{path}': no step '{step}'")))?;
+            while cur.get("meta-type").and_then(Value::as_str) == Some("array") {
+                match self.lookup(cur, "element-type") {
+                    Some(t) if !std::ptr::eq(t, cur) => cur = t,
+                    _ => break,
+                }
+            }
+        }
+        Ok(cur)
+    }
+
+    /// Checks `value` against the type at `path` as libvirt's validation
+    /// does: every mandatory member present, no unknown member, JSON types,
+    /// enum values, union branches by their tag, alternates by any branch,
+    /// arrays element by element.  `Err` says what is wrong, and where.
+    pub fn validate(&self, path: &str, value: &Value) -> Result<(), QueryError> {
+        let t = self.resolve(path)?;
+        self.check(t, value, "", 0)
+            .map_err(|why| QueryError(format!("'{path}': {why}")))
+    }
+
+    fn check(
+        &self,
+        t: &Map<String, Value>,
+        v: &Value,
+        at: &str,
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth > 256 {
+            return Err(format!("{at}: nested too deeply"));
+        }
+        let here = if at.is_empty() { "the value" } else { at };
+        match t.get("meta-type").and_then(Value::as_str).unwrap_or("") {
+            "builtin" => {
+                let ok = match t.get("json-type").and_then(Value::as_str).unwrap_or("") {
+                    "string" => v.is_string(),
+                    "int" => v.is_i64() || v.is_u64(),
+                    "number" => v.is_number(),
+                    "boolean" => v.is_boolean(),
+                    "null" => v.is_null(),
+                    _ => true,
+                };
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!("{here} is not of type '{}'", t["json-type"]))
+                }
+            }
+            "enum" => {
+                let Some(s) = v.as_str() else {
+                    return Err(format!("{here} is not a string"));
+                };
+                let names = t
+                    .get("members")
+                    .and_then(Value::as_array)
+                    .map(|ms| ms.iter().filter_map(|m| m.get("name")).collect::<Vec<_>>())
+                    .or_else(|| {
+                        t.get("values")
+                            .and_then(Value::as_array)
+                            .map(|vs| vs.iter().collect())
+                    })
+                    .unwrap_or_default();
+                if names.iter().any(|n| n.as_str() == Some(s)) {
+                    Ok(())
+                } else {
+                    Err(format!("{here}: '{s}' is not a value of the enum"))
+                }
+            }
+            "array" => {
+                let Some(items) = v.as_array() else {
+                    return Err(format!("{here} is not an array"));
+                };
+                let el = self.lookup(t, "element-type").ok_or("no element type")?;
+                for (i, item) in items.iter().enumerate() {
+                    self.check(el, item, &format!("{here}[{i}]"), depth + 1)?;
+                }
+                Ok(())
+            }
+            "alternate" => {
+                let mut why = Vec::new();
+                for m in t
+                    .get("members")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(bt) = m.as_object().and_then(|m| self.lookup(m, "type")) {
+                        match self.check(bt, v, at, depth + 1) {
+                            Ok(()) => return Ok(()),
+                            Err(e) => why.push(e),
+                        }
+                    }
+                }
+                Err(format!("{here} fits no alternative ({})", why.join("; ")))
+            }
+            "object" => {
+                let Some(obj) = v.as_object() else {
+                    return Err(format!("{here} is not an object"));
+                };
+                let mut members: Vec<&Map<String, Value>> = t
+                    .get("members")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_object)
+                    .collect();
+                // A union: the tag's value picks the branch, whose members
+                // count too.
+                if let Some(tag) = t.get("tag").and_then(Value::as_str) {
+                    if let Some(case) = obj.get(tag).and_then(Value::as_str) {
+                        let branch = t
+                            .get("variants")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_object)
+                            .find(|b| b.get("case").and_then(Value::as_str) == Some(case))
+                            .and_then(|b| self.lookup(b, "type"));
+                        if let Some(bt) = branch {
+                            members.extend(
+                                bt.get("members")
+                                    .and_then(Value::as_array)
+                                    .into_iter()
+                                    .flatten()
+                                    .filter_map(Value::as_object),
+                            );
+                        }
+                    }
+                }
+                let member = |name: &str| {
+                    members
+                        .iter()
+                        .find(|m| m.get("name").and_then(Value::as_str) == Some(name))
+                };
+                for key in obj.keys() {
+                    if member(key).is_none() {
+                        return Err(format!("{here} has no member '{key}'"));
+                    }
+                }
+                for m in &members {
+                    let name = m.get("name").and_then(Value::as_str).unwrap_or_default();
+                    let path = if at.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{at}.{name}")
+                    };
+                    match obj.get(name) {
+                        None if !m.contains_key("default") => {
+                            return Err(format!("member '{path}' is missing"));
+                        }
+                        None => {}
+                        Some(mv) => {
+                            let mt = self.lookup(m, "type").ok_or("a member without type")?;
+                            self.check(mt, mv, &path, depth + 1)?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            other => Err(format!("{here}: cannot check a '{other}'")),
+        }
+    }
+
     fn lookup(&self, o: &Map<String, Value>, key: &str) -> Option<&'a Map<String, Value>> {
         self.entity(o.get(key)?.as_str()?)
     }
@@ -230,6 +420,29 @@ mod tests {
             {"name": "OLD", "meta-type": "event", "arg-type": "5"},
             {"name": "5", "meta-type": "enum", "values": ["a"]}
         ]})
+    }
+
+    #[test]
+    fn validation() {
+        let reply = schema();
+        let s = SchemaIndex::new(&reply).expect("valid");
+        let v = |j: Value| s.validate("blockdev-add/arg-type", &j).map_err(|e| e.0);
+        assert_eq!(
+            v(serde_json::json!({"driver": "file", "aio": "file", "list": [], "alt": null})),
+            Ok(())
+        );
+        assert!(
+            v(serde_json::json!({"driver": "file"})).is_err_and(|e| e.contains("'aio' is missing"))
+        );
+        assert!(v(serde_json::json!({"driver": "nope"})).is_err());
+        assert!(
+            v(serde_json::json!({"driver": "file", "aio": "file", "list": [], "alt": 1})).is_err()
+        );
+        assert!(v(
+            serde_json::json!({"driver": "file", "aio": "file", "list": [], "alt": "x", "x": 1})
+        )
+        .is_err_and(|e| e.contains("no member 'x'")));
+        assert!(s.validate("blockdev-add/nope", &Value::Null).is_err());
     }
 
     #[test]
