@@ -4,10 +4,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use qapi_support::{Command, EventMessage, QmpError, Timestamp};
+
+use crate::capabilities::{version_of, Capabilities};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -57,6 +59,19 @@ pub enum ClientError {
         /// The command waiting, if any.
         command: Option<String>,
     },
+    /// Refused before sending: the peer's schema does not have the
+    /// command, or a member, branch or enum value of its arguments (see
+    /// [`Client::check_before_sending`]).
+    Unsupported {
+        /// The command.
+        command: String,
+        /// What the peer lacks, by name.
+        error: String,
+        /// The peer's QEMU version.
+        peer_version: String,
+    },
+    /// The peer's `query-qmp-schema` reply could not be read.
+    Schema(String),
 }
 
 impl fmt::Display for ClientError {
@@ -85,6 +100,10 @@ impl fmt::Display for ClientError {
                 write!(f, "{c}: connection closed before the reply")
             }
             ClientError::Disconnected { command: None } => write!(f, "connection closed"),
+            ClientError::Unsupported { command, error, .. } => {
+                write!(f, "{command}: not sent: {error}")
+            }
+            ClientError::Schema(s) => write!(f, "query-qmp-schema: {s}"),
         }
     }
 }
@@ -193,6 +212,10 @@ pub struct Client {
     greeting: Greeting,
     next_id: AtomicU64,
     reader: JoinHandle<()>,
+    /// The peer's schema, fetched on first use.
+    capabilities: tokio::sync::OnceCell<Arc<Capabilities>>,
+    /// Whether `execute` checks arguments against it first.
+    check_first: AtomicBool,
 }
 
 impl Drop for Client {
@@ -267,6 +290,8 @@ impl Client {
             greeting,
             next_id: AtomicU64::new(1),
             reader: task,
+            capabilities: tokio::sync::OnceCell::new(),
+            check_first: AtomicBool::new(false),
         })
     }
 
@@ -299,8 +324,47 @@ impl Client {
             .map(drop)
     }
 
-    /// Runs a generated command and decodes its reply.
+    /// What the peer accepts: its `query-qmp-schema`, fetched on the first
+    /// call and kept for the connection.  Needs negotiation first.
+    pub async fn capabilities(&self) -> Result<Arc<Capabilities>, ClientError> {
+        self.capabilities
+            .get_or_try_init(|| async {
+                let reply = self.execute_json("query-qmp-schema", None).await?;
+                let caps = Capabilities::new(reply, version_of(&self.greeting.version))
+                    .map_err(|e| ClientError::Schema(e.to_string()))?;
+                Ok(Arc::new(caps))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Makes [`Client::execute`] check each command against the peer's
+    /// schema before sending it ([`Capabilities::check`]): a command, member,
+    /// branch or enum value the peer lacks is refused with
+    /// [`ClientError::Unsupported`], naming it and the peer's version.
+    pub fn check_before_sending(&self, on: bool) {
+        self.check_first.store(on, Ordering::Relaxed);
+    }
+
+    /// Checks `command` against the peer's schema, then runs it.
+    pub async fn execute_checked<C: Command>(
+        &self,
+        command: &C,
+    ) -> Result<C::Returns, ClientError> {
+        self.capabilities().await?.check(command)?;
+        self.execute_unchecked(command).await
+    }
+
+    /// Runs a generated command and decodes its reply (checked first when
+    /// [`Client::check_before_sending`] is on).
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Returns, ClientError> {
+        if self.check_first.load(Ordering::Relaxed) {
+            return self.execute_checked(command).await;
+        }
+        self.execute_unchecked(command).await
+    }
+
+    async fn execute_unchecked<C: Command>(&self, command: &C) -> Result<C::Returns, ClientError> {
         let args = serde_json::to_value(command).map_err(|e| ClientError::Encode {
             command: C::NAME.into(),
             error: e.to_string(),

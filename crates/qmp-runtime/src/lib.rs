@@ -23,12 +23,14 @@
 
 #![warn(missing_docs)]
 
+mod capabilities;
 mod client;
 pub mod json;
 mod server;
 mod service;
 mod session;
 
+pub use capabilities::Capabilities;
 pub use client::{Client, ClientError, Event, EventStream, Greeting};
 pub use json::Limits;
 pub use server::{EventSender, Server};
