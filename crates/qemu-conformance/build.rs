@@ -16,10 +16,30 @@ const TARGETS: &[(&str, &[&str])] = &[
     ("aarch64", &["TARGET_ARM", "CONFIG_LINUX", "CONFIG_POSIX"]),
 ];
 
+/// The QMP schema of each other corpus release, x86_64 only, each read with
+/// its own release's rules: (module, tree, release when the tree has no
+/// VERSION file).
+const RELEASES: &[(&str, &str, Option<&str>)] = &[
+    ("v7_2", "qemu-7.2.0", None),
+    ("v8_0", "qemu-8.0", Some("8.0")),
+    ("v8_1", "qemu-8.1", Some("8.1")),
+    ("v9_1", "qemu-9.1", Some("9.1")),
+];
+
+// As Debian builds qemu-system-x86_64, as far as the recorded commands go.
+const X86_64: &[&str] = &[
+    "TARGET_I386",
+    "CONFIG_KVM",
+    "CONFIG_LINUX",
+    "CONFIG_POSIX",
+    "CONFIG_TPM",
+];
+
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let schema = manifest.join("../../../shared/corpus/qemu-10.0.2/qapi/qapi-schema.json");
+    let corpus = manifest.join("../../../shared/corpus");
+    let schema = corpus.join("qemu-10.0.2/qapi/qapi-schema.json");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rustc-check-cfg=cfg(qemu_schema)");
     if !schema.is_file() {
@@ -27,7 +47,24 @@ fn main() {
         for (name, _) in TARGETS {
             std::fs::write(out.join(format!("qemu_{name}.rs")), "").expect("OUT_DIR is writable");
         }
+        for (name, _, _) in RELEASES {
+            std::fs::write(out.join(format!("qemu_{name}_x86_64.rs")), "")
+                .expect("OUT_DIR is writable");
+        }
         return;
+    }
+    for (name, tree, release) in RELEASES {
+        let root = corpus.join(tree).join("qapi/qapi-schema.json");
+        let mut b = qapi_gen::Builder::new(rel(&root)).file_name(format!("qemu_{name}_x86_64.rs"));
+        if let Some(r) = release {
+            b = b.qemu_version(r);
+        }
+        for d in X86_64 {
+            b = b.define(*d);
+        }
+        if let Err(e) = b.generate() {
+            panic!("generating QEMU {tree}'s schema for x86_64: {e}");
+        }
     }
     println!("cargo:rustc-cfg=qemu_schema");
     for (name, defined) in TARGETS {
