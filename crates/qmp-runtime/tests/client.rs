@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{start, Raw};
@@ -18,19 +17,6 @@ use qapi_types::{
 use qmp_runtime::{Client, ClientError};
 
 const QEMU: &str = "/usr/bin/qemu-system-x86_64";
-
-struct Qemu {
-    child: Child,
-    path: PathBuf,
-}
-
-impl Drop for Qemu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
 
 fn qemu_binary() -> Option<PathBuf> {
     let p = std::env::var_os("QMP_QEMU")
@@ -49,34 +35,9 @@ fn qemu_binary() -> Option<PathBuf> {
     None
 }
 
-async fn start_qemu(tag: &str) -> Option<Qemu> {
+async fn start_qemu(tag: &str) -> Option<common::Qemu> {
     let bin = qemu_binary()?;
-    let path = common::socket_path(&format!("qemu-{tag}"));
-    let child = Command::new(bin)
-        .args([
-            "-machine",
-            "none",
-            "-accel",
-            "tcg",
-            "-nodefaults",
-            "-nographic",
-            "-S",
-            "-qmp",
-        ])
-        .arg(format!("unix:{},server=on,wait=off", path.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start qemu");
-    let q = Qemu { child, path };
-    for _ in 0..200 {
-        if tokio::net::UnixStream::connect(&q.path).await.is_ok() {
-            return Some(q);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("QEMU's QMP socket did not appear at {}", q.path.display());
+    Some(common::spawn_qemu(&bin, None, tag).await)
 }
 
 async fn typed_session(path: &Path) -> Client {

@@ -7,26 +7,13 @@
 //! Skips (saying why) when either binary is absent; fails then if
 //! `QMP_REQUIRE_QEMU=1`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use qapi_types::{CpuModelInfo, QueryCpuModelBaseline, QueryTarget, QueryVersion, SysEmuTarget};
 use qmp_runtime::{Client, ClientError};
 use serde_json::json;
-
-struct Qemu {
-    child: Child,
-    path: PathBuf,
-}
-
-impl Drop for Qemu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -58,47 +45,11 @@ fn binaries() -> Option<Vec<(&'static str, PathBuf, Option<PathBuf>)>> {
     Some(list)
 }
 
-async fn start(bin: &Path, modules: Option<&Path>, tag: &str) -> Qemu {
-    let dir = std::env::temp_dir().join(format!("qmp-live-{}-{tag}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join("qmp.sock");
-    let _ = std::fs::remove_file(&path);
-    let mut cmd = Command::new(bin);
-    if let Some(m) = modules {
-        cmd.env("QEMU_MODULE_DIR", m);
-    }
-    let child = cmd
-        .args([
-            "-machine",
-            "none",
-            "-accel",
-            "tcg",
-            "-nodefaults",
-            "-nographic",
-            "-S",
-            "-qmp",
-        ])
-        .arg(format!("unix:{},server=on,wait=off", path.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start qemu");
-    let q = Qemu { child, path };
-    for _ in 0..200 {
-        if tokio::net::UnixStream::connect(&q.path).await.is_ok() {
-            return q;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("QEMU's QMP socket did not appear at {}", q.path.display());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_client_two_releases() {
     let Some(bins) = binaries() else { return };
     for (release, bin, modules) in &bins {
-        let qemu = start(bin, modules.as_deref(), release).await;
+        let qemu = common::spawn_qemu(bin, modules.as_deref(), &format!("live-{release}")).await;
         let c = Client::connect_unix(&qemu.path).await.expect("connect");
         c.negotiate().await.expect("negotiate");
         let v = c.execute(&QueryVersion {}).await.expect("query-version");

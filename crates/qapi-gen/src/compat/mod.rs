@@ -307,6 +307,43 @@ enum Dir {
     Out,
 }
 
+/// Whom an enum value, union branch or alternative that appeared
+/// (`Added`) or went away (`Removed`) breaks.
+fn element_breaks(kind: ChangeKind, dir: Dir) -> Breaks {
+    match (kind, dir) {
+        // New clients may send it; the old QEMU rejects it.
+        (ChangeKind::Added, Dir::In) => Breaks::NEW,
+        // Old clients cannot decode it.
+        (ChangeKind::Added, Dir::Out) => Breaks::OLD,
+        // Old clients may still send it.
+        (ChangeKind::Removed, Dir::In) => Breaks::OLD,
+        _ => Breaks::NONE,
+    }
+}
+
+/// Whom a member change breaks; `optional` is the member's optionality on
+/// the side where it exists (for `Removed`, the old side).
+fn member_breaks(kind: ChangeKind, dir: Dir, optional: bool) -> Breaks {
+    match (kind, dir, optional) {
+        // New clients may send it (or must, if mandatory, which old
+        // clients do not).
+        (ChangeKind::Added, Dir::In, true) => Breaks::NEW,
+        (ChangeKind::Added, Dir::In, false) => Breaks::BOTH,
+        // A new mandatory member of a reply is missing from the old QEMU's.
+        (ChangeKind::Added, Dir::Out, false) => Breaks::NEW,
+        // Old clients may still send it; old clients expect a mandatory one.
+        (ChangeKind::Removed, Dir::In, _) => Breaks::OLD,
+        (ChangeKind::Removed, Dir::Out, false) => Breaks::OLD,
+        // Old clients may omit it; new clients expect it from the old QEMU.
+        (ChangeKind::NowMandatory, Dir::In, _) => Breaks::OLD,
+        (ChangeKind::NowMandatory, Dir::Out, _) => Breaks::NEW,
+        // New clients may omit it; old clients expect it.
+        (ChangeKind::NowOptional, Dir::In, _) => Breaks::NEW,
+        (ChangeKind::NowOptional, Dir::Out, _) => Breaks::OLD,
+        _ => Breaks::NONE,
+    }
+}
+
 type Key = (ChangeKind, String, Subject);
 
 /// The changes from `old` to `new`, commands first, then events, then in
@@ -586,11 +623,7 @@ impl<'a> Differ<'a> {
                     let suffix = format!("/^{v}");
                     match ov.iter().find(|(w, _)| w == v) {
                         None => {
-                            let breaks = if dir == Dir::In {
-                                Breaks::NEW
-                            } else {
-                                Breaks::OLD
-                            };
+                            let breaks = element_breaks(ChangeKind::Added, dir);
                             let i = self.record(
                                 ChangeKind::Added,
                                 &entity,
@@ -611,11 +644,7 @@ impl<'a> Differ<'a> {
                     }
                 }
                 for (v, _) in ov.iter().filter(|(v, _)| !nv.iter().any(|(w, _)| w == v)) {
-                    let breaks = if dir == Dir::In {
-                        Breaks::OLD
-                    } else {
-                        Breaks::NONE
-                    };
+                    let breaks = element_breaks(ChangeKind::Removed, dir);
                     let i = self.record(
                         ChangeKind::Removed,
                         &entity,
@@ -647,12 +676,7 @@ impl<'a> Differ<'a> {
                 for m in nm {
                     let suffix = format!("/{}", m.name);
                     let Some(p) = om.iter().find(|x| x.name == m.name) else {
-                        let breaks = match (dir, m.optional) {
-                            (Dir::In, true) => Breaks::NEW,
-                            (Dir::In, false) => Breaks::BOTH,
-                            (Dir::Out, true) => Breaks::NONE,
-                            (Dir::Out, false) => Breaks::NEW,
-                        };
+                        let breaks = member_breaks(ChangeKind::Added, dir, m.optional);
                         let i = self.record(
                             ChangeKind::Added,
                             &entity,
@@ -665,11 +689,7 @@ impl<'a> Differ<'a> {
                         continue;
                     };
                     if p.optional && !m.optional {
-                        let breaks = if dir == Dir::In {
-                            Breaks::OLD
-                        } else {
-                            Breaks::NEW
-                        };
+                        let breaks = member_breaks(ChangeKind::NowMandatory, dir, false);
                         let i = self.record(
                             ChangeKind::NowMandatory,
                             &entity,
@@ -680,11 +700,7 @@ impl<'a> Differ<'a> {
                         );
                         out.push((i, suffix.clone()));
                     } else if !p.optional && m.optional {
-                        let breaks = if dir == Dir::In {
-                            Breaks::NEW
-                        } else {
-                            Breaks::OLD
-                        };
+                        let breaks = member_breaks(ChangeKind::NowOptional, dir, true);
                         let i = self.record(
                             ChangeKind::NowOptional,
                             &entity,
@@ -719,11 +735,7 @@ impl<'a> Differ<'a> {
                     }
                 }
                 for p in om.iter().filter(|p| !nm.iter().any(|m| m.name == p.name)) {
-                    let breaks = match (dir, p.optional) {
-                        (Dir::In, _) => Breaks::OLD,
-                        (Dir::Out, true) => Breaks::NONE,
-                        (Dir::Out, false) => Breaks::OLD,
-                    };
+                    let breaks = member_breaks(ChangeKind::Removed, dir, p.optional);
                     let i = self.record(
                         ChangeKind::Removed,
                         &entity,
@@ -738,11 +750,7 @@ impl<'a> Differ<'a> {
                     let suffix = format!("/+{case}");
                     match ovar.iter().find(|(c, _)| c == case) {
                         None => {
-                            let breaks = if dir == Dir::In {
-                                Breaks::NEW
-                            } else {
-                                Breaks::OLD
-                            };
+                            let breaks = element_breaks(ChangeKind::Added, dir);
                             let i = self.record(
                                 ChangeKind::Added,
                                 &entity,
@@ -763,11 +771,7 @@ impl<'a> Differ<'a> {
                     .iter()
                     .filter(|(c, _)| !nvar.iter().any(|(d, _)| d == c))
                 {
-                    let breaks = if dir == Dir::In {
-                        Breaks::OLD
-                    } else {
-                        Breaks::NONE
-                    };
+                    let breaks = element_breaks(ChangeKind::Removed, dir);
                     let i = self.record(
                         ChangeKind::Removed,
                         &entity,
@@ -784,11 +788,7 @@ impl<'a> Differ<'a> {
                     let k = Self::kind_name(new, *t);
                     match oa.iter().find(|u| Self::kind_name(old, **u) == k) {
                         None => {
-                            let breaks = if dir == Dir::In {
-                                Breaks::NEW
-                            } else {
-                                Breaks::OLD
-                            };
+                            let breaks = element_breaks(ChangeKind::Added, dir);
                             let i = self.record(
                                 ChangeKind::Added,
                                 &entity,
@@ -810,11 +810,7 @@ impl<'a> Differ<'a> {
                 for u in oa {
                     let k = Self::kind_name(old, *u);
                     if !na.iter().any(|t| Self::kind_name(new, *t) == k) {
-                        let breaks = if dir == Dir::In {
-                            Breaks::OLD
-                        } else {
-                            Breaks::NONE
-                        };
+                        let breaks = element_breaks(ChangeKind::Removed, dir);
                         let i = self.record(
                             ChangeKind::Removed,
                             &entity,
@@ -859,6 +855,37 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn verdicts() {
+        use ChangeKind::*;
+        let (i, o) = (Dir::In, Dir::Out);
+        let members = [
+            (Added, i, true, Breaks::NEW),
+            (Added, i, false, Breaks::BOTH),
+            (Added, o, true, Breaks::NONE),
+            (Added, o, false, Breaks::NEW),
+            (Removed, i, true, Breaks::OLD),
+            (Removed, o, true, Breaks::NONE),
+            (Removed, o, false, Breaks::OLD),
+            (NowMandatory, i, false, Breaks::OLD),
+            (NowMandatory, o, false, Breaks::NEW),
+            (NowOptional, i, true, Breaks::NEW),
+            (NowOptional, o, true, Breaks::OLD),
+        ];
+        for (k, d, opt, want) in members {
+            assert_eq!(member_breaks(k, d, opt), want, "{k:?} {d:?} {opt}");
+        }
+        let elements = [
+            (Added, i, Breaks::NEW),
+            (Added, o, Breaks::OLD),
+            (Removed, i, Breaks::OLD),
+            (Removed, o, Breaks::NONE),
+        ];
+        for (k, d, want) in elements {
+            assert_eq!(element_breaks(k, d), want, "{k:?} {d:?}");
+        }
     }
 
     #[test]

@@ -200,3 +200,54 @@ impl Raw {
         self.line().await
     }
 }
+
+/// A QEMU started by a test; killed (and its socket removed) when dropped.
+pub struct Qemu {
+    pub child: std::process::Child,
+    pub path: PathBuf,
+}
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Starts `bin` with no machine, stopped, its QMP monitor on a fresh UNIX
+/// socket (`QEMU_MODULE_DIR` set to `modules` when given), and waits for
+/// the socket.
+pub async fn spawn_qemu(bin: &Path, modules: Option<&Path>, tag: &str) -> Qemu {
+    use std::process::{Command, Stdio};
+    let path = socket_path(&format!("qemu-{tag}"));
+    let mut cmd = Command::new(bin);
+    if let Some(m) = modules {
+        cmd.env("QEMU_MODULE_DIR", m);
+    }
+    let child = cmd
+        .args([
+            "-machine",
+            "none",
+            "-accel",
+            "tcg",
+            "-nodefaults",
+            "-nographic",
+            "-S",
+            "-qmp",
+        ])
+        .arg(format!("unix:{},server=on,wait=off", path.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start qemu");
+    let q = Qemu { child, path };
+    for _ in 0..200 {
+        if UnixStream::connect(&q.path).await.is_ok() {
+            return q;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("QEMU's QMP socket did not appear at {}", q.path.display());
+}
