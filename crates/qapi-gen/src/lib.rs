@@ -72,15 +72,9 @@ pub fn load(path: &str) -> Result<Schema> {
 
 /// [`load`] with the release and tokenizer chosen by `opts`.
 pub fn load_with_options(path: &str, opts: &LoadOptions) -> Result<Schema> {
-    let (release, source) = release::choose(std::path::Path::new(path), opts.release)?;
-    let run = |release: Release| {
-        let bytes = parse::read_root(path)?;
-        load_parsed(
-            parse::parse_root(path, bytes, opts.lexer, release.rules())?,
-            source.clone(),
-        )
-    };
-    run(release).map_err(|err| release::explain_default(err, release, &source, |r| run(r).err()))
+    // Read once: a failing schema is read again under other releases (for
+    // the note), from these bytes.
+    load_source_with_options(path, parse::read_root(path)?, opts)
 }
 
 /// Like [`load`], for a root schema held in memory.  `path` names it in

@@ -64,7 +64,7 @@ fn schema_query(args: &SchemaQueryArgs) -> ExitCode {
         Ok(v) => v,
         Err(e) => return fail(format!("not JSON: {e}")),
     };
-    let index = match qapi_support::schema_query::SchemaIndex::new(&reply) {
+    let index = match qapi_support::schema_query::SchemaIndex::new(reply) {
         Ok(i) => i,
         Err(e) => return fail(e.to_string()),
     };

@@ -316,17 +316,8 @@ fn text_report_and_deny() {
 fn schema_against_a_real_introspection_reply() {
     let Some(shared) = shared() else { return };
     let corpus = shared.join("corpus");
-    let replies = fs::read_to_string(corpus.join("libvirt-11.3.0/caps/caps_7.2.0_x86_64.replies"))
-        .expect("replies");
-    let mut values = serde_json::Deserializer::from_str(&replies).into_iter::<serde_json::Value>();
-    let mut reply = None;
-    while let Some(Ok(v)) = values.next() {
-        if v["execute"] == "query-qmp-schema" {
-            reply = values.next().and_then(Result::ok);
-            break;
-        }
-    }
-    let reply = reply.expect("a query-qmp-schema exchange");
+    let reply =
+        common::qmp_schema_reply(&corpus.join("libvirt-11.3.0/caps/caps_7.2.0_x86_64.replies"));
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("qmp-schema-7.2.0-x86_64.json");
     fs::write(&path, reply.to_string()).expect("write");
     let path = path.to_str().expect("UTF-8");

@@ -30,6 +30,8 @@
 
 mod common;
 
+use common::Random;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -84,26 +86,13 @@ const SHOW: usize = 10;
 /// splitmix64: small, fast and good enough for choosing mutations.
 struct Rng(u64);
 
-impl Rng {
+impl Random for Rng {
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
     }
 }
 
@@ -646,6 +635,15 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The [`keys`] whose value is a string.
+fn string_keys(text: &str, mask: &[bool]) -> Vec<(usize, usize, String)> {
+    let b = text.as_bytes();
+    keys(text, mask)
+        .into_iter()
+        .filter(|&(_, v, _)| b.get(v) == Some(&b'\''))
+        .collect()
+}
+
 /// Positions in code of `'WORD'` followed by `:` (a key), and where its
 /// value starts.
 fn keys(text: &str, mask: &[bool]) -> Vec<(usize, usize, String)> {
@@ -763,10 +761,7 @@ fn mutate_json(rng: &mut Rng, text: &mut String, words: &[String]) -> Option<Str
         // Wrap a string value: an array, a dict, a dict with 'if' or
         // 'features'.
         1 | 2 => {
-            let cands: Vec<_> = keys(text, &mask)
-                .into_iter()
-                .filter(|&(_, v, _)| b.get(v) == Some(&b'\''))
-                .collect();
+            let cands = string_keys(text, &mask);
             if cands.is_empty() {
                 return None;
             }
@@ -788,10 +783,7 @@ fn mutate_json(rng: &mut Rng, text: &mut String, words: &[String]) -> Option<Str
         }
         // Replace a string value by another name of the file or an odd one.
         3 => {
-            let cands: Vec<_> = keys(text, &mask)
-                .into_iter()
-                .filter(|&(_, v, _)| b.get(v) == Some(&b'\''))
-                .collect();
+            let cands = string_keys(text, &mask);
             if cands.is_empty() {
                 return None;
             }

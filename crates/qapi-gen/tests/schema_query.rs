@@ -10,24 +10,12 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{qapi_gen, shared};
+use common::{qapi_gen, qmp_schema_reply as schema_reply, shared};
 use qapi_support::schema_query::SchemaIndex;
 use serde_json::Value;
 
 fn libvirt(shared: &Path) -> PathBuf {
     shared.join("corpus/libvirt-11.3.0")
-}
-
-/// The `query-qmp-schema` reply in a `.replies` file.
-fn schema_reply(replies: &Path) -> Value {
-    let text = fs::read_to_string(replies).expect("replies");
-    let mut values = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
-    while let Some(Ok(v)) = values.next() {
-        if v["execute"] == "query-qmp-schema" {
-            return values.next().expect("a reply").expect("JSON");
-        }
-    }
-    panic!("{}: no query-qmp-schema exchange", replies.display());
 }
 
 fn tsv(path: &Path) -> Vec<Vec<String>> {
@@ -54,7 +42,7 @@ fn flags_equal_libvirts_on_every_recorded_qemu() {
     let mut wrong = Vec::new();
     for f in &files {
         let reply = schema_reply(f);
-        let index = SchemaIndex::new(&reply).expect("a schema reply");
+        let index = SchemaIndex::new(reply).expect("a schema reply");
         let xml = fs::read_to_string(f.with_extension("xml")).expect("xml");
         for q in &queries {
             let (query, flag) = (&q[0], &q[1]);
@@ -83,7 +71,7 @@ fn libvirts_own_query_cases() {
     let dir = libvirt(&shared);
     // libvirt ran these on QEMU 10.0.0 x86_64; the same holds for 9.2.0.
     let reply = schema_reply(&dir.join("caps/caps_9.2.0_x86_64.replies"));
-    let index = SchemaIndex::new(&reply).expect("a schema reply");
+    let index = SchemaIndex::new(reply).expect("a schema reply");
     let cases = tsv(&dir.join("qapi-query-cases.tsv"));
     for c in &cases {
         let got = match index.query(&c[0]) {
@@ -141,7 +129,7 @@ fn libvirts_own_validation_cases() {
     // libvirt ran these on QEMU 10.0.0 x86_64's schema; 9.2.0's has the
     // same types for them.
     let reply = schema_reply(&dir.join("caps/caps_9.2.0_x86_64.replies"));
-    let index = SchemaIndex::new(&reply).expect("a schema reply");
+    let index = SchemaIndex::new(reply).expect("a schema reply");
     let cases = tsv(&dir.join("qapi-validate-cases.tsv"));
     for c in &cases {
         let value: Value = serde_json::from_str(&c[1]).expect("case JSON");

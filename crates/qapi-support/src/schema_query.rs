@@ -35,41 +35,56 @@ impl std::fmt::Display for QueryError {
 
 impl std::error::Error for QueryError {}
 
-/// A `query-qmp-schema` reply, indexed by entity name.
+/// A `query-qmp-schema` reply, indexed by entity name once: queries and
+/// validations then look entities up without rebuilding anything.
 #[derive(Debug, Clone)]
-pub struct SchemaIndex<'a> {
-    by_name: HashMap<&'a str, &'a Map<String, Value>>,
+pub struct SchemaIndex {
+    /// The `SchemaInfo` objects, as the reply lists them.
+    list: Vec<Map<String, Value>>,
+    /// Position in `list` by entity name.
+    by_name: HashMap<String, usize>,
 }
 
-impl<'a> SchemaIndex<'a> {
+impl SchemaIndex {
     /// Indexes a reply: `{"return": [...]}` or the bare list of
     /// `SchemaInfo` objects.
-    pub fn new(reply: &'a Value) -> Result<Self, QueryError> {
+    pub fn new(reply: Value) -> Result<Self, QueryError> {
+        let shape = || QueryError("expected {\"return\": [...]} or a list".into());
         let list = match reply {
             Value::Array(a) => a,
-            Value::Object(o) => match o.get("return") {
+            Value::Object(mut o) => match o.remove("return") {
                 Some(Value::Array(a)) => a,
-                _ => return Err(QueryError("expected {\"return\": [...]} or a list".into())),
+                _ => return Err(shape()),
             },
-            _ => return Err(QueryError("expected {\"return\": [...]} or a list".into())),
+            _ => return Err(shape()),
         };
+        let mut objects = Vec::with_capacity(list.len());
         let mut by_name = HashMap::with_capacity(list.len());
         for item in list {
-            let o = item
-                .as_object()
-                .ok_or_else(|| QueryError("a SchemaInfo entry is not an object".into()))?;
+            let Value::Object(o) = item else {
+                return Err(QueryError("a SchemaInfo entry is not an object".into()));
+            };
             let name = o
                 .get("name")
                 .and_then(Value::as_str)
                 .ok_or_else(|| QueryError("a SchemaInfo entry has no name".into()))?;
-            by_name.insert(name, o);
+            by_name.insert(name.to_string(), objects.len());
+            objects.push(o);
         }
-        Ok(SchemaIndex { by_name })
+        Ok(SchemaIndex {
+            list: objects,
+            by_name,
+        })
+    }
+
+    /// The `SchemaInfo` objects, in the reply's order.
+    pub fn entities(&self) -> &[Map<String, Value>] {
+        &self.list
     }
 
     /// The entity named `name` (a command, event, or masked type name).
-    pub fn entity(&self, name: &str) -> Option<&'a Map<String, Value>> {
-        self.by_name.get(name).copied()
+    pub fn entity(&self, name: &str) -> Option<&Map<String, Value>> {
+        self.by_name.get(name).map(|&i| &self.list[i])
     }
 
     /// Answers `query` as libvirt does: `Ok(true)`, `Ok(false)`, or an
@@ -93,7 +108,7 @@ impl<'a> SchemaIndex<'a> {
 
     /// The entity a path names (`blockdev-add/arg-type`): steps as in
     /// [`SchemaIndex::query`], member and branch steps only.
-    pub fn resolve(&self, path: &str) -> Result<&'a Map<String, Value>, QueryError> {
+    pub fn resolve(&self, path: &str) -> Result<&Map<String, Value>, QueryError> {
         let mut steps = path.split('/');
         let base = steps.next().unwrap_or_default();
         let mut cur = self
@@ -281,7 +296,7 @@ impl<'a> SchemaIndex<'a> {
         }
     }
 
-    fn lookup(&self, o: &Map<String, Value>, key: &str) -> Option<&'a Map<String, Value>> {
+    fn lookup(&self, o: &Map<String, Value>, key: &str) -> Option<&Map<String, Value>> {
         self.entity(o.get(key)?.as_str()?)
     }
 
@@ -424,8 +439,7 @@ mod tests {
 
     #[test]
     fn validation() {
-        let reply = schema();
-        let s = SchemaIndex::new(&reply).expect("valid");
+        let s = SchemaIndex::new(schema()).expect("valid");
         let v = |j: Value| s.validate("blockdev-add/arg-type", &j).map_err(|e| e.0);
         assert_eq!(
             v(serde_json::json!({"driver": "file", "aio": "file", "list": [], "alt": null})),
@@ -447,8 +461,7 @@ mod tests {
 
     #[test]
     fn queries() {
-        let reply = schema();
-        let s = SchemaIndex::new(&reply).expect("valid");
+        let s = SchemaIndex::new(schema()).expect("valid");
         let cases: [(&str, Result<bool, ()>); 22] = [
             ("blockdev-add", Ok(true)),
             ("nonexistent", Ok(false)),

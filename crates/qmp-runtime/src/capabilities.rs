@@ -2,18 +2,16 @@
 //! once and kept, asked with libvirt's schema queries, by command, or by
 //! validating a command's arguments before they are sent.
 
-use std::sync::Arc;
-
 use qapi_support::schema_query::{QueryError, SchemaIndex};
 use qapi_support::Command;
 use serde_json::Value;
 
 use crate::client::ClientError;
 
-/// The peer's schema and version.
+/// The peer's schema, indexed once, and its version.
 #[derive(Debug, Clone)]
 pub struct Capabilities {
-    reply: Arc<Value>,
+    index: SchemaIndex,
     version: String,
 }
 
@@ -21,15 +19,10 @@ impl Capabilities {
     /// Capabilities from a `query-qmp-schema` reply (`{"return": [...]}`
     /// or the list) and the peer's version, for messages (`7.2.0`).
     pub fn new(reply: Value, version: impl Into<String>) -> Result<Capabilities, QueryError> {
-        SchemaIndex::new(&reply)?;
         Ok(Capabilities {
-            reply: Arc::new(reply),
+            index: SchemaIndex::new(reply)?,
             version: version.into(),
         })
-    }
-
-    fn index(&self) -> SchemaIndex<'_> {
-        SchemaIndex::new(&self.reply).expect("checked when made")
     }
 
     /// The peer's QEMU version as its greeting gave it.
@@ -37,26 +30,26 @@ impl Capabilities {
         &self.version
     }
 
-    /// The reply the capabilities were read from.
-    pub fn schema(&self) -> &Value {
-        &self.reply
+    /// The peer's schema, indexed.
+    pub fn schema(&self) -> &SchemaIndex {
+        &self.index
     }
 
     /// A libvirt schema query (`blockdev-add/arg-type/+file/aio/^io_uring`).
     pub fn query(&self, query: &str) -> Result<bool, QueryError> {
-        self.index().query(query)
+        self.index.query(query)
     }
 
     /// Whether the peer has command `name`.
     pub fn has_command(&self, name: &str) -> bool {
-        self.index()
+        self.index
             .entity(name)
             .is_some_and(|e| e.get("meta-type").and_then(Value::as_str) == Some("command"))
     }
 
     /// Whether the peer has event `name`.
     pub fn has_event(&self, name: &str) -> bool {
-        self.index()
+        self.index
             .entity(name)
             .is_some_and(|e| e.get("meta-type").and_then(Value::as_str) == Some("event"))
     }
@@ -64,7 +57,7 @@ impl Capabilities {
     /// libvirt's validation: `value` against the type at `path`
     /// (`blockdev-add/arg-type`).
     pub fn validate(&self, path: &str, value: &Value) -> Result<(), QueryError> {
-        self.index().validate(path, value)
+        self.index.validate(path, value)
     }
 
     /// Whether the peer accepts `command` as it stands: the command exists,

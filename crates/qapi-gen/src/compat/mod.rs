@@ -237,14 +237,13 @@ pub fn load_side(spec: &str) -> Result<Wire, crate::Error> {
         Some((p, r)) if r.parse::<crate::QemuVersion>().is_ok() => (p, Some(r.parse()?)),
         _ => (spec, None),
     };
+    let bytes = crate::parse::read_root(path)?;
     if release.is_none() {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            let t = text.trim_start();
-            if t.starts_with('[') || t.starts_with('{') {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(t) {
-                    return Wire::from_introspection(&v)
-                        .map_err(|e| crate::Error::bare(format!("{path}: {e}")));
-                }
+        let t = std::str::from_utf8(&bytes).unwrap_or_default().trim_start();
+        if t.starts_with('[') || t.starts_with('{') {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(t) {
+                return Wire::from_introspection(&v)
+                    .map_err(|e| crate::Error::bare(format!("{path}: {e}")));
             }
         }
     }
@@ -252,7 +251,9 @@ pub fn load_side(spec: &str) -> Result<Wire, crate::Error> {
         release,
         ..Default::default()
     };
-    Ok(Wire::from_schema(&crate::load_with_options(path, &opts)?))
+    Ok(Wire::from_schema(&crate::load_source_with_options(
+        path, bytes, &opts,
+    )?))
 }
 
 /// The changes as JSON: one object per change with `change`, `entity`,
@@ -411,6 +412,20 @@ impl<'a> Differ<'a> {
         i
     }
 
+    /// Records a change found below a pair of types, visible at `suffix`
+    /// of the paths that lead to the pair.
+    fn found(
+        &mut self,
+        out: &mut Found,
+        suffix: String,
+        (kind, subject, breaks): (ChangeKind, Subject, Breaks),
+        entity: &str,
+        (old, new): (&Loc, &Loc),
+    ) {
+        let i = self.record(kind, entity, subject, breaks, old.clone(), new.clone());
+        out.push((i, suffix));
+    }
+
     fn add_path(&mut self, i: usize, path: String) {
         let paths = &mut self.changes[i].paths;
         if paths.len() < MAX_PATHS && !paths.contains(&path) {
@@ -494,9 +509,9 @@ impl<'a> Differ<'a> {
                 self.add_path(i, name.clone());
             }
             let arg_dir = if commands { Dir::In } else { Dir::Out };
-            self.entry_type(name, "arg-type", (o.arg, n.arg), arg_dir, (&o.loc, &n.loc));
-            if commands {
-                self.entry_type(name, "ret-type", (o.ret, n.ret), Dir::Out, (&o.loc, &n.loc));
+            self.entry_type(name, "arg-type", (o.arg, n.arg), arg_dir);
+            if let (Some(or), Some(nr)) = (o.ret, n.ret) {
+                self.entry_type(name, "ret-type", (or, nr), Dir::Out);
             }
         }
         for (name, n) in new {
@@ -515,42 +530,13 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn entry_type(
-        &mut self,
-        name: &str,
-        step: &str,
-        (o, n): (Option<TypeId>, Option<TypeId>),
-        dir: Dir,
-        (ol, nl): (&Loc, &Loc),
-    ) {
-        let prefix = format!("{name}/{step}");
-        match (o, n) {
-            (Some(o), Some(n)) => {
-                let found = self.pair(o, n, dir);
-                for (i, suffix) in found.iter() {
-                    self.add_path(*i, format!("{prefix}{suffix}"));
-                }
-            }
-            (None, None) => {}
-            (o, n) => {
-                // Arguments or a return value appeared or went away: the
-                // change of the command's own shape.
-                let kind = if n.is_some() {
-                    ChangeKind::Added
-                } else {
-                    ChangeKind::Removed
-                };
-                let subject = Subject::Member(step.to_string());
-                let breaks = match (dir, kind) {
-                    (Dir::In, ChangeKind::Added) => Breaks::NEW,
-                    (Dir::In, _) => Breaks::OLD,
-                    (Dir::Out, ChangeKind::Added) => Breaks::NEW,
-                    (Dir::Out, _) => Breaks::OLD,
-                };
-                let _ = o;
-                let i = self.record(kind, name, subject, breaks, ol.clone(), nl.clone());
-                self.add_path(i, prefix);
-            }
+    /// The changes below a command's or event's `step` (`arg-type`,
+    /// `ret-type`), with the paths through it.  Both sides always have
+    /// one: no arguments or no return value is the empty object.
+    fn entry_type(&mut self, name: &str, step: &str, (o, n): (TypeId, TypeId), dir: Dir) {
+        let found = self.pair(o, n, dir);
+        for (i, suffix) in found.iter() {
+            self.add_path(*i, format!("{name}/{step}{suffix}"));
         }
     }
 
@@ -623,16 +609,17 @@ impl<'a> Differ<'a> {
                     let suffix = format!("/^{v}");
                     match ov.iter().find(|(w, _)| w == v) {
                         None => {
-                            let breaks = element_breaks(ChangeKind::Added, dir);
-                            let i = self.record(
-                                ChangeKind::Added,
+                            self.found(
+                                &mut out,
+                                suffix,
+                                (
+                                    ChangeKind::Added,
+                                    Subject::Value(v.clone()),
+                                    element_breaks(ChangeKind::Added, dir),
+                                ),
                                 &entity,
-                                Subject::Value(v.clone()),
-                                breaks,
-                                ot.loc.clone(),
-                                nt.loc.clone(),
+                                (&ot.loc, &nt.loc),
                             );
-                            out.push((i, suffix));
                         }
                         Some((_, ofeats)) => {
                             for i in
@@ -644,16 +631,17 @@ impl<'a> Differ<'a> {
                     }
                 }
                 for (v, _) in ov.iter().filter(|(v, _)| !nv.iter().any(|(w, _)| w == v)) {
-                    let breaks = element_breaks(ChangeKind::Removed, dir);
-                    let i = self.record(
-                        ChangeKind::Removed,
+                    self.found(
+                        &mut out,
+                        format!("/^{v}"),
+                        (
+                            ChangeKind::Removed,
+                            Subject::Value(v.clone()),
+                            element_breaks(ChangeKind::Removed, dir),
+                        ),
                         &entity,
-                        Subject::Value(v.clone()),
-                        breaks,
-                        ot.loc.clone(),
-                        nt.loc.clone(),
+                        (&ot.loc, &nt.loc),
                     );
-                    out.push((i, format!("/^{v}")));
                 }
             }
             (Shape::Array(a), Shape::Array(b)) => {
@@ -676,40 +664,43 @@ impl<'a> Differ<'a> {
                 for m in nm {
                     let suffix = format!("/{}", m.name);
                     let Some(p) = om.iter().find(|x| x.name == m.name) else {
-                        let breaks = member_breaks(ChangeKind::Added, dir, m.optional);
-                        let i = self.record(
-                            ChangeKind::Added,
+                        self.found(
+                            &mut out,
+                            suffix,
+                            (
+                                ChangeKind::Added,
+                                Subject::Member(m.name.clone()),
+                                member_breaks(ChangeKind::Added, dir, m.optional),
+                            ),
                             &entity,
-                            Subject::Member(m.name.clone()),
-                            breaks,
-                            ot.loc.clone(),
-                            m.loc.clone(),
+                            (&ot.loc, &m.loc),
                         );
-                        out.push((i, suffix));
                         continue;
                     };
                     if p.optional && !m.optional {
-                        let breaks = member_breaks(ChangeKind::NowMandatory, dir, false);
-                        let i = self.record(
-                            ChangeKind::NowMandatory,
+                        self.found(
+                            &mut out,
+                            suffix.clone(),
+                            (
+                                ChangeKind::NowMandatory,
+                                Subject::Member(m.name.clone()),
+                                member_breaks(ChangeKind::NowMandatory, dir, false),
+                            ),
                             &entity,
-                            Subject::Member(m.name.clone()),
-                            breaks,
-                            p.loc.clone(),
-                            m.loc.clone(),
+                            (&p.loc, &m.loc),
                         );
-                        out.push((i, suffix.clone()));
                     } else if !p.optional && m.optional {
-                        let breaks = member_breaks(ChangeKind::NowOptional, dir, true);
-                        let i = self.record(
-                            ChangeKind::NowOptional,
+                        self.found(
+                            &mut out,
+                            suffix.clone(),
+                            (
+                                ChangeKind::NowOptional,
+                                Subject::Member(m.name.clone()),
+                                member_breaks(ChangeKind::NowOptional, dir, true),
+                            ),
                             &entity,
-                            Subject::Member(m.name.clone()),
-                            breaks,
-                            p.loc.clone(),
-                            m.loc.clone(),
+                            (&p.loc, &m.loc),
                         );
-                        out.push((i, suffix.clone()));
                     }
                     for i in self.features(
                         &entity,
@@ -723,43 +714,42 @@ impl<'a> Differ<'a> {
                         let found = self.pair(p.ty, m.ty, dir);
                         out.extend(found.iter().map(|(i, s)| (*i, format!("{suffix}{s}"))));
                     } else {
-                        let i = self.record(
+                        let change = (
                             ChangeKind::TypeChanged,
-                            &entity,
                             Subject::Member(m.name.clone()),
                             Breaks::BOTH,
-                            p.loc.clone(),
-                            m.loc.clone(),
                         );
-                        out.push((i, suffix));
+                        self.found(&mut out, suffix, change, &entity, (&p.loc, &m.loc));
                     }
                 }
                 for p in om.iter().filter(|p| !nm.iter().any(|m| m.name == p.name)) {
-                    let breaks = member_breaks(ChangeKind::Removed, dir, p.optional);
-                    let i = self.record(
-                        ChangeKind::Removed,
+                    self.found(
+                        &mut out,
+                        format!("/{}", p.name),
+                        (
+                            ChangeKind::Removed,
+                            Subject::Member(p.name.clone()),
+                            member_breaks(ChangeKind::Removed, dir, p.optional),
+                        ),
                         &entity,
-                        Subject::Member(p.name.clone()),
-                        breaks,
-                        p.loc.clone(),
-                        nt.loc.clone(),
+                        (&p.loc, &nt.loc),
                     );
-                    out.push((i, format!("/{}", p.name)));
                 }
                 for (case, t) in nvar {
                     let suffix = format!("/+{case}");
                     match ovar.iter().find(|(c, _)| c == case) {
                         None => {
-                            let breaks = element_breaks(ChangeKind::Added, dir);
-                            let i = self.record(
-                                ChangeKind::Added,
+                            self.found(
+                                &mut out,
+                                suffix,
+                                (
+                                    ChangeKind::Added,
+                                    Subject::Branch(case.clone()),
+                                    element_breaks(ChangeKind::Added, dir),
+                                ),
                                 &entity,
-                                Subject::Branch(case.clone()),
-                                breaks,
-                                ot.loc.clone(),
-                                nt.loc.clone(),
+                                (&ot.loc, &nt.loc),
                             );
-                            out.push((i, suffix));
                         }
                         Some((_, ot2)) => {
                             let found = self.pair(*ot2, *t, dir);
@@ -771,16 +761,17 @@ impl<'a> Differ<'a> {
                     .iter()
                     .filter(|(c, _)| !nvar.iter().any(|(d, _)| d == c))
                 {
-                    let breaks = element_breaks(ChangeKind::Removed, dir);
-                    let i = self.record(
-                        ChangeKind::Removed,
+                    self.found(
+                        &mut out,
+                        format!("/+{case}"),
+                        (
+                            ChangeKind::Removed,
+                            Subject::Branch(case.clone()),
+                            element_breaks(ChangeKind::Removed, dir),
+                        ),
                         &entity,
-                        Subject::Branch(case.clone()),
-                        breaks,
-                        ot.loc.clone(),
-                        nt.loc.clone(),
+                        (&ot.loc, &nt.loc),
                     );
-                    out.push((i, format!("/+{case}")));
                 }
             }
             (Shape::Alternate(oa), Shape::Alternate(na)) => {
@@ -788,16 +779,18 @@ impl<'a> Differ<'a> {
                     let k = Self::kind_name(new, *t);
                     match oa.iter().find(|u| Self::kind_name(old, **u) == k) {
                         None => {
-                            let breaks = element_breaks(ChangeKind::Added, dir);
-                            let i = self.record(
+                            let change = (
                                 ChangeKind::Added,
-                                &entity,
                                 Subject::Alternative(k),
-                                breaks,
-                                ot.loc.clone(),
-                                nt.loc.clone(),
+                                element_breaks(ChangeKind::Added, dir),
                             );
-                            out.push(here(i));
+                            self.found(
+                                &mut out,
+                                String::new(),
+                                change,
+                                &entity,
+                                (&ot.loc, &nt.loc),
+                            );
                         }
                         Some(u) => {
                             if self.same_kind(*u, *t) {
@@ -810,16 +803,12 @@ impl<'a> Differ<'a> {
                 for u in oa {
                     let k = Self::kind_name(old, *u);
                     if !na.iter().any(|t| Self::kind_name(new, *t) == k) {
-                        let breaks = element_breaks(ChangeKind::Removed, dir);
-                        let i = self.record(
+                        let change = (
                             ChangeKind::Removed,
-                            &entity,
                             Subject::Alternative(k),
-                            breaks,
-                            ot.loc.clone(),
-                            nt.loc.clone(),
+                            element_breaks(ChangeKind::Removed, dir),
                         );
-                        out.push(here(i));
+                        self.found(&mut out, String::new(), change, &entity, (&ot.loc, &nt.loc));
                     }
                 }
             }

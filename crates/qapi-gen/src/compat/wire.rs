@@ -74,7 +74,7 @@ pub struct WireType {
 pub struct WireEntry {
     /// Its arguments (`arg-type`); none is the empty object, as
     /// introspection shows it.
-    pub arg: Option<TypeId>,
+    pub arg: TypeId,
     /// Its return type (`ret-type`; commands only, the empty object when
     /// it returns nothing).
     pub ret: Option<TypeId>,
@@ -95,15 +95,15 @@ pub struct Wire {
     pub events: Vec<(String, WireEntry)>,
     /// The QEMU release a schema was read as, for reports.
     pub release: Option<String>,
+    /// The empty object type, once made (see [`Wire::empty`]).
+    empty: Option<TypeId>,
 }
 
 impl Wire {
     /// The empty object type (made on first use): what introspection shows
     /// for no arguments and no return value.
     fn empty(&mut self) -> TypeId {
-        if let Some(i) = self.types.iter().position(|t| {
-            matches!(&t.shape, Shape::Object { members, variants, .. } if members.is_empty() && variants.is_empty())
-        }) {
+        if let Some(i) = self.empty {
             return i;
         }
         self.types.push(WireType {
@@ -117,6 +117,7 @@ impl Wire {
             features: Vec::new(),
             loc: None,
         });
+        self.empty = Some(self.types.len() - 1);
         self.types.len() - 1
     }
 
@@ -146,7 +147,7 @@ impl Wire {
                 (None, false) => None,
             };
             let entry = WireEntry {
-                arg: Some(arg),
+                arg,
                 ret,
                 features: e.features.iter().map(|f| f.name.to_string()).collect(),
                 loc: b.loc_of(id),
@@ -196,8 +197,8 @@ impl Wire {
                 continue;
             }
             let arg = match o.get("arg-type").and_then(|t| t.as_str()) {
-                Some(t) => Some(b.ty(t)?),
-                None => Some(b.wire.empty()),
+                Some(t) => b.ty(t)?,
+                None => b.wire.empty(),
             };
             let ret = match o.get("ret-type").and_then(|t| t.as_str()) {
                 Some(t) => Some(b.ty(t)?),

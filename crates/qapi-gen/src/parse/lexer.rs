@@ -413,14 +413,29 @@ pub fn bad_string_message(tok_text: &str) -> String {
 }
 
 /// The text QEMU shows for a stray token: the longest run of characters
-/// that are not structural, white space or a quote.
-pub fn stray_message(tok_text: &str) -> String {
-    format!("stray '{tok_text}'")
+/// that are not structural, white space or a quote.  `takes_dquote`:
+/// whether the text shown runs on past a double quote
+/// ([`crate::release::Rules::stray_text_takes_dquote`]); 7.2 and 8.0 stop
+/// there (and crash on a quote first, where we show it all).
+pub fn stray_message(tok_text: &str, takes_dquote: bool) -> String {
+    let shown = match tok_text.find('"') {
+        Some(i) if i > 0 && !takes_dquote => &tok_text[..i],
+        _ => tok_text,
+    };
+    format!("stray '{shown}'")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stray_texts_by_release() {
+        assert_eq!(stray_message("ab\"x", true), "stray 'ab\"x'");
+        assert_eq!(stray_message("ab\"x", false), "stray 'ab'");
+        assert_eq!(stray_message("\"x", false), "stray '\"x'");
+        assert_eq!(stray_message("abc", false), "stray 'abc'");
+    }
 
     fn kinds(src: &str) -> Vec<TokKind> {
         let fast: Vec<TokKind> = tokenize(src).iter().map(|t| t.kind).collect();

@@ -338,16 +338,8 @@ impl<'a> FileParser<'a> {
                     return Err(self.err_here(&msg));
                 }
                 TokKind::Stray => {
-                    let mut text = tok.text(&self.src);
-                    if !self.ctx.rules.stray_text_takes_dquote {
-                        // 7.2 and 8.0 show the text up to a double quote.
-                        // With a quote first they crash; we show it all.
-                        match text.find('"') {
-                            Some(0) | None => {}
-                            Some(i) => text = &text[..i],
-                        }
-                    }
-                    let msg = lexer::stray_message(text);
+                    let text = tok.text(&self.src);
+                    let msg = lexer::stray_message(text, self.ctx.rules.stray_text_takes_dquote);
                     return Err(self.err_here(&msg));
                 }
                 _ => return Ok(()),

@@ -76,3 +76,37 @@ pub fn compare(name: &str, run: &Run, want_out: &str, want_err: &str) -> Option<
     }
     Some(why)
 }
+
+/// The `query-qmp-schema` reply in one of libvirt's recorded `.replies`
+/// files (command objects each followed by their reply).
+pub fn qmp_schema_reply(replies: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(replies).expect("replies");
+    let mut values = serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>();
+    while let Some(Ok(v)) = values.next() {
+        if v["execute"] == "query-qmp-schema" {
+            return values.next().expect("a reply").expect("JSON");
+        }
+    }
+    panic!("{}: no query-qmp-schema exchange", replies.display());
+}
+
+/// The choices the mutation tests make, over any 64-bit generator.
+pub trait Random {
+    /// The next 64 random bits.
+    fn next(&mut self) -> u64;
+
+    /// Uniform in `0..n` (`n > 0`).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// True `percent` times in a hundred.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    /// One of `items` (not empty).
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
