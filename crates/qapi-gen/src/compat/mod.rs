@@ -426,6 +426,21 @@ impl<'a> Differ<'a> {
         out.push((i, suffix));
     }
 
+    /// [`Differ::found`] for an enum value, union branch or alternative:
+    /// whom it breaks follows from the direction ([`element_breaks`]).
+    fn element(
+        &mut self,
+        out: &mut Found,
+        suffix: String,
+        (kind, subject): (ChangeKind, Subject),
+        dir: Dir,
+        entity: &str,
+        locs: (&Loc, &Loc),
+    ) {
+        let change = (kind, subject, element_breaks(kind, dir));
+        self.found(out, suffix, change, entity, locs);
+    }
+
     fn add_path(&mut self, i: usize, path: String) {
         let paths = &mut self.changes[i].paths;
         if paths.len() < MAX_PATHS && !paths.contains(&path) {
@@ -609,14 +624,11 @@ impl<'a> Differ<'a> {
                     let suffix = format!("/^{v}");
                     match ov.iter().find(|(w, _)| w == v) {
                         None => {
-                            self.found(
+                            self.element(
                                 &mut out,
                                 suffix,
-                                (
-                                    ChangeKind::Added,
-                                    Subject::Value(v.clone()),
-                                    element_breaks(ChangeKind::Added, dir),
-                                ),
+                                (ChangeKind::Added, Subject::Value(v.clone())),
+                                dir,
                                 &entity,
                                 (&ot.loc, &nt.loc),
                             );
@@ -631,14 +643,11 @@ impl<'a> Differ<'a> {
                     }
                 }
                 for (v, _) in ov.iter().filter(|(v, _)| !nv.iter().any(|(w, _)| w == v)) {
-                    self.found(
+                    self.element(
                         &mut out,
                         format!("/^{v}"),
-                        (
-                            ChangeKind::Removed,
-                            Subject::Value(v.clone()),
-                            element_breaks(ChangeKind::Removed, dir),
-                        ),
+                        (ChangeKind::Removed, Subject::Value(v.clone())),
+                        dir,
                         &entity,
                         (&ot.loc, &nt.loc),
                     );
@@ -739,14 +748,11 @@ impl<'a> Differ<'a> {
                     let suffix = format!("/+{case}");
                     match ovar.iter().find(|(c, _)| c == case) {
                         None => {
-                            self.found(
+                            self.element(
                                 &mut out,
                                 suffix,
-                                (
-                                    ChangeKind::Added,
-                                    Subject::Branch(case.clone()),
-                                    element_breaks(ChangeKind::Added, dir),
-                                ),
+                                (ChangeKind::Added, Subject::Branch(case.clone())),
+                                dir,
                                 &entity,
                                 (&ot.loc, &nt.loc),
                             );
@@ -761,14 +767,11 @@ impl<'a> Differ<'a> {
                     .iter()
                     .filter(|(c, _)| !nvar.iter().any(|(d, _)| d == c))
                 {
-                    self.found(
+                    self.element(
                         &mut out,
                         format!("/+{case}"),
-                        (
-                            ChangeKind::Removed,
-                            Subject::Branch(case.clone()),
-                            element_breaks(ChangeKind::Removed, dir),
-                        ),
+                        (ChangeKind::Removed, Subject::Branch(case.clone())),
+                        dir,
                         &entity,
                         (&ot.loc, &nt.loc),
                     );
@@ -779,15 +782,11 @@ impl<'a> Differ<'a> {
                     let k = Self::kind_name(new, *t);
                     match oa.iter().find(|u| Self::kind_name(old, **u) == k) {
                         None => {
-                            let change = (
-                                ChangeKind::Added,
-                                Subject::Alternative(k),
-                                element_breaks(ChangeKind::Added, dir),
-                            );
-                            self.found(
+                            self.element(
                                 &mut out,
                                 String::new(),
-                                change,
+                                (ChangeKind::Added, Subject::Alternative(k)),
+                                dir,
                                 &entity,
                                 (&ot.loc, &nt.loc),
                             );
@@ -803,12 +802,14 @@ impl<'a> Differ<'a> {
                 for u in oa {
                     let k = Self::kind_name(old, *u);
                     if !na.iter().any(|t| Self::kind_name(new, *t) == k) {
-                        let change = (
-                            ChangeKind::Removed,
-                            Subject::Alternative(k),
-                            element_breaks(ChangeKind::Removed, dir),
+                        self.element(
+                            &mut out,
+                            String::new(),
+                            (ChangeKind::Removed, Subject::Alternative(k)),
+                            dir,
+                            &entity,
+                            (&ot.loc, &nt.loc),
                         );
-                        self.found(&mut out, String::new(), change, &entity, (&ot.loc, &nt.loc));
                     }
                 }
             }
