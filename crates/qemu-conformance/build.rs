@@ -1,8 +1,10 @@
 //! Generates Rust bindings of QEMU 10.0.2's QMP schema (from `../shared`,
 //! beside the repository) once per target, with the `if` conditions
 //! evaluated as that target's QEMU binary has them: what a client of that
-//! binary would generate.  Without `../shared` the modules are empty and
-//! the tests say they skip.
+//! binary would generate; the x86_64 bindings of the other corpus
+//! releases; and range bindings of 10.2.2 compatible with all five older
+//! corpus releases, per target.  Without `../shared` the modules are empty
+//! and the tests say they skip.
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +37,32 @@ const X86_64: &[&str] = &[
     "CONFIG_TPM",
 ];
 
+/// Range bindings: QEMU 10.2.2's schema compatible with every older corpus
+/// release (`--compatible-with`), per target of the recorded replies:
+/// (module, defined condition symbols).
+const RANGE_TARGETS: &[(&str, &[&str])] = &[
+    ("range_x86_64", X86_64),
+    (
+        "range_s390x",
+        &[
+            "TARGET_S390X",
+            "CONFIG_KVM",
+            "CONFIG_LINUX",
+            "CONFIG_POSIX",
+            "CONFIG_TPM",
+        ],
+    ),
+];
+
+/// The older releases of the range: (tree, release when it has no VERSION).
+const RANGE_OLDER: &[(&str, Option<&str>)] = &[
+    ("qemu-10.0.2", None),
+    ("qemu-9.1", Some("9.1")),
+    ("qemu-8.1", Some("8.1")),
+    ("qemu-8.0", Some("8.0")),
+    ("qemu-7.2.0", None),
+];
+
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
@@ -51,7 +79,27 @@ fn main() {
             std::fs::write(out.join(format!("qemu_{name}_x86_64.rs")), "")
                 .expect("OUT_DIR is writable");
         }
+        for (name, _) in RANGE_TARGETS {
+            std::fs::write(out.join(format!("qemu_{name}.rs")), "").expect("OUT_DIR is writable");
+        }
         return;
+    }
+    let newest = corpus.join("qemu-10.2.2/qapi/qapi-schema.json");
+    for (name, defined) in RANGE_TARGETS {
+        let mut b = qapi_gen::Builder::new(rel(&newest)).file_name(format!("qemu_{name}.rs"));
+        for (tree, release) in RANGE_OLDER {
+            let root = rel(&corpus.join(tree).join("qapi/qapi-schema.json"));
+            b = b.compatible_with(match release {
+                Some(r) => format!("{root}@{r}"),
+                None => root,
+            });
+        }
+        for d in *defined {
+            b = b.define(*d);
+        }
+        if let Err(e) = b.generate() {
+            panic!("generating range bindings for {name}: {e}");
+        }
     }
     for (name, tree, release) in RELEASES {
         let root = corpus.join(tree).join("qapi/qapi-schema.json");

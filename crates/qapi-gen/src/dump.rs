@@ -118,6 +118,7 @@ fn dump_entity(schema: &Schema, e: &Entity, out: &mut String) {
         EntityKind::Alternate {
             tag_member,
             variants,
+            ..
         } => {
             let _ = writeln!(out, "alternate {}", e.name);
             print_variants(out, tag_member, variants);

@@ -93,10 +93,12 @@ pub fn load_source_with_options(
     let text = text.into();
     let (release, source) = release::choose(std::path::Path::new(path), opts.release)?;
     let run = |release: Release| {
-        load_parsed(
+        let mut schema = load_parsed(
             parse::parse_root(path, text.clone(), opts.lexer, release.rules())?,
             source.clone(),
-        )
+        )?;
+        schema.release = release;
+        Ok(schema)
     };
     run(release).map_err(|err| release::explain_default(err, release, &source, |r| run(r).err()))
 }
@@ -105,6 +107,30 @@ pub fn load_source_with_options(
 /// pest grammar is the specification, the scanner the fast path).
 pub fn load_with(path: &str, lexer: parse::Lexer) -> Result<Schema> {
     load_with_options(path, &LoadOptions::default().lexer(lexer))
+}
+
+/// Splits `PATH@X.Y` into the path and the release it names; a spec
+/// without `@` after which a version follows is a path.
+pub fn split_release_spec(spec: &str) -> Result<(&str, Option<Release>)> {
+    match spec.rsplit_once('@') {
+        Some((p, r)) if r.parse::<QemuVersion>().is_ok() => Ok((p, Some(r.parse()?))),
+        _ => Ok((spec, None)),
+    }
+}
+
+/// Reads the schemas of a range of releases and merges them into one
+/// model for range bindings ([`model::merge`]): `newest` with `opts`, and
+/// each of `older` (`PATH`, its release from its tree's `VERSION` file,
+/// or `PATH@X.Y`).  The result's `range` says which release has what.
+pub fn load_range(newest: &str, opts: &LoadOptions, older: &[String]) -> Result<Schema> {
+    let main = load_with_options(newest, opts)?;
+    let mut others = Vec::with_capacity(older.len());
+    for spec in older {
+        let (path, release) = split_release_spec(spec)?;
+        let o = LoadOptions { release, ..*opts };
+        others.push(load_with_options(path, &o)?);
+    }
+    model::merge::merge(main, others)
 }
 
 /// Stages 2–6 on a parsed schema.

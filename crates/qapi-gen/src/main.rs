@@ -178,6 +178,13 @@ struct GenerateArgs {
     /// Where to write the package (created if missing).
     #[arg(long)]
     out_dir: std::path::PathBuf,
+    /// Range bindings: also speak to the QEMU release of this older
+    /// schema (repeatable): PATH (release from its tree's VERSION file) or
+    /// PATH@X.Y.  Types become the union of the releases; members not
+    /// required by every release are optional; each command and event
+    /// says which releases have it.  No server side is generated.
+    #[arg(long = "compatible-with", value_name = "OLD")]
+    compatible_with: Vec<String>,
     /// The package name (default: the out dir's name).
     #[arg(long)]
     name: Option<String>,
@@ -305,8 +312,22 @@ fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
     for d in &args.define {
         builder = builder.define(d);
     }
+    for old in &args.compatible_with {
+        builder = builder.compatible_with(old);
+    }
     let opts = builder.options()?;
-    let schema = qapi_gen::load_with_options(&args.schema, &args.release.options())?;
+    let schema = if args.compatible_with.is_empty() {
+        qapi_gen::load_with_options(&args.schema, &args.release.options())?
+    } else {
+        let schema =
+            qapi_gen::load_range(&args.schema, &args.release.options(), &args.compatible_with)?;
+        if let Some(r) = &schema.range {
+            for u in &r.unmerged {
+                eprintln!("note: {u}");
+            }
+        }
+        schema
+    };
     let out_dir = &args.out_dir;
     std::fs::create_dir_all(out_dir)
         .map_err(|e| qapi_gen::Error::bare(format!("cannot create {}: {e}", out_dir.display())))?;

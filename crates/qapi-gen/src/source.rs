@@ -82,6 +82,29 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
 
+    /// Appends every file of `other` (and the definitions its lines belong
+    /// to), and returns how far its file ids moved: `FileId(n)` of
+    /// `other` is `FileId(n + shift)` here.  Range bindings
+    /// ([`crate::model::merge`]) keep every release's files in one map.
+    pub fn append(&mut self, other: &SourceMap) -> u32 {
+        let shift = self.files.len() as u32;
+        let move_info = |i: Info| Info {
+            file: FileId(i.file.0 + shift),
+            line: i.line,
+        };
+        for f in &other.files {
+            self.files.push(SourceFile {
+                name: f.name.clone(),
+                included_from: f.included_from.map(move_info),
+                text: Arc::clone(&f.text),
+            });
+        }
+        for (info, defn) in &other.defns {
+            self.defns.insert(move_info(*info), defn.clone());
+        }
+        shift
+    }
+
     /// All files, in the order they were read.
     pub fn files(&self) -> &[SourceFile] {
         &self.files

@@ -15,6 +15,10 @@
 //!   read with its own release's rules: `cargo clippy --all-features --
 //!   -D warnings`.
 //!
+//! * Range bindings: 10.2.2's QMP schema `--compatible-with` the five older
+//!   corpus releases, with `#[cfg]` conditions (merged conditions become
+//!   `any(...)`): `cargo clippy --all-features -- -D warnings`.
+//!
 //! Heavy: it runs cargo on the generated packages.  They live under
 //! `<target>/generated-check/pkgs/` and build into
 //! `<target>/generated-check` (one target dir, so serde and friends build
@@ -312,4 +316,32 @@ fn every_release_compiles() {
         let dir = generate_release_package(&shared, tree, root, pkg, extra);
         cargo(&dir, &["clippy", "--all-features", "--", "-D", "warnings"]);
     }
+}
+
+/// Range bindings of all six corpus releases compile without a warning,
+/// conditions kept as `#[cfg]`.
+#[test]
+fn range_bindings_compile() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = generate_release_package(
+        &shared,
+        "qemu-10.2.2",
+        "qapi/qapi-schema.json",
+        "qapi-qemu-range",
+        &[
+            "--compatible-with",
+            "../qemu-10.0.2/qapi/qapi-schema.json",
+            "--compatible-with",
+            "../qemu-9.1/qapi/qapi-schema.json@9.1",
+            "--compatible-with",
+            "../qemu-8.1/qapi/qapi-schema.json@8.1",
+            "--compatible-with",
+            "../qemu-8.0/qapi/qapi-schema.json@8.0",
+            "--compatible-with",
+            "../qemu-7.2.0/qapi/qapi-schema.json",
+        ],
+    );
+    cargo(&dir, &["clippy", "--all-features", "--", "-D", "warnings"]);
 }

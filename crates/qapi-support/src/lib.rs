@@ -38,6 +38,10 @@ pub trait Command: Serialize {
     const SUCCESS_RESPONSE: bool;
     /// `boxed`: the arguments are one object type, passed whole.
     const BOXED: bool;
+    /// The QEMU releases that have the command, oldest first (`"7.2"`),
+    /// in bindings generated for a range of releases (`qapi-gen generate
+    /// --compatible-with`); empty in bindings of one schema.
+    const RELEASES: &'static [&'static str] = &[];
 }
 
 /// The static facts about a command, for dispatchers and `query-commands`.

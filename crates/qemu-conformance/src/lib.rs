@@ -39,3 +39,14 @@ pub mod v8_1 {
 pub mod v9_1 {
     include!(concat!(env!("OUT_DIR"), "/qemu_v9_1_x86_64.rs"));
 }
+
+/// Range bindings: QEMU 10.2.2's QMP compatible with 7.2.0, 8.0, 8.1, 9.1
+/// and 10.0.2 (`--compatible-with`), `qemu-system-x86_64`.
+pub mod range_x86_64 {
+    include!(concat!(env!("OUT_DIR"), "/qemu_range_x86_64.rs"));
+}
+
+/// The same range, `qemu-system-s390x`.
+pub mod range_s390x {
+    include!(concat!(env!("OUT_DIR"), "/qemu_range_s390x.rs"));
+}

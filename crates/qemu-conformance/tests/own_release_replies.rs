@@ -1,13 +1,18 @@
 //! Every reply libvirt recorded from a real QEMU (`../shared/corpus/
-//! libvirt-11.3.0/caps/*.replies`) round-trips through the bindings of
-//! that QEMU's own release where the corpus has its schema (7.2.0, 8.0,
-//! 8.1, 9.1; x86_64): it decodes into the command's `Returns` and
-//! re-encodes to the same JSON value.  Errors must be well-formed QMP
-//! errors.
+//! libvirt-11.3.0/caps/*.replies`) round-trips — decodes into the
+//! command's `Returns` and re-encodes to the same JSON value — through
+//!
+//! * the bindings of that QEMU's own release where the corpus has its
+//!   schema (7.2.0, 8.0, 8.1, 9.1; x86_64);
+//! * ONE set of range bindings, 10.2.2's schema compatible with 7.2.0,
+//!   8.0, 8.1, 9.1 and 10.0.2 (`--compatible-with`), built with the
+//!   conditions of the reply's target, for every recording from 7.2.0 on;
+//!   older recordings are reported.
+//!
+//! Errors must be well-formed QMP errors.
 
 #![cfg(qemu_schema)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use qapi_support::{Command, QmpError};
@@ -51,10 +56,12 @@ fn reply<C: Command>(tag: &str, resp: &Value) -> Result<(), String> {
     }
 }
 
-macro_rules! own_release {
+/// Round-trips every reply of `$file` through bindings module `$m`:
+/// (replies, failures).
+macro_rules! replies_through {
     ($file:expr, $m:ident) => {{
         use qemu_conformance::$m as m;
-        let mut counts = BTreeMap::<String, usize>::new();
+        let mut n = 0usize;
         let mut failures = Vec::new();
         for (i, (req, resp)) in exchanges($file).iter().enumerate() {
             let cmd = req["execute"].as_str().expect("execute").to_string();
@@ -77,22 +84,37 @@ macro_rules! own_release {
                 "query-tpm-models" => reply::<m::QueryTpmModels>(&tag, resp),
                 "query-tpm-types" => reply::<m::QueryTpmTypes>(&tag, resp),
                 "query-version" => reply::<m::QueryVersion>(&tag, resp),
+                "query-cpus-fast" => reply::<m::QueryCpusFast>(&tag, resp),
                 other => Err(format!("{tag}: add {other} to the test's list")),
             };
             if let Err(e) = r {
                 failures.push(e);
             }
-            *counts.entry(cmd).or_default() += 1;
+            n += 1;
         }
-        let n: usize = counts.values().sum();
+        (n, failures)
+    }};
+}
+
+/// Every reply of `$file` round-trips through `$m`.
+macro_rules! all_replies {
+    ($file:expr, $m:ident; $what:expr) => {{
+        let (n, failures) = replies_through!($file, $m);
         eprintln!(
-            "{}: {n} replies, {} round-trip through its own release's bindings",
+            "{}: {n} replies, {} round-trip through {}",
             $file,
-            n - failures.len()
+            n - failures.len(),
+            $what
         );
         assert!(n > 40, "{}: too few exchanges", $file);
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }};
+}
+
+macro_rules! own_release {
+    ($file:expr, $m:ident) => {
+        all_replies!($file, $m; "its own release's bindings")
+    };
 }
 
 #[test]
@@ -129,4 +151,77 @@ fn another_releases_bindings_refuse_it() {
     )
     .expect_err("10.0.2's MachineInfo requires acpi");
     assert!(err.contains("acpi"), "{err}");
+}
+
+/// Range bindings (10.2.2 compatible with 7.2.0, 8.0, 8.1, 9.1, 10.0.2):
+/// every reply recorded from QEMU 7.2.0 on, by target.
+macro_rules! range_release {
+    ($name:ident, $file:expr, $m:ident) => {
+        #[test]
+        fn $name() {
+            all_replies!($file, $m; "the range bindings 7.2–10.2");
+        }
+    };
+}
+
+range_release!(range_7_2_0, "caps_7.2.0_x86_64.replies", range_x86_64);
+range_release!(range_8_0_0, "caps_8.0.0_x86_64.replies", range_x86_64);
+range_release!(range_8_1_0, "caps_8.1.0_x86_64.replies", range_x86_64);
+range_release!(range_8_1_0_s390x, "caps_8.1.0_s390x.replies", range_s390x);
+range_release!(range_8_2_0, "caps_8.2.0_x86_64.replies", range_x86_64);
+range_release!(range_9_0_0, "caps_9.0.0_x86_64.replies", range_x86_64);
+range_release!(range_9_1_0, "caps_9.1.0_x86_64.replies", range_x86_64);
+range_release!(range_9_2_0, "caps_9.2.0_x86_64.replies", range_x86_64);
+
+/// Releases older than the range: reported, not required.
+#[test]
+fn older_than_the_range() {
+    let mut report = Vec::new();
+    for (file, (n, failures)) in [
+        (
+            "caps_6.2.0_x86_64.replies",
+            replies_through!("caps_6.2.0_x86_64.replies", range_x86_64),
+        ),
+        (
+            "caps_6.2.0_ppc64.replies",
+            replies_through!("caps_6.2.0_ppc64.replies", range_x86_64),
+        ),
+        (
+            "caps_7.0.0_x86_64.replies",
+            replies_through!("caps_7.0.0_x86_64.replies", range_x86_64),
+        ),
+        (
+            "caps_7.1.0_x86_64.replies",
+            replies_through!("caps_7.1.0_x86_64.replies", range_x86_64),
+        ),
+    ] {
+        eprintln!(
+            "{file}: {} of {n} replies decode into the range bindings 7.2–10.2",
+            n - failures.len()
+        );
+        for f in failures.iter().take(3) {
+            eprintln!("    {f}");
+        }
+        report.push(n);
+    }
+    assert!(
+        report.iter().all(|n| *n > 40),
+        "too few exchanges: {report:?}"
+    );
+}
+
+/// What the range bindings say of releases: the constants clients read.
+#[test]
+#[allow(deprecated)]
+fn range_constants() {
+    use qemu_conformance::range_x86_64 as r;
+    assert_eq!(
+        r::QEMU_RELEASES,
+        ["7.2", "8.0", "8.1", "9.1", "10.0", "10.2"]
+    );
+    // `query-machines` is everywhere; `x-query-rdma` was removed in 9.1.
+    assert_eq!(<r::QueryMachines as Command>::RELEASES, r::QEMU_RELEASES);
+    assert_eq!(<r::XQueryRdma as Command>::RELEASES, ["7.2", "8.0", "8.1"]);
+    let ev = r::Event::MemUnplugError(r::MemUnplugErrorEvent::new("dimm0".into(), "busy".into()));
+    assert!(!ev.releases().contains(&"10.2"), "{:?}", ev.releases());
 }

@@ -49,6 +49,10 @@ fn upper_first(word: &str, out: &mut String) {
 
 /// The Rust name of a QAPI type.
 pub fn type_name(qapi: &str) -> String {
+    // Range bindings' forms of member M of T (`q_forms_T-M`): `TMForms`.
+    if let Some(forms) = qapi.strip_prefix("q_forms_") {
+        return format!("{}Forms", type_name(forms));
+    }
     let name = match qapi.strip_prefix("q_obj_") {
         Some(implicit) => implicit,
         None => qapi,

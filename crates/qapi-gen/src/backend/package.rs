@@ -501,6 +501,8 @@ pub struct Builder {
     /// `None`: detect; an unsupported `qemu_version` is kept as its error
     /// until `generate`.
     release: Result<Option<crate::Release>, Error>,
+    /// Older releases' schemas for range bindings (`PATH` or `PATH@X.Y`).
+    compatible_with: Vec<String>,
 }
 
 impl Builder {
@@ -516,6 +518,7 @@ impl Builder {
             options: Options::default(),
             rerun: true,
             release: Ok(None),
+            compatible_with: Vec::new(),
         }
     }
 
@@ -533,6 +536,36 @@ impl Builder {
     pub fn qemu_version_opt(mut self, release: Option<crate::Release>) -> Self {
         self.release = Ok(release);
         self
+    }
+
+    /// Makes range bindings that also speak to the QEMU release of
+    /// `schema` (call once per release): its root schema path, the
+    /// release read from its tree's `VERSION` file, or `PATH@X.Y`.  The
+    /// types become the union of the releases': a member is required only
+    /// if every release requires it, enums have every release's values,
+    /// commands and events of every release are there, each documented
+    /// with the releases that have it (also in `Command::RELEASES`,
+    /// `Event::releases` and `QEMU_RELEASES`).  Range bindings are client
+    /// bindings: the server side is not generated.
+    pub fn compatible_with(mut self, schema: impl Into<PathBuf>) -> Self {
+        self.compatible_with
+            .push(schema.into().to_string_lossy().into_owned());
+        self
+    }
+
+    /// Reads the schema (and, for range bindings, the older ones) as this
+    /// builder says.
+    pub fn load(&self) -> Result<Schema, Error> {
+        let schema_path = self.schema.to_string_lossy().into_owned();
+        let load_opts = crate::LoadOptions {
+            release: self.release.clone()?,
+            ..Default::default()
+        };
+        if self.compatible_with.is_empty() {
+            crate::load_with_options(&schema_path, &load_opts)
+        } else {
+            crate::load_range(&schema_path, &load_opts, &self.compatible_with)
+        }
     }
 
     /// Where to write (default: `$OUT_DIR`).
@@ -632,11 +665,7 @@ impl Builder {
     pub fn generate(self) -> Result<PathBuf, Error> {
         let opts = self.options()?;
         let schema_path = self.schema.to_string_lossy().into_owned();
-        let load_opts = crate::LoadOptions {
-            release: self.release.clone()?,
-            ..Default::default()
-        };
-        let schema = crate::load_with_options(&schema_path, &load_opts);
+        let schema = self.load();
         if self.rerun {
             // Announce what was read even when the schema is invalid, so
             // that fixing it reruns the build script.

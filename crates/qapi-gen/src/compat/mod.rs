@@ -233,10 +233,7 @@ impl fmt::Display for Change {
 /// `VERSION`, or named as `PATH@X.Y`) or a `query-qmp-schema` reply (a
 /// JSON file holding `{"return": [...]}` or the bare list).
 pub fn load_side(spec: &str) -> Result<Wire, crate::Error> {
-    let (path, release) = match spec.rsplit_once('@') {
-        Some((p, r)) if r.parse::<crate::QemuVersion>().is_ok() => (p, Some(r.parse()?)),
-        _ => (spec, None),
-    };
+    let (path, release) = crate::split_release_spec(spec)?;
     let bytes = crate::parse::read_root(path)?;
     if release.is_none() {
         let t = std::str::from_utf8(&bytes).unwrap_or_default().trim_start();

@@ -56,6 +56,8 @@ pub fn build_schema(parsed: Parsed, exprs: Vec<Expr>) -> Result<Schema> {
             root: root.clone(),
             rules,
             release_source: crate::release::ReleaseSource::Newest,
+            release: crate::release::Release::NEWEST,
+            range: None,
             index: Default::default(),
         },
         schema_dir: path::dirname(&root),
@@ -445,6 +447,7 @@ impl Builder {
                 EntityKind::Alternate {
                     tag_member,
                     variants,
+                    forms: false,
                 }
             }
             DefKind::Command {

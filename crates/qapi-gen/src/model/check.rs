@@ -643,6 +643,7 @@ impl Checker<'_> {
         let EntityKind::Alternate {
             tag_member,
             variants,
+            ..
         } = &self.ent(id).kind
         else {
             unreachable!()
@@ -712,6 +713,7 @@ impl Checker<'_> {
         if let EntityKind::Alternate {
             tag_member,
             variants,
+            ..
         } = &mut self.ent_mut(id).kind
         {
             tag_member.ty = Some(tag_ty);

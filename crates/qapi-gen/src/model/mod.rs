@@ -11,6 +11,7 @@
 
 mod build;
 mod check;
+pub mod merge;
 
 use crate::check::ast::IfCond;
 use crate::parse::{Doc, Name, Pragma};
@@ -49,6 +50,11 @@ pub struct Schema {
     pub rules: crate::release::Rules,
     /// How that release was chosen.
     pub release_source: crate::release::ReleaseSource,
+    /// The release whose rules it was read with.
+    pub release: crate::release::Release,
+    /// For a schema merged from several releases ([`merge::merge`]): which
+    /// release has which entity, member, value and branch.
+    pub range: Option<Box<merge::Range>>,
     index: rustc_hash::FxHashMap<Name, EntityId>,
 }
 
@@ -300,6 +306,11 @@ pub enum EntityKind {
         tag_member: Member,
         /// Alternatives.
         variants: Vec<Member>,
+        /// Not a schema's alternate but the forms one member took across
+        /// the releases of range bindings ([`merge`]): the alternatives
+        /// may share a JSON type, and a value takes the first that
+        /// decodes it, newest first.
+        forms: bool,
     },
     /// A command.
     Command(Command),

@@ -179,6 +179,16 @@ impl Doc {
         }
     }
 
+    /// Moves the block to file ids shifted by `shift` (see
+    /// [`crate::source::SourceMap::append`]).
+    pub fn shift_files(&mut self, shift: u32) {
+        let mv = |i: &mut Info| i.file = crate::source::FileId(i.file.0 + shift);
+        mv(&mut self.info);
+        for s in &mut self.secs {
+            mv(&mut s.info);
+        }
+    }
+
     /// The block's comment lines, with their positions.
     pub fn lines(&self) -> &[DocLine] {
         &self.lines

@@ -102,9 +102,22 @@ pub(super) fn command_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Ve
             .expr("__SUCCESS", syntax::lit_bool(c.success_response))
             .expr("__BOXED", syntax::lit_bool(c.boxed)),
     )?;
+    if let (Some(names), Item::Impl(i)) = (releases_of(g, id), &mut imp) {
+        i.items.push(syn::parse_quote!(
+            const RELEASES: &'static [&'static str] = #names;
+        ));
+    }
     add_attrs(&mut imp, cfg.into_iter().collect());
     items.push(imp);
     Ok(items)
+}
+
+/// Range bindings: `&["7.2", ...]`, the releases that have entity `id`.
+fn releases_of(g: &Gen, id: EntityId) -> Option<syn::Expr> {
+    let r = g.schema.range.as_ref()?;
+    Some(syntax::slice(
+        r.names(r.of_entity(id)).iter().map(|n| lit_str(n)),
+    ))
 }
 
 /// The data struct of an event whose data is given inline.
@@ -213,6 +226,28 @@ const EVENT_NAME: Template = Template(
             }
         }
     }
+    "#,
+);
+
+const EVENT_RELEASES: Template = Template(
+    r#"
+    #[allow(deprecated)]
+    impl Event {
+        /// The QEMU releases of these bindings that have the event.
+        pub fn releases(&self) -> &'static [&'static str] {
+            #[allow(unreachable_patterns)]
+            match self {
+                __ARMS => {}
+                _ => &[],
+            }
+        }
+    }
+
+    /// The QEMU releases these bindings were generated for, oldest first
+    /// (`qapi-gen generate --compatible-with`).  Each command's
+    /// `Command::RELEASES` and each event's `Event::releases` are among
+    /// them.
+    pub const QEMU_RELEASES: &[&str] = __ALL;
     "#,
 );
 
@@ -326,6 +361,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
     let s = g.schema;
     let mut variants = Vec::new();
     let mut name_arms = Vec::new();
+    let mut release_arms = Vec::new();
     let mut de_arms = Vec::new();
     let mut methods = Vec::new();
     let mut arms = Vec::new();
@@ -373,6 +409,9 @@ pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
                     (path_pat(&self_v), call("Ok", [path_expr(&self_v)]))
                 };
                 variants.push(syntax::variant(attrs, ident(&vname), data));
+                if let Some(names) = releases_of(g, id) {
+                    release_arms.push(arm(cfg.clone(), name_pat.clone(), names));
+                }
                 name_arms.push(arm(cfg.clone(), name_pat, lit_str(wire)));
                 de_arms.push(arm(cfg, str_pat(wire), de_body));
             }
@@ -442,7 +481,14 @@ pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
     } else {
         EVENT_NAME.item(&mut Fill::new().arms("__ARMS", name_arms))?
     });
-    if !g.opts.server {
+    if let Some(r) = &s.range {
+        let all = syntax::slice(r.names(r.all()).iter().map(|n| lit_str(n)));
+        out.extend(
+            EVENT_RELEASES
+                .fill(&mut Fill::new().arms("__ARMS", release_arms).expr("__ALL", all))?,
+        );
+    }
+    if !g.server {
         return Ok(out);
     }
     let mut server = SERVER.fill(

@@ -188,7 +188,7 @@ impl<'a> Prepared<'a> {
             .filter(|e| matches!(e.kind, EntityKind::Command(_) | EntityKind::Event(_)))
             .count();
         parts.push((commands * 2, Part::Root));
-        if self.gen.opts.server {
+        if self.gen.server {
             parts.push((s.entities.len() / 2, Part::SchemaInfo));
             parts.push((s.entities.len() / 2, Part::Arguments));
         }
@@ -276,6 +276,9 @@ pub(crate) struct Gen<'a> {
     shadowed: Vec<&'static str>,
     /// Doc blocks emitted so far, by placeholder index.
     docs: Vec<String>,
+    /// Whether to emit the server side: asked for, and not range
+    /// bindings (a union of releases is no QEMU's schema to serve).
+    server: bool,
 }
 
 impl<'a> Gen<'a> {
@@ -293,6 +296,7 @@ impl<'a> Gen<'a> {
             event_data: HashMap::new(),
             shadowed: Vec::new(),
             docs: Vec::new(),
+            server: opts.server && schema.range.is_none(),
         };
         g.assign_modules();
         g.assign_names()?;
@@ -481,7 +485,7 @@ impl<'a> Gen<'a> {
         close_module_deps(&mut modules);
         self.cur_module = usize::MAX;
         let mut root = commands::root_items(self)?;
-        if self.opts.server {
+        if self.server {
             root.extend(crate::backend::introspect::items(
                 self.schema,
                 &self.opts.conditions,
@@ -670,15 +674,62 @@ impl<'a> Gen<'a> {
         if let Some(v) = s.since_of(id) {
             push_para(&mut text, &format!("Since: {v}"));
         }
+        if let Some(r) = &s.range {
+            let set = r.of_entity(id);
+            let always = matches!(e.kind, EntityKind::Command(_) | EntityKind::Event(_));
+            if always || set != r.all() {
+                push_para(&mut text, &format!("Releases: {}.", r.describe(set)));
+            }
+        }
         self.doc_block(text)
     }
 
+    /// Range bindings: what the releases say of member, value or branch
+    /// `name` of `owner` (`Only in QEMU 8.0–10.2.`, where it was
+    /// required, the other types it had); `None` for one release.
+    pub(crate) fn range_note(&self, owner: EntityId, name: &str, optional: bool) -> Option<String> {
+        let r = self.schema.range.as_ref()?;
+        let p = r.of_part(owner, name)?;
+        let whole = r.of_entity(owner);
+        let mut out = Vec::new();
+        let forms = matches!(
+            self.schema.entity(owner).kind,
+            EntityKind::Alternate { forms: true, .. }
+        );
+        if forms {
+            out.push(format!("The form of {}.", r.describe(p.present)));
+        } else if p.present != whole {
+            out.push(match p.required {
+                req if req.is_empty() => format!("Only in {}.", r.describe(p.present)),
+                req if req == p.present => {
+                    format!("Only in {}, where it is required.", r.describe(p.present))
+                }
+                req => format!(
+                    "Only in {}; required in {}.",
+                    r.describe(p.present),
+                    r.describe(req)
+                ),
+            });
+        } else if optional && !p.required.is_empty() {
+            out.push(format!(
+                "Required in {}; optional in the others.",
+                r.describe(p.required)
+            ));
+        }
+        for (ty, set) in &p.other_types {
+            out.push(format!("Of type `{ty}` in {}.", r.describe(*set)));
+        }
+        (!out.is_empty()).then(|| out.join(" "))
+    }
+
     /// Doc attributes for a member, value or branch.
+    /// `range` is what [`Gen::range_note`] says of it.
     pub(crate) fn member_docs(
         &mut self,
         doc: Option<DocRef>,
         features: &[Feature],
         fallback: &str,
+        range: Option<String>,
     ) -> Vec<syn::Attribute> {
         let s = self.schema;
         let mut text = String::new();
@@ -690,6 +741,9 @@ impl<'a> Gen<'a> {
         push_features(&mut text, s, features);
         if let Some(v) = described.and_then(crate::model::since_in_text) {
             push_para(&mut text, &format!("Since: {v}"));
+        }
+        if let Some(r) = range {
+            push_para(&mut text, &r);
         }
         self.doc_block(text)
     }

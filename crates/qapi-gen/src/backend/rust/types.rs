@@ -277,7 +277,8 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<I
         let v = ident(&vname);
         let wire = &*m.name;
         let self_v = format!("Self::{vname}");
-        let mdocs = g.member_docs(m.doc, &m.features, &format!("`{wire}`"));
+        let note = g.range_note(id, wire, false);
+        let mdocs = g.member_docs(m.doc, &m.features, &format!("`{wire}`"), note);
         let mdep = g.deprecated_attr(&m.features);
         variants.push(variant(
             attrs([
@@ -399,7 +400,10 @@ pub(super) fn fields(
         let wire = &*m.name;
         let ty = g.type_ref(m.type_id(), Some(owner));
         let mcfg: Vec<Attribute> = mc.cfg_attr().into_iter().collect();
-        let docs = g.member_docs(m.doc, &m.features, &format!("`{wire}`"));
+        let note = s
+            .lookup(&m.defined_in)
+            .and_then(|o| g.range_note(o, wire, m.optional));
+        let docs = g.member_docs(m.doc, &m.features, &format!("`{wire}`"), note);
         let dep = g.deprecated_attr(&m.features);
         let ren = rename(wire, &fname);
         let read = |how: &str| try_(method(path_expr("o"), how, [lit_str(wire)]));
@@ -609,7 +613,8 @@ fn branch_variants(g: &mut Gen, id: EntityId) -> (Vec<syn::Variant>, Vec<syn::Ar
         let ren = rename(wire, &vname);
         let t = v.type_id();
         let empty = &*s.entity(t).name == "q_empty";
-        let docs = g.member_docs(v.doc, &v.features, &format!("Branch `{wire}`."));
+        let note = g.range_note(id, wire, false);
+        let docs = g.member_docs(v.doc, &v.features, &format!("Branch `{wire}`."), note);
         let self_v = format!("Self::{vname}");
         let ty = (!empty).then(|| g.type_ref(t, Some(id)));
         let body = if empty {
@@ -792,12 +797,130 @@ const ALTERNATE: Template = Template(
     "#,
 );
 
-pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
+/// The forms of one member across the releases of range bindings.
+const FORMS: Template = Template(
+    r#"
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    #[serde(untagged)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum __Self {
+        __VARIANTS
+    }
+
+    /// Takes the first form that decodes the value, newest first.
+    impl<'de> ::serde::Deserialize<'de> for __Self {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            let v = <::serde_json::Value as ::serde::Deserialize>::deserialize(d)?;
+            let mut errors = ::std::vec::Vec::new();
+            for form in __FORMS {
+                #[allow(clippy::match_single_binding)]
+                let r = match *form {
+                    __ARMS => {}
+                    _ => continue,
+                };
+                match r {
+                    Ok(x) => return Ok(x),
+                    Err(e) => errors.push(e),
+                }
+            }
+            Err(<D::Error as ::serde::de::Error>::custom(errors.join("; ")))
+        }
+    }
+    "#,
+);
+
+/// The forms type of range bindings: one variant per type the member had,
+/// tried in order.
+fn forms_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
     let s = g.schema;
     let e = s.entity(id);
     let EntityKind::Alternate { variants, .. } = &e.kind else {
         return Ok(Vec::new());
     };
+    let name = g.ident_of(id);
+    // `q_forms_OWNER-MEMBER`
+    let what = e.name.strip_prefix("q_forms_").unwrap_or(&e.name);
+    let (owner, member) = what.rsplit_once('-').unwrap_or((what, ""));
+    let owner_name = s
+        .lookup(owner)
+        .map(|o| g.name_of(o).to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| owner.to_string());
+    let text = format!(
+        "The types member `{member}` of `{owner_name}` has in the releases of \
+         these bindings, newest first.  A value decodes as the first form \
+         that accepts it; it encodes as what it holds."
+    );
+    let docs = g.member_docs(None, &[], &text, None);
+    let qapi_name = format!("{owner}.{member}");
+    let cfg = cond.cfg_attr();
+    let mut vs = Vec::new();
+    let mut arms = Vec::new();
+    let mut forms = Vec::new();
+    for v in variants {
+        let vc = g.cond(v.ifcond.as_ref());
+        if !vc.emitted() {
+            continue;
+        }
+        let vcfg: Vec<Attribute> = vc.cfg_attr().into_iter().collect();
+        let vname = naming::variant_name(&v.name);
+        let note = g.range_note(id, &v.name, false);
+        let vdocs = g.member_docs(None, &[], &format!("Type `{}`.", v.type_name), note);
+        let t = v.type_id();
+        let self_v = format!("Self::{vname}");
+        let body = if s.entity(t).json_type() == Some("null") {
+            vs.push(variant(attrs([vdocs, vcfg.clone()]), ident(&vname), None));
+            let wrap: syn::Expr = syn::parse_str(&format!("|()| {self_v}"))
+                .map_err(|e| Error::bare(format!("internal: {e}")))?;
+            call(
+                "::qapi_support::de::branch",
+                [
+                    lit_str(&qapi_name),
+                    method(path_expr("v"), "clone", []),
+                    wrap,
+                ],
+            )
+        } else {
+            let ty = g.type_ref(t, Some(id));
+            vs.push(variant(
+                attrs([vdocs, vcfg.clone()]),
+                ident(&vname),
+                Some(ty),
+            ));
+            call(
+                "::qapi_support::de::branch",
+                [
+                    lit_str(&qapi_name),
+                    method(path_expr("v"), "clone", []),
+                    path_expr(&self_v),
+                ],
+            )
+        };
+        arms.push(arm(vcfg.clone(), str_pat(&v.name), body));
+        forms.push(with_attrs(lit_str(&v.name), vcfg));
+    }
+    let mut items = FORMS.fill(
+        &mut type_fill(g, &name)
+            .variants("__VARIANTS", vs)
+            .arms("__ARMS", arms)
+            .expr("__FORMS", slice(forms)),
+    )?;
+    add_item_attrs(&mut items, definition_attrs(docs, &cfg, None), &cfg);
+    Ok(items)
+}
+
+pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
+    let s = g.schema;
+    let e = s.entity(id);
+    let EntityKind::Alternate {
+        variants, forms, ..
+    } = &e.kind
+    else {
+        return Ok(Vec::new());
+    };
+    if *forms {
+        return forms_items(g, id, cond);
+    }
     let name = g.ident_of(id);
     let qapi_name = &*e.name;
     let docs = g.entity_docs(id);
@@ -816,7 +939,8 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<
         let self_v = format!("Self::{vname}");
         let t = v.type_id();
         let te = s.entity(t);
-        let docs = g.member_docs(v.doc, &v.features, &format!("Branch `{}`.", v.name));
+        let note = g.range_note(id, &v.name, false);
+        let docs = g.member_docs(v.doc, &v.features, &format!("Branch `{}`.", v.name), note);
         let json = te.json_type().unwrap_or("value");
         let kinds: &[&str] = match json {
             "null" => &["Null"],
