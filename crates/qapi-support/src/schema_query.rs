@@ -164,7 +164,7 @@ impl SchemaIndex {
         if depth > 256 {
             return Err(format!("{at}: nested too deeply"));
         }
-        let here = if at.is_empty() { "the value" } else { at };
+        let here = if at.is_empty() { "the arguments" } else { at };
         match t.get("meta-type").and_then(Value::as_str).unwrap_or("") {
             "builtin" => {
                 let ok = match t.get("json-type").and_then(Value::as_str).unwrap_or("") {
@@ -269,7 +269,9 @@ impl SchemaIndex {
                 };
                 for key in obj.keys() {
                     if member(key).is_none() {
-                        return Err(format!("{here} has no member '{key}'"));
+                        return Err(format!(
+                            "{here}: member '{key}' is not in the schema's type"
+                        ));
                     }
                 }
                 for m in &members {
