@@ -174,8 +174,9 @@ async fn range_bindings_drive_7_2_and_10_0() {
             ["8.0", "8.1", "9.1", "10.0", "10.2"]
         );
         c.check_before_sending(true);
-        let mut with_props = qmp::QueryMachines::default();
-        with_props.compat_props = Some(true);
+        let with_props = qmp::QueryMachines {
+            compat_props: Some(true),
+        };
         let results = [
             c.execute(&qmp::QueryCryptodev {}).await.map(drop),
             c.execute(&with_props).await.map(drop),
