@@ -92,3 +92,66 @@ fn doc_text_with_the_placeholder_marker_is_kept() {
     assert!(text.contains("/// Plain text."), "{text}");
     syn::parse_file(&text).expect("parses");
 }
+
+#[test]
+fn values_branches_and_alternatives_that_become_the_same_variant() {
+    // (schema, error after the location lines); QEMU's C names differ in
+    // each (`x1` vs `x_1`, `Self`'s upper-case name vs `self`'s).
+    let cases = [
+        (
+            "{ 'enum': 'Foo', 'data': [ 'x1', 'x-1' ] }\n",
+            "clash.json: In enum 'Foo':\nclash.json:1: values 'x1' and 'x-1' of enum type 'Foo' \
+             both become Rust variant 'X1'; rename one of them",
+        ),
+        (
+            "{ 'pragma': { 'member-name-exceptions': [ 'Foo' ] } }\n\
+             { 'enum': 'Foo', 'data': [ 'a', 'ALL' ] }\n",
+            "clash.json: In enum 'Foo':\nclash.json:2: value 'ALL' of enum type 'Foo' becomes Rust \
+             variant 'ALL', the name of the constant listing every value; rename it",
+        ),
+        (
+            "{ 'enum': 'Kind', 'data': [ 'x1', 'x-1' ] }\n\
+             { 'struct': 'Leaf', 'data': {} }\n\
+             { 'union': 'Foo', 'base': { 'kind': 'Kind' }, 'discriminator': 'kind',\n  \
+             'data': { 'x1': 'Leaf' } }\n",
+            "clash.json: In enum 'Kind':\nclash.json:1: values 'x1' and 'x-1' of enum type 'Kind' \
+             both become Rust variant 'X1'; rename one of them",
+        ),
+        (
+            "{ 'struct': 'Leaf', 'data': {} }\n\
+             { 'alternate': 'Foo', 'data': { 'x1': 'int', 'x-1': 'Leaf' } }\n",
+            "clash.json: In alternate 'Foo':\nclash.json:2: alternatives 'x1' and 'x-1' of alternate \
+             type 'Foo' both become Rust variant 'X1'; rename one of them",
+        ),
+        (
+            // QEMU reserves `u` but not `U`, which is `u` in Rust.
+            "{ 'pragma': { 'member-name-exceptions': [ 'Foo' ] } }\n\
+             { 'enum': 'Kind', 'data': [ 'a' ] }\n\
+             { 'union': 'Foo', 'base': { 'kind': 'Kind', 'U': 'int' },\n  \
+             'discriminator': 'kind', 'data': {} }\n",
+            "clash.json: In union 'Foo':\nclash.json:3: member 'U' of union type 'Foo' becomes Rust \
+             field 'u', the field that holds its branches; rename it",
+        ),
+    ];
+    for (schema, want) in cases {
+        assert_eq!(generate_error(schema), want, "{schema}");
+    }
+}
+
+/// Open enums (`--unknown-enum-values`) name their catch-all after what
+/// the values leave free: QEMU has values `unknown`.
+#[test]
+fn the_catch_all_avoids_a_value_named_unknown() {
+    let dir = std::env::temp_dir().join(format!("qapi-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("open.json");
+    std::fs::write(&path, "{ 'enum': 'Foo', 'data': [ 'unknown', 'b' ] }\n").expect("writes");
+    let schema = qapi_gen::load(path.to_str().expect("UTF-8")).expect("valid");
+    let opts = Options {
+        unknown_enum_values: true,
+        ..Options::default()
+    };
+    let text = qapi_gen::backend::package::single_file(&schema, &opts, "open").expect("generates");
+    assert!(text.contains("    Unknown,\n"), "{text}");
+    assert!(text.contains("    Other(String),\n"), "{text}");
+}

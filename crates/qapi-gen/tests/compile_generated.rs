@@ -345,3 +345,262 @@ fn range_bindings_compile() {
     );
     cargo(&dir, &["clippy", "--all-features", "--", "-D", "warnings"]);
 }
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.below(from.len())]
+    }
+
+    /// 1..=max distinct names from `from`.
+    fn some<'a>(&mut self, from: &[&'a str], max: usize) -> Vec<&'a str> {
+        let n = 1 + self.below(max);
+        let mut out: Vec<&str> = Vec::new();
+        for _ in 0..n * 3 {
+            let x = self.pick(from);
+            if !out.contains(&x) {
+                out.push(x);
+            }
+            if out.len() == n {
+                break;
+            }
+        }
+        out
+    }
+}
+
+/// Names that meet after mangling: keywords, digits, dashes against
+/// underscores, case, the names generated code uses itself.
+const VALUES: &[&str] = &[
+    "x1", "x-1", "x_1", "a-b", "a_b", "aB", "ab", "2d", "2-d", "self", "Self", "type", "match",
+    "unknown", "other", "all", "ALL", "u", "none", "None", "some", "ok", "Ok", "err",
+];
+const MEMBERS: &[&str] = &[
+    "x1", "x-1", "a-b", "ab", "type", "self", "match", "u", "o", "d", "v", "tag", "none", "some",
+    "crate", "super", "async", "gen", "try", "default", "new", "data", "event", "x-2d", "U",
+    "Type",
+];
+const TYPES: &[&str] = &[
+    "Foo",
+    "FooBar",
+    "QueryFoo",
+    "String",
+    "Result",
+    "Option",
+    "Event",
+    "Self",
+    "Box",
+    "Vec",
+    "QmpHandler",
+    "Stop",
+    "StopEvent",
+    "Thing",
+    "ThingBranch",
+    "Empty",
+    "Command",
+    "Value",
+    "Ab",
+    "Some",
+    "Unknown",
+];
+const COMMANDS: &[&str] = &[
+    "stop",
+    "query-foo",
+    "foo-bar",
+    "foo_bar",
+    "self",
+    "type",
+    "dispatch",
+    "x-1",
+    "x1",
+];
+const EVENTS: &[&str] = &["STOP", "FOO_BAR", "FOO__BAR", "SELF", "X_1", "X1", "THING"];
+const SCALARS: &[&str] = &["str", "int", "bool", "number", "any", "uint8", "size"];
+
+/// A random schema (valid or not) over the awkward names.
+fn random_schema(rng: &mut Rng) -> String {
+    // Every name may break QEMU's case rules: the collisions after
+    // mangling are what is under test.
+    let all: Vec<String> = TYPES
+        .iter()
+        .chain(COMMANDS)
+        .chain(EVENTS)
+        .map(|n| format!("'{n}'"))
+        .collect();
+    let mut out = format!(
+        "{{ 'pragma': {{ 'doc-required': false, 'member-name-exceptions': [ {} ], \
+         'command-name-exceptions': [ {} ] }} }}\n",
+        all.join(", "),
+        COMMANDS
+            .iter()
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let types = rng.some(TYPES, 6);
+    let mut defined: Vec<String> = Vec::new();
+    let q = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut enum_name = None;
+    for (i, t) in types.iter().enumerate() {
+        let members = |rng: &mut Rng, defined: &[String]| {
+            rng.some(MEMBERS, 4)
+                .iter()
+                .map(|m| {
+                    let ty = if !defined.is_empty() && rng.below(3) == 0 {
+                        defined[rng.below(defined.len())].clone()
+                    } else {
+                        rng.pick(SCALARS).to_string()
+                    };
+                    let opt = if rng.below(3) == 0 { "*" } else { "" };
+                    format!("'{opt}{m}': '{ty}'")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match (i, rng.below(4)) {
+            (0, _) | (_, 0) => {
+                let values = rng.some(VALUES, 5);
+                let _ = writeln!(out, "{{ 'enum': '{t}', 'data': [ {} ] }}", q(&values));
+                enum_name.get_or_insert((t.to_string(), values));
+            }
+            (_, 1) => {
+                let m = members(rng, &defined);
+                let _ = writeln!(out, "{{ 'struct': '{t}', 'data': {{ {m} }} }}");
+            }
+            (_, 2) => {
+                let Some((e, values)) = enum_name.clone() else {
+                    continue;
+                };
+                let m = members(rng, &defined);
+                let base = format!("{{ 'kind': '{e}', {m} }}");
+                let branches = format!("'{}': 'Leaf'", values[0]);
+                let _ = writeln!(
+                    out,
+                    "{{ 'union': '{t}', 'base': {base}, 'discriminator': 'kind', \
+                     'data': {{ {branches} }} }}"
+                );
+            }
+            _ => {
+                let a = rng.pick(MEMBERS);
+                let b = rng.pick(MEMBERS);
+                let _ = writeln!(
+                    out,
+                    "{{ 'alternate': '{t}', 'data': {{ '{a}': 'str', '{b}': 'int' }} }}"
+                );
+            }
+        }
+        defined.push(t.to_string());
+    }
+    let _ = writeln!(
+        out,
+        "{{ 'struct': 'Leaf', 'data': {{ '{}': 'int' }} }}",
+        rng.pick(MEMBERS)
+    );
+    for c in rng.some(COMMANDS, 2) {
+        let arg = rng.pick(MEMBERS);
+        let _ = writeln!(out, "{{ 'command': '{c}', 'data': {{ '{arg}': 'int' }} }}");
+    }
+    for e in rng.some(EVENTS, 2) {
+        let data = rng.pick(MEMBERS);
+        match rng.below(2) {
+            0 => {
+                let _ = writeln!(out, "{{ 'event': '{e}' }}");
+            }
+            _ => {
+                let _ = writeln!(out, "{{ 'event': '{e}', 'data': {{ '{data}': 'str' }} }}");
+            }
+        }
+    }
+    out
+}
+
+/// Random valid schemas whose names meet after mangling either generate
+/// Rust that compiles (all of them in one crate, checked once) or give a
+/// located error; never uncompilable code.
+#[test]
+fn awkward_names_compile_or_are_located_errors() {
+    let dir = package_dir("awkward-names");
+    let schemas_dir = dir.join("schemas");
+    std::fs::create_dir_all(&schemas_dir).expect("schemas dir");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut invalid, mut located, mut generated) = (0, 0, 0);
+    let mut lib = String::from("//! Compile check of qapi-gen's output for awkward names.\n");
+    for i in 0..300 {
+        let text = random_schema(&mut rng);
+        let path = schemas_dir.join(format!("s{i}.json"));
+        write_if_changed(&path, &text);
+        let Ok(schema) = qapi_gen::load(path.to_str().expect("UTF-8")) else {
+            invalid += 1;
+            continue;
+        };
+        for (variant, opts) in [
+            ("closed", Options::default()),
+            (
+                "open",
+                Options {
+                    unknown_enum_values: true,
+                    ..Options::default()
+                },
+            ),
+        ] {
+            match qapi_gen::backend::package::single_file(&schema, &opts, "awkward") {
+                Ok(rust) => {
+                    generated += 1;
+                    write_if_changed(&dir.join(format!("src/s{i}_{variant}.rs")), &rust);
+                    let _ = writeln!(
+                        lib,
+                        "\n/// {}\n#[allow(clippy::all)]\npub mod s{i}_{variant} {{\n    \
+                         include!(\"s{i}_{variant}.rs\");\n}}",
+                        path.display()
+                    );
+                }
+                Err(e) => {
+                    assert!(
+                        e.location().is_some(),
+                        "s{i} ({variant}): an error without a location: {e}\n{text}"
+                    );
+                    located += 1;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "awkward names: 300 schemas, {invalid} invalid for QEMU, {generated} generated \
+         (closed and open enums), {located} located errors"
+    );
+    assert!(generated > 80, "too few schemas generated: {generated}");
+    assert!(
+        located > 0,
+        "no collision was found: the generator is too tame"
+    );
+    let toml = format!(
+        "[package]\nname = \"awkward-names\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
+         publish = false\n\n[dependencies]\nqapi-support = {{ path = \"{}\" }}\n\
+         serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n\n\
+         [workspace]\n",
+        support_path()
+    );
+    write_if_changed(&dir.join("Cargo.toml"), &toml);
+    copy_lock(&dir);
+    write_if_changed(&dir.join("src/lib.rs"), &lib);
+    cargo(&dir, &["check"]);
+}

@@ -144,6 +144,21 @@ pub fn module_name(path: &str) -> String {
     out
 }
 
+/// The catch-all variant of an open enum (`--unknown-enum-values`) with
+/// these values: `Unknown`, unless a value is itself `Unknown` in Rust
+/// (QEMU has `unknown` in several enums), then `Other`, then
+/// `UnknownValue`, then `UnknownValue2`, ... — the first that no value
+/// takes.
+pub fn catch_all_variant<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+    let taken: std::collections::HashSet<String> = values.into_iter().map(variant_name).collect();
+    ["Unknown", "Other", "UnknownValue"]
+        .into_iter()
+        .map(String::from)
+        .chain((2..).map(|n| format!("UnknownValue{n}")))
+        .find(|c| !taken.contains(c))
+        .unwrap_or_default()
+}
+
 /// The first two QAPI names in `names` that map to the same Rust name
 /// under `rule`, with that Rust name.
 pub fn first_collision<'a>(
@@ -255,6 +270,23 @@ mod tests {
         ];
         for (path, rust) in cases {
             assert_eq!(module_name(path), rust, "{path}");
+        }
+    }
+
+    #[test]
+    fn catch_all_avoids_the_values() {
+        let cases: [(&[&str], &str); 4] = [
+            (&["a", "b"], "Unknown"),
+            (&["unknown", "b"], "Other"),
+            (&["unknown", "other"], "UnknownValue"),
+            (&["unknown", "other", "unknown-value"], "UnknownValue2"),
+        ];
+        for (values, want) in cases {
+            assert_eq!(
+                catch_all_variant(values.iter().copied()),
+                want,
+                "{values:?}"
+            );
         }
     }
 

@@ -42,7 +42,7 @@ impl QMPCapability {
 impl std::str::FromStr for QMPCapability {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, ::qapi_support::UnknownValue> {
         #[allow(clippy::match_single_binding)]
         match s {
             "oob" => Ok(Self::Oob),

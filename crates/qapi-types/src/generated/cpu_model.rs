@@ -94,7 +94,7 @@ impl CpuModelExpansionType {
 impl std::str::FromStr for CpuModelExpansionType {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, ::qapi_support::UnknownValue> {
         #[allow(clippy::match_single_binding)]
         match s {
             "static" => Ok(Self::Static),
@@ -404,7 +404,7 @@ impl CpuModelCompareResult {
 impl std::str::FromStr for CpuModelCompareResult {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, ::qapi_support::UnknownValue> {
         #[allow(clippy::match_single_binding)]
         match s {
             "incompatible" => Ok(Self::Incompatible),

@@ -120,7 +120,7 @@ impl SchemaMetaType {
 impl std::str::FromStr for SchemaMetaType {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, ::qapi_support::UnknownValue> {
         #[allow(clippy::match_single_binding)]
         match s {
             "builtin" => Ok(Self::Builtin),
@@ -338,7 +338,7 @@ impl JSONType {
 impl std::str::FromStr for JSONType {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, ::qapi_support::UnknownValue> {
         #[allow(clippy::match_single_binding)]
         match s {
             "string" => Ok(Self::String),

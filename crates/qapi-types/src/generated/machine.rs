@@ -192,7 +192,7 @@ impl SysEmuTarget {
 impl std::str::FromStr for SysEmuTarget {
     type Err = ::qapi_support::UnknownValue;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    fn from_str(s: &str) -> Result<Self, ::qapi_support::UnknownValue> {
         #[allow(clippy::match_single_binding)]
         match s {
             "aarch64" => Ok(Self::Aarch64),

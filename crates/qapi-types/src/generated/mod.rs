@@ -640,6 +640,6 @@ pub mod __qapi_input {
 pub fn check_arguments(
     command: &str,
     args: &::serde_json::Value,
-) -> Result<(), ::qapi_support::QmpError> {
+) -> ::core::result::Result<(), ::qapi_support::QmpError> {
     ::qapi_support::input::check_command(__qapi_input::COMMANDS, command, args)
 }

@@ -300,8 +300,98 @@ impl<'a> Gen<'a> {
         };
         g.assign_modules();
         g.assign_names()?;
+        g.check_part_names()?;
         g.scc = types::components(schema);
         Ok(g)
+    }
+
+    /// Reports two values, branches or alternatives of one type that
+    /// become the same Rust variant (`x1` and `x-1` are both `X1`; QEMU
+    /// only checks C names, where they differ), or a name the generated
+    /// type needs for itself: the `ALL` constant of enums, the field `u`
+    /// holding a union's branches.  Struct fields are checked
+    /// as they are emitted ([`types::fields`]).
+    fn check_part_names(&self) -> Result<(), Error> {
+        let s = self.schema;
+        for (i, e) in s.entities.iter().enumerate() {
+            let id = EntityId(i as u32);
+            type Parts<'s> = Vec<(&'s str, Option<crate::source::Info>)>;
+            let (parts, what, reserved): (Parts, &str, &[(&str, &str)]) = match &e.kind {
+                EntityKind::Enum { .. } if &*e.name == "QType" => continue,
+                EntityKind::Enum { members, .. } => (
+                    members.iter().map(|m| (&*m.name, m.info)).collect(),
+                    "values",
+                    // Open enums' catch-all avoids the values
+                    // (`naming::catch_all_variant`).
+                    if self.opts.unknown_enum_values {
+                        &[]
+                    } else {
+                        &[("ALL", "the constant listing every value")]
+                    },
+                ),
+                EntityKind::Object(o) if o.branches.is_some() && !e.is_implicit() => {
+                    let b = o.branches.as_ref().expect("a union");
+                    if let Some(m) = s
+                        .members(id)
+                        .into_iter()
+                        .find(|m| m.name != b.tag_name && naming::field_name(&m.name) == "u")
+                    {
+                        if !self.union_is_enum(id) {
+                            return Err(self.part_error(
+                                id,
+                                m.info,
+                                &format!(
+                                    "member '{}' of {} becomes Rust field 'u', the field that \
+                                         holds its branches; rename it",
+                                    m.name,
+                                    e.describe()
+                                ),
+                            ));
+                        }
+                    }
+                    (
+                        b.variants.iter().map(|m| (&*m.name, m.info)).collect(),
+                        "branches",
+                        &[],
+                    )
+                }
+                EntityKind::Alternate { variants, .. } => (
+                    variants.iter().map(|m| (&*m.name, m.info)).collect(),
+                    "alternatives",
+                    &[],
+                ),
+                _ => continue,
+            };
+            let mut seen: HashMap<String, &str> = HashMap::new();
+            for (name, info) in parts {
+                let rust = naming::variant_name(name);
+                let msg = if let Some((_, role)) = reserved.iter().find(|(r, _)| *r == rust) {
+                    format!(
+                        "value '{name}' of {} becomes Rust variant '{rust}', the name of {role}; \
+                         rename it",
+                        e.describe()
+                    )
+                } else if let Some(other) = seen.insert(rust.clone(), name) {
+                    format!(
+                        "{what} '{other}' and '{name}' of {} both become Rust variant \
+                         '{rust}'; rename one of them",
+                        e.describe()
+                    )
+                } else {
+                    continue;
+                };
+                return Err(self.part_error(id, info, &msg));
+            }
+        }
+        Ok(())
+    }
+
+    /// An error at `info`, else at the entity.
+    fn part_error(&self, id: EntityId, info: Option<crate::source::Info>, msg: &str) -> Error {
+        match info.or(self.schema.entity(id).info) {
+            Some(info) => Error::at(&self.schema.sources, info, msg),
+            None => Error::bare(msg),
+        }
     }
 
     /// Gives each schema module with definitions an output module.
@@ -539,6 +629,11 @@ impl<'a> Gen<'a> {
             EntityKind::Event(_) => commands::event_data_items(self, id, &cond),
             _ => Ok(Vec::new()),
         }
+    }
+
+    /// Whether a schema type takes the name of prelude type `short`.
+    pub(crate) fn is_shadowed(&self, short: &str) -> bool {
+        self.shadowed.contains(&short)
     }
 
     /// A prelude type (`String`, `Vec`, `Box`, `Option`, `Result`): its

@@ -165,7 +165,7 @@ const ENUM: Template = Template(
 
     impl std::str::FromStr for __Self {
         type Err = ::qapi_support::UnknownValue;
-        fn from_str(s: &str) -> __Result<Self, Self::Err> {
+        fn from_str(s: &str) -> __Result<Self, ::qapi_support::UnknownValue> {
             #[allow(clippy::match_single_binding)]
             match s {
                 __FROM_STR => {}
@@ -193,7 +193,7 @@ const OPEN_ENUM: Template = Template(
         __VARIANTS,
         /// A value this schema does not know (sent by a newer peer).
         #[serde(untagged)]
-        Unknown(__String),
+        __Unknown(__String),
     }
 
     impl<'de> ::serde::Deserialize<'de> for __Self {
@@ -207,18 +207,18 @@ const OPEN_ENUM: Template = Template(
         pub fn as_str(&self) -> &str {
             match self {
                 __AS_STR => {}
-                Self::Unknown(s) => s,
+                Self::__Unknown(s) => s,
             }
         }
     }
 
     impl std::str::FromStr for __Self {
         type Err = std::convert::Infallible;
-        fn from_str(s: &str) -> __Result<Self, Self::Err> {
+        fn from_str(s: &str) -> __Result<Self, std::convert::Infallible> {
             #[allow(clippy::match_single_binding)]
             match s {
                 __FROM_STR => {}
-                other => Ok(Self::Unknown(other.to_string())),
+                other => Ok(Self::__Unknown(other.to_string())),
             }
         }
     }
@@ -303,7 +303,8 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<I
         .arms("__AS_STR", as_str_arms)
         .arms("__FROM_STR", from_str_arms);
     let mut items = if g.opts.unknown_enum_values {
-        OPEN_ENUM.fill(&mut { fill })?
+        let catch_all = naming::catch_all_variant(members.iter().map(|m| &*m.name));
+        OPEN_ENUM.fill(&mut fill.ident("__Unknown", ident(&catch_all)))?
     } else {
         ENUM.fill(
             &mut fill
@@ -416,7 +417,14 @@ pub(super) fn fields(
                     ren.into_iter().collect(),
                     vec![syntax::list_attr(
                         "serde",
-                        quote!(default, skip_serializing_if = "Option::is_none"),
+                        if g.is_shadowed("Option") {
+                            quote!(
+                                default,
+                                skip_serializing_if = "::core::option::Option::is_none"
+                            )
+                        } else {
+                            quote!(default, skip_serializing_if = "Option::is_none")
+                        },
                     )],
                 ]),
                 f.clone(),
