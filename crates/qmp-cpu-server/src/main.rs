@@ -11,10 +11,13 @@ use clap::Parser;
 use cpu_models::Target;
 use qmp_runtime::{Server, ServerConfig};
 
+mod alloc;
+
 // Replies are built from many small allocations (JSON maps of a few
-// hundred properties); mimalloc keeps that off the latency path.
+// hundred properties); mimalloc keeps that off the latency path, and big
+// buffers go back to the system when freed (see `alloc.rs`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::Split = alloc::Split;
 
 /// Serve QEMU's CPU-model QMP commands for one target.
 #[derive(Parser)]
@@ -39,6 +42,7 @@ fn parse_target(s: &str) -> Result<Target, String> {
 }
 
 fn main() -> ExitCode {
+    alloc::init();
     let cli = Cli::parse();
     if cli.socket.is_none() && cli.tcp.is_none() {
         eprintln!("qmp-cpu-server: give --socket PATH and/or --tcp ADDR:PORT");

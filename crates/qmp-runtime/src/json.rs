@@ -307,6 +307,7 @@ impl Streamer {
         loop {
             match step(self.state, b) {
                 Step::Take(s) => {
+                    self.grow_token();
                     self.token.push(b);
                     self.state = s;
                 }
@@ -340,10 +341,24 @@ impl Streamer {
         }
     }
 
+    /// Makes room for one more byte of the current token without letting
+    /// its buffer grow past the size limit: doubling a 40 MB buffer would
+    /// allocate 80 MB for a token that is refused at 64 MiB.
+    fn grow_token(&mut self) {
+        let (len, cap) = (self.token.len(), self.token.capacity());
+        if len == cap {
+            let limit = self.limits.max_token_size + 1;
+            let extra = len.max(64).min(limit.saturating_sub(len)).max(1);
+            self.token.reserve_exact(extra);
+        }
+    }
+
     fn token_done(&mut self, tok: Tok, emit: &mut dyn FnMut(Message)) {
         let text = std::mem::take(&mut self.token);
         let result = self.process(tok, text);
         if let Some(m) = result {
+            // A huge message's token list goes with it.
+            self.tokens.shrink_to(64);
             self.braces = 0;
             self.brackets = 0;
             self.tokens.clear();

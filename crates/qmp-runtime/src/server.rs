@@ -14,13 +14,14 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use qapi_support::{QmpError, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::json::{Message, Streamer};
@@ -30,26 +31,81 @@ use crate::session::{self, ConnState, Core, ServerConfig};
 /// QEMU's `QMP_REQ_QUEUE_LEN_MAX`: in-band requests queued with `oob`.
 const QUEUE_MAX_OOB: usize = 8;
 
-/// What the writer sends: a line of its own, or one shared by all
-/// clients (an event).
+/// Replies written to a client's socket may trail its requests by at
+/// most this many: a client that does not read its replies stops being
+/// read (QEMU suspends such a monitor the same way), so neither its
+/// requests nor our answers pile up in memory.
+const REPLIES_UNWRITTEN_MAX: usize = 8;
+
+/// Events queued for one client and not yet written.  Beyond this a
+/// client that does not read loses events rather than making the server
+/// hold them without bound (QEMU would buffer them all); each loss is
+/// counted in [`EventSender::dropped`].
+const EVENTS_UNWRITTEN_MAX: usize = 1024;
+
+/// How long the accept loop waits after running out of file descriptors
+/// (or memory) before trying again, at first and at most: accepting again
+/// at once would spin.
+const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
+
+/// What the writer sends: a reply with the permit that bounds unwritten
+/// replies, or an event line shared by all clients.
 enum Out {
-    Own(Vec<u8>),
-    Shared(Arc<[u8]>),
+    /// The permit is held, not read: dropping it with the written reply
+    /// lets the executor queue the next.
+    Reply(Vec<u8>, #[allow(dead_code)] OwnedSemaphorePermit),
+    Event(Arc<[u8]>),
 }
 
 impl Out {
     fn bytes(&self) -> &[u8] {
         match self {
-            Out::Own(v) => v,
-            Out::Shared(a) => a,
+            Out::Reply(v, _) => v,
+            Out::Event(a) => a,
         }
+    }
+}
+
+/// One client's way out: the writer's queue and the budgets that bound it.
+#[derive(Clone)]
+struct Outbox {
+    tx: mpsc::UnboundedSender<Out>,
+    replies: Arc<Semaphore>,
+    events: Arc<AtomicUsize>,
+}
+
+impl Outbox {
+    /// Queues a reply, waiting while the client has not read the earlier
+    /// ones.  `false` once the connection is gone.
+    async fn reply(&self, line: Vec<u8>) -> bool {
+        match self.replies.clone().acquire_owned().await {
+            Ok(permit) => self.tx.send(Out::Reply(line, permit)).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Queues an event unless the client is too far behind; `Err(())`
+    /// once the connection is gone, `Ok(false)` when the event was
+    /// dropped.
+    fn event(&self, line: Arc<[u8]>) -> Result<bool, ()> {
+        if self.events.fetch_add(1, Ordering::AcqRel) >= EVENTS_UNWRITTEN_MAX {
+            self.events.fetch_sub(1, Ordering::AcqRel);
+            return if self.tx.is_closed() {
+                Err(())
+            } else {
+                Ok(false)
+            };
+        }
+        self.tx.send(Out::Event(line)).map(|_| true).map_err(drop)
     }
 }
 
 /// The negotiated clients, who receive events.
 #[derive(Default)]
 struct Registry {
-    clients: Mutex<HashMap<u64, mpsc::UnboundedSender<Out>>>,
+    clients: Mutex<HashMap<u64, Outbox>>,
+    /// Events not queued because their client was too far behind.
+    dropped: AtomicU64,
 }
 
 struct Inner {
@@ -90,8 +146,24 @@ impl EventSender {
             .clients
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        clients.retain(|_, tx| tx.send(Out::Shared(line.clone())).is_ok());
+        let mut dropped = 0;
+        clients.retain(|_, out| match out.event(line.clone()) {
+            Ok(queued) => {
+                dropped += u64::from(!queued);
+                true
+            }
+            Err(()) => false,
+        });
+        if dropped > 0 {
+            self.registry.dropped.fetch_add(dropped, Ordering::Relaxed);
+        }
         clients.len()
+    }
+
+    /// Events dropped so far because their client had not read the
+    /// previous ones (more than a thousand unwritten).
+    pub fn dropped(&self) -> u64 {
+        self.registry.dropped.load(Ordering::Relaxed)
     }
 
     /// Sends a generated event (an `Event` enum value, which serializes as
@@ -154,22 +226,7 @@ impl Server {
             }
         }
         let listener = UnixListener::bind(&path)?;
-        let inner = self.inner.clone();
-        let mut stop = self.inner.shutdown.subscribe();
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    r = listener.accept() => match r {
-                        Ok((stream, _)) => {
-                            let (r, w) = stream.into_split();
-                            spawn_connection(&inner, r, w);
-                        }
-                        Err(_) => continue,
-                    },
-                    _ = stop.wait_for(|s| *s) => break,
-                }
-            }
-        });
+        let task = self.accept_loop(listener);
         self.add_listener(task, Some(path));
         Ok(())
     }
@@ -185,23 +242,7 @@ impl Server {
         }
         let listener = TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
-        let inner = self.inner.clone();
-        let mut stop = self.inner.shutdown.subscribe();
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    r = listener.accept() => match r {
-                        Ok((stream, _)) => {
-                            let _ = stream.set_nodelay(true);
-                            let (r, w) = stream.into_split();
-                            spawn_connection(&inner, r, w);
-                        }
-                        Err(_) => continue,
-                    },
-                    _ = stop.wait_for(|s| *s) => break,
-                }
-            }
-        });
+        let task = self.accept_loop(listener);
         self.add_listener(task, None);
         Ok(local)
     }
@@ -213,6 +254,40 @@ impl Server {
     {
         let (r, w) = tokio::io::split(stream);
         spawn_connection(&self.inner, r, w);
+    }
+
+    /// Accepts connections until shutdown.  A transient failure (out of
+    /// file descriptors, of memory, of buffers) makes it wait before the
+    /// next try, doubling the wait up to a second, instead of spinning;
+    /// the connections already open are served meanwhile.
+    fn accept_loop<L: Listener>(&self, listener: L) -> JoinHandle<()> {
+        let inner = self.inner.clone();
+        let mut stop = self.inner.shutdown.subscribe();
+        tokio::spawn(async move {
+            let mut backoff = ACCEPT_BACKOFF.0;
+            loop {
+                let r = tokio::select! {
+                    r = listener.accept_split() => r,
+                    _ = stop.wait_for(|s| *s) => break,
+                };
+                match r {
+                    Ok((r, w)) => {
+                        backoff = ACCEPT_BACKOFF.0;
+                        spawn_connection(&inner, r, w);
+                    }
+                    Err(e) if accept_must_wait(&e) => {
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = stop.wait_for(|s| *s) => break,
+                        }
+                        backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
+                    }
+                    // A connection that failed before it was accepted
+                    // (reset, aborted): take the next one.
+                    Err(_) => {}
+                }
+            }
+        })
     }
 
     fn add_listener(&self, task: JoinHandle<()>, path: Option<PathBuf>) {
@@ -249,6 +324,46 @@ impl Server {
             idle.await;
         }
     }
+}
+
+/// A listening socket the accept loop takes connections from.
+trait Listener: Send + 'static {
+    type Read: AsyncRead + Unpin + Send + 'static;
+    type Write: AsyncWrite + Unpin + Send + 'static;
+    /// The next connection, split into its halves.
+    fn accept_split(
+        &self,
+    ) -> impl std::future::Future<Output = io::Result<(Self::Read, Self::Write)>> + Send;
+}
+
+impl Listener for UnixListener {
+    type Read = tokio::net::unix::OwnedReadHalf;
+    type Write = tokio::net::unix::OwnedWriteHalf;
+    async fn accept_split(&self) -> io::Result<(Self::Read, Self::Write)> {
+        let (stream, _) = self.accept().await?;
+        Ok(stream.into_split())
+    }
+}
+
+impl Listener for TcpListener {
+    type Read = tokio::net::tcp::OwnedReadHalf;
+    type Write = tokio::net::tcp::OwnedWriteHalf;
+    async fn accept_split(&self) -> io::Result<(Self::Read, Self::Write)> {
+        let (stream, _) = self.accept().await?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream.into_split())
+    }
+}
+
+/// Whether a failed `accept` means "not now" (a resource ran out) rather
+/// than "that connection failed": EMFILE, ENFILE, ENOBUFS, ENOMEM.
+fn accept_must_wait(e: &io::Error) -> bool {
+    const EMFILE: i32 = 24;
+    const ENFILE: i32 = 23;
+    const ENOBUFS: i32 = 105;
+    const ENOMEM: i32 = 12;
+    matches!(e.raw_os_error(), Some(EMFILE | ENFILE | ENOBUFS | ENOMEM))
+        || e.kind() == io::ErrorKind::OutOfMemory
 }
 
 fn spawn_connection<R, W>(inner: &Arc<Inner>, reader: R, writer: W)
@@ -294,9 +409,19 @@ where
     let id = inner.next_conn.fetch_add(1, Ordering::Relaxed);
     let core = inner.core.clone();
     let (tx, rx) = mpsc::unbounded_channel::<Out>();
+    let out = Outbox {
+        tx,
+        replies: Arc::new(Semaphore::new(REPLIES_UNWRITTEN_MAX)),
+        events: Arc::new(AtomicUsize::new(0)),
+    };
     let mut stop = inner.shutdown.subscribe();
-    let writer_task = tokio::spawn(write_loop(writer, rx, inner.shutdown.subscribe()));
-    let _ = tx.send(Out::Own(core.greeting()));
+    let writer_task = tokio::spawn(write_loop(
+        writer,
+        rx,
+        out.events.clone(),
+        inner.shutdown.subscribe(),
+    ));
+    out.reply(core.greeting()).await;
 
     let state = Arc::new(ConnState::default());
     let pending = Arc::new(Pending::default());
@@ -305,7 +430,7 @@ where
         core.clone(),
         state.clone(),
         inband_rx,
-        tx.clone(),
+        out.clone(),
         pending.clone(),
         inner.registry.clone(),
         id,
@@ -327,6 +452,11 @@ where
                 _ = stop.wait_for(|s| *s) => break 'read true,
             }
         }
+        // The writer is gone (the client closed or stopped taking our
+        // bytes): what is still buffered is not worth reading.
+        if out.tx.is_closed() {
+            break 'read false;
+        }
         let n = tokio::select! {
             r = reader.read(&mut buf) => match r {
                 Ok(0) | Err(_) => break 'read false,
@@ -337,9 +467,13 @@ where
         streamer.feed(&buf[..n], &mut |m| msgs.push(m));
         for m in msgs.drain(..) {
             if session::is_oob(&m) {
-                // Out of band: run now, ahead of anything queued.
+                // Out of band: run now, ahead of anything queued (and
+                // stop reading while the client does not read replies).
                 if let Some(line) = handle_guarded(&core, &state, m) {
-                    let _ = tx.send(Out::Own(line));
+                    tokio::select! {
+                        _ = out.reply(line) => {}
+                        _ = stop.wait_for(|s| *s) => break 'read true,
+                    }
                 }
             } else {
                 pending.count.fetch_add(1, Ordering::AcqRel);
@@ -358,7 +492,10 @@ where
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&id);
-    drop(tx);
+    // The reader's buffers go with it: a huge rejected message does not
+    // stay allocated while the connection winds down.
+    drop((streamer, buf, msgs));
+    drop(out);
     let _ = writer_task.await;
 }
 
@@ -366,7 +503,7 @@ async fn inband_loop(
     core: Arc<Core>,
     state: Arc<ConnState>,
     mut rx: mpsc::UnboundedReceiver<Message>,
-    tx: mpsc::UnboundedSender<Out>,
+    out: Outbox,
     pending: Arc<Pending>,
     registry: Arc<Registry>,
     id: u64,
@@ -386,10 +523,14 @@ async fn inband_loop(
                 .clients
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(id, tx.clone());
+                .insert(id, out.clone());
         }
         if let Some(line) = line {
-            let _ = tx.send(Out::Own(line));
+            // Waits while the client has not read earlier replies; the
+            // request stays pending meanwhile, so reading stays paused.
+            if !out.reply(line).await {
+                break;
+            }
         }
         pending.count.fetch_sub(1, Ordering::AcqRel);
         pending.changed.notify_waiters();
@@ -399,9 +540,16 @@ async fn inband_loop(
 async fn write_loop<W: AsyncWrite + Unpin>(
     writer: W,
     mut rx: mpsc::UnboundedReceiver<Out>,
+    events: Arc<AtomicUsize>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut w = BufWriter::with_capacity(16 * 1024, writer);
+    // Written: its reply permit (dropped with it) or event slot is free.
+    let written = |o: Out| {
+        if let Out::Event(_) = o {
+            events.fetch_sub(1, Ordering::AcqRel);
+        }
+    };
     loop {
         let first = tokio::select! {
             o = rx.recv() => match o {
@@ -412,8 +560,10 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         };
         let write = async {
             w.write_all(first.bytes()).await?;
+            written(first);
             while let Ok(o) = rx.try_recv() {
                 w.write_all(o.bytes()).await?;
+                written(o);
             }
             w.flush().await
         };
