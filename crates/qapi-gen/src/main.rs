@@ -213,8 +213,10 @@ struct GenerateArgs {
     /// introspection).
     #[arg(long)]
     no_server: bool,
-    /// Path to the qapi-support crate (default: the one this qapi-gen was
-    /// built from).
+    /// Depend on the qapi-support crate at this path.  Default: a version
+    /// requirement on the published qapi-support (the one matching this
+    /// qapi-gen), except when the package is written inside the workspace
+    /// this qapi-gen was built from, where it takes that workspace's copy.
     #[arg(long)]
     support_path: Option<std::path::PathBuf>,
     /// After the error, show the source line with a caret.
@@ -288,6 +290,16 @@ fn report(err: &qapi_gen::Error, snippet: bool) {
     }
 }
 
+/// The qapi-support of the workspace this qapi-gen was built from, when
+/// `out` is inside that workspace (our own tests and CI); `None` for
+/// everyone else (an installed qapi-gen, whose source directory is a
+/// registry copy), who get a version requirement.
+fn own_workspace_support(out: &std::path::Path) -> Option<std::path::PathBuf> {
+    let root = std::fs::canonicalize(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).ok()?;
+    let support = root.join("crates/qapi-support");
+    (out.starts_with(&root) && support.join("Cargo.toml").is_file()).then_some(support)
+}
+
 fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
     use qapi_gen::backend::package::{package, relative_path, PackageSpec, SupportDep};
     let mut builder = qapi_gen::Builder::new(&args.schema)
@@ -334,7 +346,7 @@ fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
     let abs_out = std::fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.clone());
     let support = match &args.support_path {
         Some(p) => Some(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
-        None => std::fs::canonicalize(concat!(env!("CARGO_MANIFEST_DIR"), "/../qapi-support")).ok(),
+        None => own_workspace_support(&abs_out),
     };
     let support = match support {
         Some(p) => SupportDep::Path(relative_path(&abs_out, &p).to_string_lossy().into_owned()),

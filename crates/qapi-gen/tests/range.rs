@@ -166,5 +166,11 @@ fn cli_takes_path_at_release() {
         machine.contains("Only in QEMU 8.0."),
         "the release given wins"
     );
+    // Outside our workspace the package depends on the published runtime.
+    let toml = std::fs::read_to_string(dir.join("Cargo.toml")).expect("Cargo.toml");
+    assert!(
+        toml.contains(&format!("qapi-support = \"{}\"", env!("CARGO_PKG_VERSION"))),
+        "{toml}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
