@@ -33,10 +33,13 @@ pub const SCHEMA: &str = "schema/qapi-schema.json";
 /// absent, so that QEMU's replies decode too.
 pub fn qapi_types_files() -> Result<Files, qapi_gen::Error> {
     let schema = load()?;
-    let opts = qapi_gen::Builder::new(SCHEMA)
-        .absent_as_default("CpuModelExpansionInfo.static")
-        .absent_as_default("CpuModelExpansionInfo.migration-safe")
-        .options()?;
+    let opts = qapi_gen::backend::rust::Options {
+        absent_as_default: vec![
+            "CpuModelExpansionInfo.static".into(),
+            "CpuModelExpansionInfo.migration-safe".into(),
+        ],
+        ..Default::default()
+    };
     let spec = PackageSpec {
         name: "qapi-types".into(),
         header: format!(

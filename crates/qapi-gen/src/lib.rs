@@ -29,7 +29,7 @@ pub mod release;
 pub mod since;
 pub mod source;
 
-pub use backend::package::Builder;
+pub use backend::builder::Builder;
 pub use error::{Error, Result};
 pub use model::Schema;
 pub use release::{QemuVersion, Release, ReleaseSource, Rules};

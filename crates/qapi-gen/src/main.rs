@@ -302,32 +302,24 @@ fn own_workspace_support(out: &std::path::Path) -> Option<std::path::PathBuf> {
 
 fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
     use qapi_gen::backend::package::{package, relative_path, PackageSpec, SupportDep};
-    let mut builder = qapi_gen::Builder::new(&args.schema)
-        .qemu_version_opt(args.release.qemu_version)
-        .module_features(args.module_features)
-        .unknown_enum_values(args.unknown_enum_values)
-        .server(!args.no_server);
-    for m in &args.absent_as_default {
-        builder = builder.absent_as_default(m);
-    }
+    let mut cfg = std::collections::BTreeMap::new();
     for c in &args.cfg {
         let Some((sym, pred)) = c.split_once('=') else {
             return Err(qapi_gen::Error::bare(format!(
                 "--cfg {c}: expected SYMBOL=PREDICATE, e.g. CONFIG_KVM='feature = \"kvm\"'"
             )));
         };
-        builder = builder.cfg(sym.trim(), pred.trim());
+        cfg.insert(sym.trim().to_string(), pred.trim().to_string());
     }
-    if args.evaluate {
-        builder = builder.evaluate_conditions();
-    }
-    for d in &args.define {
-        builder = builder.define(d);
-    }
-    for old in &args.compatible_with {
-        builder = builder.compatible_with(old);
-    }
-    let opts = builder.options()?;
+    let defined =
+        (args.evaluate || !args.define.is_empty()).then(|| args.define.iter().cloned().collect());
+    let opts = qapi_gen::backend::rust::Options {
+        conditions: qapi_gen::backend::cond::Conditions::new(cfg, defined)?,
+        module_features: args.module_features,
+        unknown_enum_values: args.unknown_enum_values,
+        absent_as_default: args.absent_as_default.clone(),
+        server: !args.no_server,
+    };
     let schema = if args.compatible_with.is_empty() {
         qapi_gen::load_with_options(&args.schema, &args.release.options())?
     } else {

@@ -155,3 +155,37 @@ fn the_catch_all_avoids_a_value_named_unknown() {
     assert!(text.contains("    Unknown,\n"), "{text}");
     assert!(text.contains("    Other(String),\n"), "{text}");
 }
+
+/// An `absent_as_default` entry that matches no required member is an
+/// error, not silently ignored.
+#[test]
+fn absent_as_default_must_name_a_required_member() {
+    let dir = std::env::temp_dir().join(format!("qapi-absent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("absent.json");
+    std::fs::write(
+        &path,
+        "{ 'struct': 'Foo', 'data': { 'a': 'int', '*b': 'int' } }\n",
+    )
+    .expect("writes");
+    let schema = qapi_gen::load(path.to_str().expect("UTF-8")).expect("valid");
+    let cases = [
+        ("Foo.a", None),
+        ("Foo", Some("expected TYPE.MEMBER")),
+        ("Bar.a", Some("the schema has no struct or union 'Bar'")),
+        ("Foo.c", Some("'Foo' has no member 'c'")),
+        ("Foo.b", Some("the member is optional already")),
+    ];
+    for (entry, want) in cases {
+        let opts = Options {
+            absent_as_default: vec![entry.into()],
+            ..Options::default()
+        };
+        match (generate(&schema, &opts), want) {
+            (Ok(_), None) => {}
+            (Err(e), Some(w)) => assert!(e.to_string().contains(w), "{entry}: {e}"),
+            (Ok(_), Some(w)) => panic!("{entry}: accepted, wanted {w}"),
+            (Err(e), None) => panic!("{entry}: {e}"),
+        }
+    }
+}

@@ -10,6 +10,7 @@
 
 pub mod de;
 pub mod error;
+mod ghash;
 pub mod input;
 pub mod introspect;
 pub mod qdict;

@@ -28,6 +28,34 @@ pub enum Conditions {
     Cfg(BTreeMap<String, String>),
 }
 
+impl Conditions {
+    /// Conditions from `cfg` mappings (symbol → predicate) or from the
+    /// `defined` symbols (generation-time evaluation), checked: not both,
+    /// and every predicate valid Rust.
+    pub fn new(
+        cfg: BTreeMap<String, String>,
+        defined: Option<BTreeSet<String>>,
+    ) -> Result<Conditions, crate::Error> {
+        match defined {
+            Some(_) if !cfg.is_empty() => Err(crate::Error::bare(
+                "both cfg mappings and defined symbols were given; choose #[cfg] output \
+                 (--cfg, Builder::cfg) or generation-time evaluation (--define, Builder::define)",
+            )),
+            Some(d) => Ok(Conditions::Evaluate(d)),
+            None => {
+                for (sym, pred) in &cfg {
+                    if pred.parse::<proc_macro2::TokenStream>().is_err() {
+                        return Err(crate::Error::bare(format!(
+                            "the cfg predicate for '{sym}' is not valid Rust: {pred}"
+                        )));
+                    }
+                }
+                Ok(Conditions::Cfg(cfg))
+            }
+        }
+    }
+}
+
 impl Default for Conditions {
     fn default() -> Self {
         Conditions::Cfg(BTreeMap::new())

@@ -7,6 +7,7 @@
 //! * [`rust`]: the model → Rust items, one module per schema file.
 //! * [`package`]: formatting, file layout, the `Builder` for `build.rs`.
 
+pub mod builder;
 pub mod cond;
 pub mod docs;
 pub mod introspect;

@@ -1,4 +1,6 @@
-//! Tokens of one schema file, produced by the pest grammar in `qapi.pest`.
+//! Tokens of one schema file: the byte scanner ([`Scanner`], the default)
+//! and the pest grammar in `qapi.pest` ([`tokenize_pest`], the
+//! specification), which produce the same tokens.
 
 use pest::Parser as _;
 

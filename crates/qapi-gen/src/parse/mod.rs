@@ -1,8 +1,10 @@
 //! Stage 1: read schema files into top-level expressions and doc blocks.
 //!
 //! Files are read as QEMU reads them (UTF-8, universal newlines), split into
-//! tokens by the pest grammar (`qapi.pest`), and parsed by a small
-//! recursive-descent parser that reports errors where and as QEMU does.
+//! tokens on demand by the byte scanner (`lexer.rs`; the pest grammar
+//! `qapi.pest` is the specification, gives the same tokens and can be
+//! chosen with [`Lexer::Pest`]), and parsed by a small recursive-descent
+//! parser that reports errors where and as QEMU does.
 //! `include` directives are followed in place, `pragma` directives are
 //! collected, and `##` blocks become [`Doc`]s attached to the definition
 //! that follows them.

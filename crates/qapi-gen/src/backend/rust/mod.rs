@@ -68,6 +68,45 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// Checks the options against the schema: every `absent_as_default`
+    /// entry must name a required member of an object type (a name that
+    /// matches nothing would otherwise be ignored without a word).
+    pub fn check(&self, schema: &Schema) -> Result<(), Error> {
+        for entry in &self.absent_as_default {
+            let Some((ty, member)) = entry.split_once('.') else {
+                return Err(Error::bare(format!(
+                    "absent-as-default '{entry}': expected TYPE.MEMBER, e.g. \
+                     CpuModelExpansionInfo.static"
+                )));
+            };
+            let found = schema
+                .lookup(ty)
+                .filter(|id| schema.entity(*id).as_object().is_some())
+                .map(|id| schema.members(id).into_iter().find(|m| &*m.name == member));
+            match found {
+                None => {
+                    return Err(Error::bare(format!(
+                        "absent-as-default '{entry}': the schema has no struct or union '{ty}'"
+                    )))
+                }
+                Some(None) => {
+                    return Err(Error::bare(format!(
+                        "absent-as-default '{entry}': '{ty}' has no member '{member}'"
+                    )))
+                }
+                Some(Some(m)) if m.optional => {
+                    return Err(Error::bare(format!(
+                        "absent-as-default '{entry}': the member is optional already"
+                    )))
+                }
+                Some(Some(_)) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One generated module.
 #[derive(Clone)]
 pub struct Module {
@@ -298,6 +337,7 @@ impl<'a> Gen<'a> {
             docs: Vec::new(),
             server: opts.server && schema.range.is_none(),
         };
+        opts.check(schema)?;
         g.assign_modules();
         g.assign_names()?;
         g.check_part_names()?;
