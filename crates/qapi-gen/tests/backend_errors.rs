@@ -132,6 +132,12 @@ fn values_branches_and_alternatives_that_become_the_same_variant() {
             "clash.json: In union 'Foo':\nclash.json:3: member 'U' of union type 'Foo' becomes Rust \
              field 'u', the field that holds its branches; rename it",
         ),
+        (
+            "{ 'pragma': { 'command-name-exceptions': [ 'foo_bar' ] } }\n\
+             { 'command': 'foo-bar' }\n{ 'command': 'foo_bar' }\n",
+            "clash.json: In command 'foo_bar':\nclash.json:3: command 'foo_bar' becomes handler \
+             method 'foo_bar', and so does command 'foo-bar'; rename one of them",
+        ),
     ];
     for (schema, want) in cases {
         assert_eq!(generate_error(schema), want, "{schema}");

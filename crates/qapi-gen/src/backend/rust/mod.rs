@@ -24,19 +24,22 @@
 //!   `event`/`data`) and a struct of its data.
 
 mod commands;
+mod names;
 pub(crate) mod syntax;
 mod types;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use names::{Names, RustName};
+
+use std::collections::{BTreeSet, HashMap};
 
 use proc_macro2::{Ident, Span};
-use quote::{format_ident, quote};
+use quote::format_ident;
 
-use super::cond::{Cond, Conditions};
+use super::cond::Conditions;
 use super::docs::to_markdown;
 use super::naming;
 use crate::error::Error;
-use crate::model::{DocRef, Entity, EntityId, EntityKind, Feature, Schema};
+use crate::model::{DocRef, EntityId, EntityKind, Feature, Schema};
 
 /// What to generate, and how.
 #[derive(Debug, Clone)]
@@ -158,20 +161,42 @@ pub fn rust_names(
     schema: &Schema,
     opts: &Options,
 ) -> Result<Vec<(&'static str, String, String)>, Error> {
-    let g = Gen::new(schema, opts)?;
+    let n = Names::new(schema, opts)?;
     Ok(schema
         .definitions()
-        .filter_map(|(id, e)| match &g.names[id.0 as usize] {
+        .filter_map(|(id, e)| match &n.names[id.0 as usize] {
             RustName::Item(n) => Some((e.meta(), e.name.to_string(), n.clone())),
             RustName::None => None,
         })
         .collect())
 }
 
-/// Generates Rust for `schema`.
+/// Generates Rust for `schema`: every part in output order, with one doc
+/// table (see [`Prepared`] for generating parts on their own).
 pub fn generate(schema: &Schema, opts: &Options) -> Result<Output, Error> {
-    let mut g = Gen::new(schema, opts)?;
-    g.run()
+    let p = Prepared::new(schema, opts)?;
+    let mut g = Gen::new(&p.names);
+    let mut parts = p.parts();
+    parts.sort_by_key(|part| part.output_rank());
+    let mut modules = Vec::new();
+    let mut root = Vec::new();
+    for part in parts {
+        let (items, module) = p.emit(&mut g, part)?;
+        match module {
+            Some(mut m) => {
+                m.items = items;
+                modules.push(m);
+            }
+            None => root.extend(items),
+        }
+    }
+    close_module_deps(&mut modules);
+    Ok(Output {
+        modules,
+        root,
+        cond_features: p.cond_features(),
+        docs: g.docs,
+    })
 }
 
 /// A piece of the output that can be generated on its own, on any thread.
@@ -200,25 +225,26 @@ impl Part {
     }
 }
 
-/// The backend after naming, ready to generate any [`Part`]: shared by
-/// worker threads, each generating and formatting parts of its own.
+/// The backend after naming, ready to generate any [`Part`]: the one
+/// driver of generation, shared by worker threads, each generating and
+/// formatting parts of its own.
 pub struct Prepared<'a> {
-    gen: Gen<'a>,
+    names: Names<'a>,
 }
 
 impl<'a> Prepared<'a> {
     /// Names everything and reports clashes.
     pub fn new(schema: &'a Schema, opts: &'a Options) -> Result<Self, Error> {
         Ok(Prepared {
-            gen: Gen::new(schema, opts)?,
+            names: Names::new(schema, opts)?,
         })
     }
 
     /// The parts, biggest first (so that parallel workers finish together).
     pub fn parts(&self) -> Vec<Part> {
-        let s = self.gen.schema;
+        let s = self.names.schema;
         let mut parts: Vec<(usize, Part)> = (0..s.modules.len())
-            .filter(|mi| self.gen.module_index[*mi].is_some())
+            .filter(|mi| self.names.module_index[*mi].is_some())
             .map(|mi| (s.modules[mi].entities.len(), Part::Module(mi)))
             .collect();
         let commands = s
@@ -227,7 +253,7 @@ impl<'a> Prepared<'a> {
             .filter(|e| matches!(e.kind, EntityKind::Command(_) | EntityKind::Event(_)))
             .count();
         parts.push((commands * 2, Part::Root));
-        if self.gen.server {
+        if self.names.server {
             parts.push((s.entities.len() / 2, Part::SchemaInfo));
             parts.push((s.entities.len() / 2, Part::Arguments));
         }
@@ -239,25 +265,8 @@ impl<'a> Prepared<'a> {
     /// stand for, and for a module its description (whose `deps` are
     /// direct; see [`close_module_deps`]).
     pub fn part(&self, part: Part) -> Result<PartOutput, Error> {
-        let mut g = self.gen.clone();
-        let (items, module) = match part {
-            Part::Module(mi) => match g.module(mi)? {
-                Some(mut m) => (std::mem::take(&mut m.items), Some(m)),
-                None => (Vec::new(), None),
-            },
-            Part::Root => {
-                g.cur_module = usize::MAX;
-                (commands::root_items(&mut g)?, None)
-            }
-            Part::SchemaInfo => (
-                crate::backend::introspect::schema_info_items(g.schema, &g.opts.conditions)?,
-                None,
-            ),
-            Part::Arguments => (
-                crate::backend::introspect::argument_items(g.schema, &g.opts.conditions)?,
-                None,
-            ),
-        };
+        let mut g = Gen::new(&self.names);
+        let (items, module) = self.emit(&mut g, part)?;
         Ok(PartOutput {
             items,
             docs: g.docs,
@@ -265,9 +274,33 @@ impl<'a> Prepared<'a> {
         })
     }
 
+    /// Emits `part` with emitter `g` (whose doc table it extends).
+    fn emit(&self, g: &mut Gen, part: Part) -> Result<(Vec<syn::Item>, Option<Module>), Error> {
+        let schema = self.names.schema;
+        let conds = &self.names.opts.conditions;
+        Ok(match part {
+            Part::Module(mi) => match g.module(mi)? {
+                Some(mut m) => (std::mem::take(&mut m.items), Some(m)),
+                None => (Vec::new(), None),
+            },
+            Part::Root => {
+                g.cur_module = usize::MAX;
+                (commands::root_items(g)?, None)
+            }
+            Part::SchemaInfo => (
+                crate::backend::introspect::schema_info_items(schema, conds)?,
+                None,
+            ),
+            Part::Arguments => (
+                crate::backend::introspect::argument_items(schema, conds)?,
+                None,
+            ),
+        })
+    }
+
     /// Cargo features that `if` conditions refer to.
     pub fn cond_features(&self) -> BTreeSet<String> {
-        self.gen.cond_features()
+        self.names.cond_features()
     }
 }
 
@@ -281,297 +314,36 @@ pub struct PartOutput {
     pub module: Option<Module>,
 }
 
-/// How an entity appears in Rust.
-#[derive(Debug, Clone)]
-enum RustName {
-    /// Not a Rust item of its own (built-ins, arrays, includes, `q_empty`,
-    /// union bases).
-    None,
-    /// A named item.
-    Item(String),
-}
-
-#[derive(Clone)]
+/// The emitter of one part: the shared name table, the module being
+/// emitted and what it refers to, and the doc blocks emitted so far.  It
+/// reads the table through `Deref` (`g.schema`, `g.name_of(id)`).
 pub(crate) struct Gen<'a> {
-    schema: &'a Schema,
-    opts: &'a Options,
-    /// Rust name per entity.
-    names: Vec<RustName>,
-    /// Output module index per schema module (None: not emitted).
-    module_index: Vec<Option<usize>>,
-    /// Idents of output modules.
-    module_idents: Vec<String>,
-    /// Strongly connected component per entity, for boxing.
-    scc: Vec<u32>,
+    names: &'a Names<'a>,
     /// The module being emitted.
     cur_module: usize,
     /// Modules referenced from the current one.
     cur_deps: BTreeSet<usize>,
-    /// `"Type.member"` set from the options.
-    absent_as_default: HashSet<String>,
-    /// Name of the event data struct per event entity.
-    event_data: HashMap<EntityId, String>,
-    /// Prelude types a schema type shadows (spelled with full paths).
-    shadowed: Vec<&'static str>,
     /// Doc blocks emitted so far, by placeholder index.
     docs: Vec<String>,
-    /// Whether to emit the server side: asked for, and not range
-    /// bindings (a union of releases is no QEMU's schema to serve).
-    server: bool,
+}
+
+impl<'a> std::ops::Deref for Gen<'a> {
+    type Target = Names<'a>;
+    fn deref(&self) -> &Names<'a> {
+        self.names
+    }
 }
 
 impl<'a> Gen<'a> {
-    fn new(schema: &'a Schema, opts: &'a Options) -> Result<Self, Error> {
-        let mut g = Gen {
-            schema,
-            opts,
-            names: vec![RustName::None; schema.entities.len()],
-            module_index: vec![None; schema.modules.len()],
-            module_idents: Vec::new(),
-            scc: Vec::new(),
+    fn new(names: &'a Names<'a>) -> Self {
+        Gen {
+            names,
             cur_module: 0,
             cur_deps: BTreeSet::new(),
-            absent_as_default: opts.absent_as_default.iter().cloned().collect(),
-            event_data: HashMap::new(),
-            shadowed: Vec::new(),
             docs: Vec::new(),
-            server: opts.server && schema.range.is_none(),
-        };
-        opts.check(schema)?;
-        g.assign_modules();
-        g.assign_names()?;
-        g.check_part_names()?;
-        g.scc = types::components(schema);
-        Ok(g)
-    }
-
-    /// Reports two values, branches or alternatives of one type that
-    /// become the same Rust variant (`x1` and `x-1` are both `X1`; QEMU
-    /// only checks C names, where they differ), or a name the generated
-    /// type needs for itself: the `ALL` constant of enums, the field `u`
-    /// holding a union's branches.  Struct fields are checked
-    /// as they are emitted ([`types::fields`]).
-    fn check_part_names(&self) -> Result<(), Error> {
-        let s = self.schema;
-        for (i, e) in s.entities.iter().enumerate() {
-            let id = EntityId(i as u32);
-            type Parts<'s> = Vec<(&'s str, Option<crate::source::Info>)>;
-            let (parts, what, reserved): (Parts, &str, &[(&str, &str)]) = match &e.kind {
-                EntityKind::Enum { .. } if &*e.name == "QType" => continue,
-                EntityKind::Enum { members, .. } => (
-                    members.iter().map(|m| (&*m.name, m.info)).collect(),
-                    "values",
-                    // Open enums' catch-all avoids the values
-                    // (`naming::catch_all_variant`).
-                    if self.opts.unknown_enum_values {
-                        &[]
-                    } else {
-                        &[("ALL", "the constant listing every value")]
-                    },
-                ),
-                EntityKind::Object(o) if o.branches.is_some() && !e.is_implicit() => {
-                    let b = o.branches.as_ref().expect("a union");
-                    if let Some(m) = s
-                        .members(id)
-                        .into_iter()
-                        .find(|m| m.name != b.tag_name && naming::field_name(&m.name) == "u")
-                    {
-                        if !self.union_is_enum(id) {
-                            return Err(self.part_error(
-                                id,
-                                m.info,
-                                &format!(
-                                    "member '{}' of {} becomes Rust field 'u', the field that \
-                                         holds its branches; rename it",
-                                    m.name,
-                                    e.describe()
-                                ),
-                            ));
-                        }
-                    }
-                    (
-                        b.variants.iter().map(|m| (&*m.name, m.info)).collect(),
-                        "branches",
-                        &[],
-                    )
-                }
-                EntityKind::Alternate { variants, .. } => (
-                    variants.iter().map(|m| (&*m.name, m.info)).collect(),
-                    "alternatives",
-                    &[],
-                ),
-                _ => continue,
-            };
-            let mut seen: HashMap<String, &str> = HashMap::new();
-            for (name, info) in parts {
-                let rust = naming::variant_name(name);
-                let msg = if let Some((_, role)) = reserved.iter().find(|(r, _)| *r == rust) {
-                    format!(
-                        "value '{name}' of {} becomes Rust variant '{rust}', the name of {role}; \
-                         rename it",
-                        e.describe()
-                    )
-                } else if let Some(other) = seen.insert(rust.clone(), name) {
-                    format!(
-                        "{what} '{other}' and '{name}' of {} both become Rust variant \
-                         '{rust}'; rename one of them",
-                        e.describe()
-                    )
-                } else {
-                    continue;
-                };
-                return Err(self.part_error(id, info, &msg));
-            }
-        }
-        Ok(())
-    }
-
-    /// An error at `info`, else at the entity.
-    fn part_error(&self, id: EntityId, info: Option<crate::source::Info>, msg: &str) -> Error {
-        match info.or(self.schema.entity(id).info) {
-            Some(info) => Error::at(&self.schema.sources, info, msg),
-            None => Error::bare(msg),
         }
     }
 
-    /// Gives each schema module with definitions an output module.
-    fn assign_modules(&mut self) {
-        let mut used: HashSet<String> = HashSet::new();
-        for (mi, m) in self.schema.modules.iter().enumerate() {
-            if m.path.is_none() {
-                continue;
-            }
-            let has_items = m.entities.iter().any(|id| {
-                let e = self.schema.entity(*id);
-                !matches!(e.kind, EntityKind::Include { .. }) && !e.is_implicit()
-            });
-            if !has_items {
-                continue;
-            }
-            let base = naming::module_name(&m.name);
-            let mut ident = base.clone();
-            let mut n = 2;
-            while !used.insert(ident.clone()) || is_reserved_root_name(&ident) {
-                ident = format!("{base}_{n}");
-                n += 1;
-            }
-            self.module_index[mi] = Some(self.module_idents.len());
-            self.module_idents.push(ident);
-        }
-    }
-
-    /// Names every entity, and reports names that clash after mangling.
-    fn assign_names(&mut self) -> Result<(), Error> {
-        let s = self.schema;
-        let mut taken: HashMap<String, EntityId> = HashMap::new();
-        for fixed in ROOT_NAMES {
-            taken.insert(fixed.to_string(), EntityId(u32::MAX));
-        }
-        // Types first: commands and events adapt to them, not the reverse.
-        for (i, e) in s.entities.iter().enumerate() {
-            let id = EntityId(i as u32);
-            match &e.kind {
-                EntityKind::Enum { .. } if &*e.name == "QType" => {}
-                EntityKind::Enum { .. } | EntityKind::Alternate { .. } => {
-                    self.claim(&mut taken, id, naming::type_name(&e.name))?;
-                }
-                EntityKind::Object(o) if !e.is_implicit() => {
-                    self.claim(&mut taken, id, naming::type_name(&e.name))?;
-                    if o.branches.is_some() && !self.union_is_enum(id) {
-                        claim_extra(
-                            &mut taken,
-                            id,
-                            format!("{}Branch", naming::type_name(&e.name)),
-                        )
-                        .map_err(|(name, other)| self.clash_error(id, other, &name))?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        // Event variants live in the `Event` enum, a namespace of their
-        // own: an event never renames a command or type (`STOP` is
-        // `Event::Stop` and command `stop` is `Stop`), so a Rust name
-        // depends only on the entity's own name and kind.
-        let mut variants: HashMap<String, EntityId> = HashMap::new();
-        for (i, e) in s.entities.iter().enumerate() {
-            let id = EntityId(i as u32);
-            match &e.kind {
-                EntityKind::Command(_) => {
-                    let mut name = naming::type_name(&e.name);
-                    if taken.contains_key(&name) {
-                        name.push_str("Command");
-                    }
-                    self.claim(&mut taken, id, name)?;
-                }
-                EntityKind::Event(ev) => {
-                    let name = naming::event_name(&e.name);
-                    if let Some(other) = variants.get(&name) {
-                        return Err(self.clash_error(id, *other, &name));
-                    }
-                    variants.insert(name.clone(), id);
-                    self.names[id.0 as usize] = RustName::Item(name.clone());
-                    let implicit = ev
-                        .arg_type
-                        .is_some_and(|t| s.entity(t).is_implicit() && !ev.boxed);
-                    if implicit {
-                        let data = format!("{name}Event");
-                        claim_extra(&mut taken, id, data.clone())
-                            .map_err(|(name, other)| self.clash_error(id, other, &name))?;
-                        self.event_data.insert(id, data);
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    fn claim(
-        &mut self,
-        taken: &mut HashMap<String, EntityId>,
-        id: EntityId,
-        name: String,
-    ) -> Result<(), Error> {
-        if let Some((short, _)) = PRELUDE_TYPES.iter().find(|(n, _)| *n == name) {
-            self.shadowed.push(short);
-        }
-        if let Some(other) = taken.get(&name) {
-            return Err(self.clash_error(id, *other, &name));
-        }
-        taken.insert(name.clone(), id);
-        self.names[id.0 as usize] = RustName::Item(name);
-        Ok(())
-    }
-
-    fn clash_error(&self, id: EntityId, other: EntityId, name: &str) -> Error {
-        let e = self.schema.entity(id);
-        let msg = if other.0 == u32::MAX {
-            format!(
-                "{} becomes Rust item '{name}', a name the generated code needs for itself; rename it",
-                e.describe()
-            )
-        } else {
-            format!(
-                "{} becomes Rust item '{name}', and so does {}; rename one of them",
-                e.describe(),
-                self.schema.entity(other).describe()
-            )
-        };
-        match e.info {
-            Some(info) => Error::at(&self.schema.sources, info, &msg),
-            None => Error::bare(msg),
-        }
-    }
-
-    /// Whether a union is emitted as a bare internally tagged enum (its
-    /// base has no member besides the discriminator).
-    fn union_is_enum(&self, id: EntityId) -> bool {
-        let members = self.schema.members(id);
-        members.len() == 1
-    }
-
-    /// The items of schema module `mi` (None when it has none).
     fn module(&mut self, mi: usize) -> Result<Option<Module>, Error> {
         let Some(out) = self.module_index[mi] else {
             return Ok(None);
@@ -597,61 +369,6 @@ impl<'a> Gen<'a> {
         }))
     }
 
-    fn cond_features(&self) -> BTreeSet<String> {
-        let conds = self
-            .schema
-            .entities
-            .iter()
-            .flat_map(|e| self.conds_of(e))
-            .collect::<Vec<_>>();
-        self.opts.conditions.features(conds)
-    }
-
-    fn run(&mut self) -> Result<Output, Error> {
-        let mut modules = Vec::new();
-        for mi in 0..self.schema.modules.len() {
-            modules.extend(self.module(mi)?);
-        }
-        close_module_deps(&mut modules);
-        self.cur_module = usize::MAX;
-        let mut root = commands::root_items(self)?;
-        if self.server {
-            root.extend(crate::backend::introspect::items(
-                self.schema,
-                &self.opts.conditions,
-            )?);
-        }
-        Ok(Output {
-            modules,
-            root,
-            cond_features: self.cond_features(),
-            docs: std::mem::take(&mut self.docs),
-        })
-    }
-
-    /// Every condition of an entity and its parts.
-    fn conds_of<'e>(&self, e: &'e Entity) -> Vec<&'e crate::check::ast::IfCond> {
-        let mut out: Vec<&crate::check::ast::IfCond> = Vec::new();
-        out.extend(e.ifcond.as_ref());
-        out.extend(e.features.iter().filter_map(|f| f.ifcond.as_ref()));
-        match &e.kind {
-            EntityKind::Enum { members, .. } => {
-                out.extend(members.iter().filter_map(|m| m.ifcond.as_ref()))
-            }
-            EntityKind::Object(o) => {
-                out.extend(o.local_members.iter().filter_map(|m| m.ifcond.as_ref()));
-                if let Some(b) = &o.branches {
-                    out.extend(b.variants.iter().filter_map(|m| m.ifcond.as_ref()));
-                }
-            }
-            EntityKind::Alternate { variants, .. } => {
-                out.extend(variants.iter().filter_map(|m| m.ifcond.as_ref()))
-            }
-            _ => {}
-        }
-        out
-    }
-
     fn entity_items(&mut self, id: EntityId) -> Result<Vec<syn::Item>, Error> {
         let e = self.schema.entity(id);
         let cond = self.cond(e.ifcond.as_ref());
@@ -669,36 +386,6 @@ impl<'a> Gen<'a> {
             EntityKind::Event(_) => commands::event_data_items(self, id, &cond),
             _ => Ok(Vec::new()),
         }
-    }
-
-    /// Whether a schema type takes the name of prelude type `short`.
-    pub(crate) fn is_shadowed(&self, short: &str) -> bool {
-        self.shadowed.contains(&short)
-    }
-
-    /// A prelude type (`String`, `Vec`, `Box`, `Option`, `Result`): its
-    /// short name, or its full path when a schema type shadows it.
-    pub(crate) fn prelude_path(&self, short: &'static str) -> syn::Path {
-        match PRELUDE_TYPES.iter().find(|(n, _)| *n == short) {
-            Some((n, full)) if self.shadowed.contains(n) => syntax::path(full),
-            _ => syntax::path(short),
-        }
-    }
-
-    pub(crate) fn cond(&self, c: Option<&crate::check::ast::IfCond>) -> Cond {
-        self.opts.conditions.eval(c)
-    }
-
-    /// The Rust name of a named entity.
-    pub(crate) fn name_of(&self, id: EntityId) -> &str {
-        match &self.names[id.0 as usize] {
-            RustName::Item(n) => n,
-            RustName::None => "",
-        }
-    }
-
-    pub(crate) fn ident_of(&self, id: EntityId) -> Ident {
-        ident(self.name_of(id))
     }
 
     /// A path to a named entity from the current module.
@@ -819,44 +506,6 @@ impl<'a> Gen<'a> {
         self.doc_block(text)
     }
 
-    /// Range bindings: what the releases say of member, value or branch
-    /// `name` of `owner` (`Only in QEMU 8.0–10.2.`, where it was
-    /// required, the other types it had); `None` for one release.
-    pub(crate) fn range_note(&self, owner: EntityId, name: &str, optional: bool) -> Option<String> {
-        let r = self.schema.range.as_ref()?;
-        let p = r.of_part(owner, name)?;
-        let whole = r.of_entity(owner);
-        let mut out = Vec::new();
-        let forms = matches!(
-            self.schema.entity(owner).kind,
-            EntityKind::Alternate { forms: true, .. }
-        );
-        if forms {
-            out.push(format!("The form of {}.", r.describe(p.present)));
-        } else if p.present != whole {
-            out.push(match p.required {
-                req if req.is_empty() => format!("Only in {}.", r.describe(p.present)),
-                req if req == p.present => {
-                    format!("Only in {}, where it is required.", r.describe(p.present))
-                }
-                req => format!(
-                    "Only in {}; required in {}.",
-                    r.describe(p.present),
-                    r.describe(req)
-                ),
-            });
-        } else if optional && !p.required.is_empty() {
-            out.push(format!(
-                "Required in {}; optional in the others.",
-                r.describe(p.required)
-            ));
-        }
-        for (ty, set) in &p.other_types {
-            out.push(format!("Of type `{ty}` in {}.", r.describe(*set)));
-        }
-        (!out.is_empty()).then(|| out.join(" "))
-    }
-
     /// Doc attributes for a member, value or branch.
     /// `range` is what [`Gen::range_note`] says of it.
     pub(crate) fn member_docs(
@@ -898,72 +547,6 @@ impl<'a> Gen<'a> {
             vec![syntax::doc_placeholder(self.docs.len() - 1)]
         }
     }
-
-    /// `#[deprecated]` when the features say so.
-    pub(crate) fn deprecated_attr(&self, features: &[Feature]) -> Option<syn::Attribute> {
-        let f = features.iter().find(|f| &*f.name == "deprecated")?;
-        let note = self
-            .schema
-            .describe_doc(f.doc)
-            .map(|t| super::docs::inline(&t.split_whitespace().collect::<Vec<_>>().join(" ")));
-        let attr = match note {
-            Some(n) => quote!(deprecated(note = #n)),
-            None => quote!(deprecated),
-        };
-        match self.cond(f.ifcond.as_ref()) {
-            Cond::Never => None,
-            Cond::Always => syn::parse2::<syn::Meta>(attr).ok().map(syntax::outer_attr),
-            Cond::Cfg(p) => Some(syntax::list_attr("cfg_attr", quote!(#p, #attr))),
-        }
-    }
-
-    pub(crate) fn is_absent_as_default(&self, owner: &str, member: &str) -> bool {
-        !self.absent_as_default.is_empty()
-            && self
-                .absent_as_default
-                .contains(&format!("{owner}.{member}"))
-    }
-}
-
-/// Names the generated code uses unqualified: its own root items, and
-/// the prelude names it relies on (`String`, `Vec`, `Option`, `Ok`, ...),
-/// which a schema type of the same name would shadow.
-const ROOT_NAMES: &[&str] = &[
-    "Event",
-    "QmpHandler",
-    "COMMANDS",
-    "SCHEMA_INFO",
-    "Some",
-    "None",
-    "Ok",
-    "Err",
-];
-
-/// Prelude types the generated code names unqualified unless the schema
-/// has a type of the same name (QEMU has a struct `String`): then every
-/// use is spelled with its full path instead.
-const PRELUDE_TYPES: &[(&str, &str)] = &[
-    ("String", "::std::string::String"),
-    ("Vec", "::std::vec::Vec"),
-    ("Box", "::std::boxed::Box"),
-    ("Option", "::core::option::Option"),
-    ("Result", "::core::result::Result"),
-];
-
-fn is_reserved_root_name(ident: &str) -> bool {
-    matches!(ident, "dispatch" | "check_arguments")
-}
-
-fn claim_extra(
-    taken: &mut HashMap<String, EntityId>,
-    id: EntityId,
-    name: String,
-) -> Result<(), (String, EntityId)> {
-    if let Some(other) = taken.get(&name) {
-        return Err((name, *other));
-    }
-    taken.insert(name, id);
-    Ok(())
 }
 
 /// Makes every module's `deps` transitively closed (for cargo features)
