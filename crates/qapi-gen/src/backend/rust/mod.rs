@@ -24,7 +24,10 @@
 //!   `event`/`data`) and a struct of its data.
 
 mod commands;
+pub mod cond;
+mod introspect;
 mod names;
+pub mod package;
 pub(crate) mod syntax;
 mod types;
 
@@ -35,11 +38,11 @@ use std::collections::{BTreeSet, HashMap};
 use proc_macro2::{Ident, Span};
 use quote::format_ident;
 
-use super::cond::Conditions;
 use super::docs::to_markdown;
 use super::naming;
 use crate::error::Error;
 use crate::model::{DocRef, EntityId, EntityKind, Feature, Schema};
+use cond::Conditions;
 
 /// What to generate, and how.
 #[derive(Debug, Clone)]
@@ -287,14 +290,8 @@ impl<'a> Prepared<'a> {
                 g.cur_module = usize::MAX;
                 (commands::root_items(g)?, None)
             }
-            Part::SchemaInfo => (
-                crate::backend::introspect::schema_info_items(schema, conds)?,
-                None,
-            ),
-            Part::Arguments => (
-                crate::backend::introspect::argument_items(schema, conds)?,
-                None,
-            ),
+            Part::SchemaInfo => (introspect::schema_info_items(schema, conds)?, None),
+            Part::Arguments => (introspect::argument_items(schema, conds)?, None),
         })
     }
 

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::rust::syntax::{parse_items, Fill};
-use super::rust::{close_module_deps, Module, Options, Part, Prepared};
+use super::syntax::{parse_items, Fill};
+use super::{close_module_deps, Module, Options, Part, Prepared};
 use crate::error::Error;
 use crate::model::Schema;
 
@@ -72,7 +72,7 @@ fn module_lint_attrs() -> Result<Vec<syn::Attribute>, Error> {
 }
 
 /// Finishes `prettyplease` output: expands doc placeholders (see
-/// [`super::rust::syntax::doc_placeholder`]) into the lines of `docs`,
+/// [`super::syntax::doc_placeholder`]) into the lines of `docs`,
 /// and puts a blank line between items, which `prettyplease` does not: a
 /// line that starts an item (doc comment, attribute or keyword) right
 /// after one that ends an item (`}`, `;`, or a one-line item such as
@@ -134,7 +134,7 @@ fn doc_block<'d>(line: &str, docs: &'d [String]) -> Option<&'d str> {
     }
     let index = line
         .strip_prefix("///")?
-        .strip_prefix(super::rust::syntax::DOC_MARK)?;
+        .strip_prefix(super::syntax::DOC_MARK)?;
     docs.get(index.parse::<usize>().ok()?).map(String::as_str)
 }
 
@@ -245,7 +245,7 @@ pub fn package(schema: &Schema, opts: &Options, spec: &PackageSpec) -> Result<Fi
     }
     let mut lib = TokenStream::new();
     for (m, text) in &modules {
-        let ident = super::rust::ident(&m.ident);
+        let ident = super::ident(&m.ident);
         let cfg = module_cfg(opts, &m.feature);
         let doc = format!(" Definitions of `{}`.", m.file);
         lib.extend(quote! {
@@ -437,7 +437,7 @@ pub fn single_file(schema: &Schema, opts: &Options, header: &str) -> Result<Stri
         let (Part::Module(_), Some(m)) = (part, module) else {
             return Ok(format_items(Vec::new(), items, docs));
         };
-        let ident = super::rust::ident(&m.ident);
+        let ident = super::ident(&m.ident);
         let cfg = module_cfg(opts, &m.feature);
         let lints = module_lints();
         let doc = format!(" Definitions of `{}`.", m.file);
