@@ -99,7 +99,7 @@ fn emitted_items_print_as_rust() {
     for (_, root) in SCHEMAS {
         let schema = load(&corpus, root);
         for conds in [Conditions::default(), evaluate.clone()] {
-            let items = introspect::items(&schema, &conds)
+            let items = qapi_gen::backend::rust::introspect::items(&schema, &conds)
                 .unwrap_or_else(|e| panic!("{root}: introspection items: {e}"));
             // Built as trees: what they print must parse back.
             let text = qapi_gen::backend::package::format_items(Vec::new(), items, &[]);
@@ -134,7 +134,7 @@ fn conditions_become_cfg_or_drop_out() {
     let Some(corpus) = corpus() else { return };
     let schema = load(&corpus, "qga/qapi-schema.json");
     let text = |conds: &Conditions| {
-        let items = introspect::items(&schema, conds).expect("items");
+        let items = qapi_gen::backend::rust::introspect::items(&schema, conds).expect("items");
         quote::quote!(#(#items)*).to_string()
     };
     let cfg = text(&Conditions::default());

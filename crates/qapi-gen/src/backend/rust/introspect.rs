@@ -38,6 +38,13 @@ use crate::check::ast::IfCond;
 use crate::error::Error;
 use crate::model::{EntityId, EntityKind, Schema};
 
+/// Every item above: [`schema_info_items`] then [`argument_items`].
+pub fn items(schema: &Schema, conds: &Conditions) -> Result<Vec<Item>, Error> {
+    let mut items = schema_info_items(schema, conds)?;
+    items.extend(argument_items(schema, conds)?);
+    Ok(items)
+}
+
 /// `SCHEMA_INFO` and the data behind it.
 pub fn schema_info_items(schema: &Schema, conds: &Conditions) -> Result<Vec<Item>, Error> {
     let intro = compute(schema, false);

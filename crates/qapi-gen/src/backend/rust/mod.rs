@@ -25,7 +25,7 @@
 
 mod commands;
 pub mod cond;
-mod introspect;
+pub mod introspect;
 mod names;
 pub mod package;
 pub(crate) mod syntax;
