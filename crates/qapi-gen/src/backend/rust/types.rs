@@ -116,6 +116,69 @@ pub(super) fn components(s: &Schema) -> Vec<u32> {
     comp
 }
 
+/// A member, value, branch or alternative, as the emitters see it.
+pub(super) struct PartRef<'a> {
+    pub wire: &'a str,
+    pub ifcond: Option<&'a crate::check::ast::IfCond>,
+    pub features: &'a [crate::model::Feature],
+    pub doc: Option<crate::model::DocRef>,
+}
+
+impl<'a> From<&'a Member> for PartRef<'a> {
+    fn from(m: &'a Member) -> Self {
+        PartRef {
+            wire: &m.name,
+            ifcond: m.ifcond.as_ref(),
+            features: &m.features,
+            doc: m.doc,
+        }
+    }
+}
+
+impl<'a> From<&'a crate::model::EnumMember> for PartRef<'a> {
+    fn from(m: &'a crate::model::EnumMember) -> Self {
+        PartRef {
+            wire: &m.name,
+            ifcond: m.ifcond.as_ref(),
+            features: &m.features,
+            doc: m.doc,
+        }
+    }
+}
+
+/// The attributes every emitted part carries.
+pub(super) struct PartAttrs {
+    /// Its `#[cfg]` (empty when unconditional).
+    pub cfg: Vec<Attribute>,
+    /// Its docs: description (else `fallback`), features, `Since:`, and
+    /// what the releases of range bindings say of it.
+    pub docs: Vec<Attribute>,
+    /// `#[deprecated]` when it has that feature.
+    pub dep: Option<Attribute>,
+}
+
+/// The attributes of part `p` of `owner` (where range notes are looked
+/// up; `optional` as the emitted field is), or `None` when its condition
+/// leaves it out.  The one place the per-part steps are written.
+pub(super) fn part_attrs(
+    g: &mut Gen,
+    owner: Option<EntityId>,
+    p: PartRef,
+    fallback: &str,
+    optional: bool,
+) -> Option<PartAttrs> {
+    let c = g.cond(p.ifcond);
+    if !c.emitted() {
+        return None;
+    }
+    let note = owner.and_then(|o| g.range_note(o, p.wire, optional));
+    Some(PartAttrs {
+        cfg: c.cfg_attr().into_iter().collect(),
+        docs: g.member_docs(p.doc, p.features, fallback, note),
+        dep: g.deprecated_attr(p.features),
+    })
+}
+
 /// `#[serde(rename = "wire")]` when the Rust name differs.
 fn rename(wire: &str, rust: &str) -> Option<Attribute> {
     (wire != rust).then(|| syntax::list_attr("serde", quote!(rename = #wire)))
@@ -268,23 +331,19 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<I
     let mut from_str_arms = Vec::new();
     let mut all = Vec::new();
     for m in members {
-        let mc = g.cond(m.ifcond.as_ref());
-        if !mc.emitted() {
-            continue;
-        }
-        let mcfg: Vec<Attribute> = mc.cfg_attr().into_iter().collect();
-        let vname = naming::variant_name(&m.name);
-        let v = ident(&vname);
         let wire = &*m.name;
+        let Some(p) = part_attrs(g, Some(id), m.into(), &format!("`{wire}`"), false) else {
+            continue;
+        };
+        let mcfg = p.cfg;
+        let vname = naming::variant_name(wire);
+        let v = ident(&vname);
         let self_v = format!("Self::{vname}");
-        let note = g.range_note(id, wire, false);
-        let mdocs = g.member_docs(m.doc, &m.features, &format!("`{wire}`"), note);
-        let mdep = g.deprecated_attr(&m.features);
         variants.push(variant(
             attrs([
-                mdocs,
+                p.docs,
                 mcfg.clone(),
-                mdep.into_iter().collect(),
+                p.dep.into_iter().collect(),
                 rename(wire, &vname).into_iter().collect(),
             ]),
             v,
@@ -381,10 +440,12 @@ pub(super) fn fields(
     let mut seen: std::collections::HashMap<String, &str> = Default::default();
     let option = g.prelude_path("Option");
     for m in members {
-        let mc = g.cond(m.ifcond.as_ref());
-        if !mc.emitted() {
+        let wire = &*m.name;
+        let declared_in = s.lookup(&m.defined_in);
+        let fallback = format!("`{wire}`");
+        let Some(p) = part_attrs(g, declared_in, (*m).into(), &fallback, m.optional) else {
             continue;
-        }
+        };
         let fname = naming::field_name(&m.name);
         if let Some(other) = seen.insert(fname.clone(), &m.name) {
             let msg = format!(
@@ -398,14 +459,12 @@ pub(super) fn fields(
             });
         }
         let f = ident(&fname);
-        let wire = &*m.name;
         let ty = g.type_ref(m.type_id(), Some(owner));
-        let mcfg: Vec<Attribute> = mc.cfg_attr().into_iter().collect();
-        let note = s
-            .lookup(&m.defined_in)
-            .and_then(|o| g.range_note(o, wire, m.optional));
-        let docs = g.member_docs(m.doc, &m.features, &format!("`{wire}`"), note);
-        let dep = g.deprecated_attr(&m.features);
+        let PartAttrs {
+            cfg: mcfg,
+            docs,
+            dep,
+        } = p;
         let ren = rename(wire, &fname);
         let read = |how: &str| try_(method(path_expr("o"), how, [lit_str(wire)]));
         if m.optional {
@@ -611,18 +670,18 @@ fn branch_variants(g: &mut Gen, id: EntityId) -> (Vec<syn::Variant>, Vec<syn::Ar
     let mut out = Vec::new();
     let mut arms = Vec::new();
     for v in &b.variants {
-        let vc = g.cond(v.ifcond.as_ref());
-        if !vc.emitted() {
-            continue;
-        }
-        let vcfg: Vec<Attribute> = vc.cfg_attr().into_iter().collect();
-        let vname = naming::variant_name(&v.name);
         let wire = &*v.name;
+        let fallback = format!("Branch `{wire}`.");
+        let Some(PartAttrs {
+            cfg: vcfg, docs, ..
+        }) = part_attrs(g, Some(id), v.into(), &fallback, false)
+        else {
+            continue;
+        };
+        let vname = naming::variant_name(wire);
         let ren = rename(wire, &vname);
         let t = v.type_id();
         let empty = &*s.entity(t).name == "q_empty";
-        let note = g.range_note(id, wire, false);
-        let docs = g.member_docs(v.doc, &v.features, &format!("Branch `{wire}`."), note);
         let self_v = format!("Self::{vname}");
         let ty = (!empty).then(|| g.type_ref(t, Some(id)));
         let body = if empty {
@@ -866,14 +925,21 @@ fn forms_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Erro
     let mut arms = Vec::new();
     let mut forms = Vec::new();
     for v in variants {
-        let vc = g.cond(v.ifcond.as_ref());
-        if !vc.emitted() {
+        let fallback = format!("Type `{}`.", v.type_name);
+        let form = PartRef {
+            doc: None,
+            features: &[],
+            ..v.into()
+        };
+        let Some(PartAttrs {
+            cfg: vcfg,
+            docs: vdocs,
+            ..
+        }) = part_attrs(g, Some(id), form, &fallback, false)
+        else {
             continue;
-        }
-        let vcfg: Vec<Attribute> = vc.cfg_attr().into_iter().collect();
+        };
         let vname = naming::variant_name(&v.name);
-        let note = g.range_note(id, &v.name, false);
-        let vdocs = g.member_docs(None, &[], &format!("Type `{}`.", v.type_name), note);
         let t = v.type_id();
         let self_v = format!("Self::{vname}");
         let body = if s.entity(t).json_type() == Some("null") {
@@ -938,17 +1004,17 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<
     let mut arms = Vec::new();
     let mut expected = Vec::new();
     for v in variants {
-        let vc = g.cond(v.ifcond.as_ref());
-        if !vc.emitted() {
+        let fallback = format!("Branch `{}`.", v.name);
+        let Some(PartAttrs {
+            cfg: vcfg, docs, ..
+        }) = part_attrs(g, Some(id), v.into(), &fallback, false)
+        else {
             continue;
-        }
-        let vcfg: Vec<Attribute> = vc.cfg_attr().into_iter().collect();
+        };
         let vname = naming::variant_name(&v.name);
         let self_v = format!("Self::{vname}");
         let t = v.type_id();
         let te = s.entity(t);
-        let note = g.range_note(id, &v.name, false);
-        let docs = g.member_docs(v.doc, &v.features, &format!("Branch `{}`.", v.name), note);
         let json = te.json_type().unwrap_or("value");
         let kinds: &[&str] = match json {
             "null" => &["Null"],
