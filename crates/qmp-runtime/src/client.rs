@@ -262,24 +262,7 @@ impl Client {
         if reader.read_until(b'\n', &mut line).await? == 0 {
             return Err(ClientError::Disconnected { command: None });
         }
-        let text = String::from_utf8_lossy(&line);
-        let v: Value = serde_json::from_slice(&line)
-            .map_err(|e| ClientError::Greeting(format!("{e}: {}", quote(text.trim_end()))))?;
-        let qmp = v
-            .get("QMP")
-            .ok_or_else(|| ClientError::Greeting(quote(text.trim_end())))?;
-        let greeting = Greeting {
-            version: qmp.get("version").cloned().unwrap_or(Value::Null),
-            capabilities: qmp
-                .get("capabilities")
-                .and_then(Value::as_array)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|c| c.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        };
+        let greeting = parse_greeting(&line)?;
         let pending: PendingMap = Arc::new(Mutex::new(Some(HashMap::new())));
         let events: EventSlot = Arc::new(Mutex::new(Some(broadcast::channel(EVENT_BUFFER).0)));
         let task = tokio::spawn(read_loop(reader, pending.clone(), events.clone()));
@@ -365,32 +348,14 @@ impl Client {
     }
 
     async fn execute_unchecked<C: Command>(&self, command: &C) -> Result<C::Returns, ClientError> {
-        let args = serde_json::to_value(command).map_err(|e| ClientError::Encode {
-            command: C::NAME.into(),
-            error: e.to_string(),
-        })?;
-        let args = match args {
-            Value::Object(m) if m.is_empty() => None,
-            Value::Null => None,
-            other => Some(other),
-        };
+        let args = encode_arguments(command)?;
         if !C::SUCCESS_RESPONSE {
             // No reply comes on success; an error would arrive unmatched.
             self.send(C::NAME, args, false, None).await?;
-            return serde_json::from_value(Value::Object(Map::new())).map_err(|e| {
-                ClientError::Decode {
-                    command: C::NAME.into(),
-                    error: e.to_string(),
-                    json: "{}".into(),
-                }
-            });
+            return decode_returns::<C>(Value::Object(Map::new()));
         }
         let ret = self.execute_json(C::NAME, args).await?;
-        C::Returns::deserialize(&ret).map_err(|e| ClientError::Decode {
-            command: C::NAME.into(),
-            error: e.to_string(),
-            json: quote(&ret.to_string()),
-        })
+        decode_returns::<C>(ret)
     }
 
     /// Runs `command` with `arguments` (an object, or `None`) and returns
@@ -424,31 +389,13 @@ impl Client {
         let reply = rx.await.map_err(|_| ClientError::Disconnected {
             command: Some(command.into()),
         })?;
-        let mut reply = reply.map_err(|e| match e {
+        let reply = reply.map_err(|e| match e {
             ClientError::Disconnected { .. } => ClientError::Disconnected {
                 command: Some(command.into()),
             },
             e => e,
         })?;
-        if let Some(ret) = reply.get_mut("return") {
-            return Ok(ret.take());
-        }
-        if let Some(err) = reply.get("error") {
-            let error: QmpError = serde_json::from_value(err.clone()).map_err(|e| {
-                ClientError::Protocol(format!(
-                    "{command}: malformed error {}: {e}",
-                    quote(&err.to_string())
-                ))
-            })?;
-            return Err(ClientError::Qmp {
-                command: command.into(),
-                error,
-            });
-        }
-        Err(ClientError::Protocol(format!(
-            "{command}: reply has neither 'return' nor 'error': {}",
-            quote(&reply.to_string())
-        )))
+        reply_value(command, reply)
     }
 
     async fn send(
@@ -459,23 +406,7 @@ impl Client {
         reply: Option<oneshot::Sender<Reply>>,
     ) -> Result<(), ClientError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut req = Map::new();
-        req.insert(
-            (if oob { "exec-oob" } else { "execute" }).into(),
-            command.into(),
-        );
-        if let Some(a) = arguments {
-            req.insert("arguments".into(), a);
-        }
-        if reply.is_some() {
-            req.insert("id".into(), id.into());
-        }
-        let mut line =
-            serde_json::to_vec(&Value::Object(req)).map_err(|e| ClientError::Encode {
-                command: command.into(),
-                error: e.to_string(),
-            })?;
-        line.push(b'\n');
+        let line = request_line(command, arguments, oob, reply.is_some().then_some(id))?;
         if let Some(tx) = reply {
             let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             match p.as_mut() {
@@ -530,22 +461,15 @@ async fn read_loop<R: AsyncRead + Unpin>(
         let Ok(v) = serde_json::from_slice::<Value>(&line) else {
             continue;
         };
-        if let Some(name) = v.get("event").and_then(Value::as_str) {
-            let timestamp = v
-                .get("timestamp")
-                .and_then(|t| serde_json::from_value(t.clone()).ok())
-                .unwrap_or_default();
-            let event = Event {
-                name: name.to_string(),
-                data: v.get("data").cloned(),
-                timestamp,
-                raw: v,
-            };
-            if let Some(tx) = events.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-                let _ = tx.send(event);
+        let v = match event_of(v) {
+            Ok(event) => {
+                if let Some(tx) = events.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                    let _ = tx.send(event);
+                }
+                continue;
             }
-            continue;
-        }
+            Err(v) => v,
+        };
         let Some(id) = v.get("id").and_then(Value::as_u64) else {
             continue; // not ours: we always send numeric ids
         };
@@ -563,4 +487,118 @@ async fn read_loop<R: AsyncRead + Unpin>(
     for (_, tx) in left.into_iter().flatten() {
         let _ = tx.send(Err(ClientError::Disconnected { command: None }));
     }
+}
+
+// The protocol steps both clients share (this one and
+// [`crate::blocking::Client`]).
+
+/// Reads the greeting line.
+pub(crate) fn parse_greeting(line: &[u8]) -> Result<Greeting, ClientError> {
+    let text = String::from_utf8_lossy(line);
+    let v: Value = serde_json::from_slice(line)
+        .map_err(|e| ClientError::Greeting(format!("{e}: {}", quote(text.trim_end()))))?;
+    let qmp = v
+        .get("QMP")
+        .ok_or_else(|| ClientError::Greeting(quote(text.trim_end())))?;
+    Ok(Greeting {
+        version: qmp.get("version").cloned().unwrap_or(Value::Null),
+        capabilities: qmp
+            .get("capabilities")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|c| c.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// A request line (with `\n`); `id` is left out for a command that
+/// sends no reply.
+pub(crate) fn request_line(
+    command: &str,
+    arguments: Option<Value>,
+    oob: bool,
+    id: Option<u64>,
+) -> Result<Vec<u8>, ClientError> {
+    let mut req = Map::new();
+    req.insert(
+        (if oob { "exec-oob" } else { "execute" }).into(),
+        command.into(),
+    );
+    if let Some(a) = arguments {
+        req.insert("arguments".into(), a);
+    }
+    if let Some(id) = id {
+        req.insert("id".into(), id.into());
+    }
+    let mut line = serde_json::to_vec(&Value::Object(req)).map_err(|e| ClientError::Encode {
+        command: command.into(),
+        error: e.to_string(),
+    })?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// A generated command's arguments (`None` when it has none).
+pub(crate) fn encode_arguments<C: Command>(command: &C) -> Result<Option<Value>, ClientError> {
+    let args = serde_json::to_value(command).map_err(|e| ClientError::Encode {
+        command: C::NAME.into(),
+        error: e.to_string(),
+    })?;
+    Ok(match args {
+        Value::Object(m) if m.is_empty() => None,
+        Value::Null => None,
+        other => Some(other),
+    })
+}
+
+/// A `return` value decoded into `C`'s return type.
+pub(crate) fn decode_returns<C: Command>(ret: Value) -> Result<C::Returns, ClientError> {
+    C::Returns::deserialize(&ret).map_err(|e| ClientError::Decode {
+        command: C::NAME.into(),
+        error: e.to_string(),
+        json: quote(&ret.to_string()),
+    })
+}
+
+/// A reply's `return` value, or its error.
+pub(crate) fn reply_value(command: &str, mut reply: Value) -> Result<Value, ClientError> {
+    if let Some(ret) = reply.get_mut("return") {
+        return Ok(ret.take());
+    }
+    if let Some(err) = reply.get("error") {
+        let error: QmpError = serde_json::from_value(err.clone()).map_err(|e| {
+            ClientError::Protocol(format!(
+                "{command}: malformed error {}: {e}",
+                quote(&err.to_string())
+            ))
+        })?;
+        return Err(ClientError::Qmp {
+            command: command.into(),
+            error,
+        });
+    }
+    Err(ClientError::Protocol(format!(
+        "{command}: reply has neither 'return' nor 'error': {}",
+        quote(&reply.to_string())
+    )))
+}
+
+/// The message as an event, or back when it is not one.
+pub(crate) fn event_of(v: Value) -> Result<Event, Value> {
+    let Some(name) = v.get("event").and_then(Value::as_str) else {
+        return Err(v);
+    };
+    let timestamp = v
+        .get("timestamp")
+        .and_then(|t| serde_json::from_value(t.clone()).ok())
+        .unwrap_or_default();
+    Ok(Event {
+        name: name.to_string(),
+        data: v.get("data").cloned(),
+        timestamp,
+        raw: v,
+    })
 }

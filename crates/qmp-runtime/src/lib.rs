@@ -10,6 +10,11 @@
 //! * [`Client`] talks to our server or to a real QEMU: it reads the
 //!   greeting, negotiates, runs generated commands with typed replies
 //!   ([`Client::execute`]) or raw JSON, and streams events.
+//! * [`blocking::Client`] is the same client on std sockets, for programs
+//!   without an async runtime.
+//! * With [`ServerConfig::guest_agent`], the server speaks the guest
+//!   agent's protocol instead: a fake `qemu-ga` for tests of management
+//!   code, made of a handler of generated guest-agent bindings.
 //! * [`Session`] is the server's protocol without I/O (bytes in, bytes
 //!   out), for tests, fuzzing and other transports; [`json`] is QEMU's JSON
 //!   reader and writer.
@@ -23,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocking;
 mod capabilities;
 mod client;
 pub mod json;
@@ -35,4 +41,6 @@ pub use client::{Client, ClientError, Event, EventStream, Greeting};
 pub use json::Limits;
 pub use server::{EventSender, Server};
 pub use service::{from_dispatch, DispatchService, Service};
-pub use session::{event_line, is_oob, response, version_info, ConnState, ServerConfig, Session};
+pub use session::{
+    event_line, is_oob, response, version_info, ConnState, Protocol, ServerConfig, Session,
+};

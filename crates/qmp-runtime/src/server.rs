@@ -421,9 +421,12 @@ where
         out.events.clone(),
         inner.shutdown.subscribe(),
     ));
-    out.reply(core.greeting()).await;
+    let greeting = core.greeting();
+    if !greeting.is_empty() {
+        out.reply(greeting).await;
+    }
 
-    let state = Arc::new(ConnState::default());
+    let state = Arc::new(ConnState::new(core.config.protocol));
     let pending = Arc::new(Pending::default());
     let (inband_tx, inband_rx) = mpsc::unbounded_channel::<Message>();
     let executor = tokio::spawn(inband_loop(

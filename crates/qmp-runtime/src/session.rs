@@ -11,9 +11,25 @@ use serde_json::{Map, Value};
 use crate::json::{self, Json, Limits, Message, Streamer};
 use crate::service::Service;
 
+/// Which protocol a server speaks on its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// QMP, as QEMU's monitor speaks it: a greeting, capabilities
+    /// negotiation, `\r\n` after every message.
+    #[default]
+    Qmp,
+    /// The guest agent's (`qemu-ga`): no greeting and no negotiation,
+    /// `\n` after every message; the server itself answers `guest-sync`
+    /// and `guest-sync-delimited` (the latter after a `0xFF` byte), so a
+    /// fake agent made of a handler synchronizes like the real one.
+    GuestAgent,
+}
+
 /// How a server presents itself.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
+    /// QMP, or the guest agent's protocol (a fake agent for tests).
+    pub protocol: Protocol,
     /// The greeting's `version` (a `VersionInfo`): see [`version_info`].
     pub version: Value,
     /// Whether the `oob` capability is offered (QEMU offers it on socket
@@ -31,10 +47,23 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
+            protocol: Protocol::Qmp,
             version: version_info(10, 0, 2, ""),
             offer_oob: true,
             limits: Limits::default(),
             inline_commands: false,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A guest agent's configuration: [`Protocol::GuestAgent`], no
+    /// out-of-band execution (the agent has none).
+    pub fn guest_agent() -> Self {
+        ServerConfig {
+            protocol: Protocol::GuestAgent,
+            offer_oob: false,
+            ..ServerConfig::default()
         }
     }
 }
@@ -55,6 +84,24 @@ const CAPABILITIES: CommandMeta = CommandMeta {
     success_response: true,
     deprecated: false,
 };
+
+/// The agent's synchronization commands, which a [`Protocol::GuestAgent`]
+/// server answers itself.
+const GUEST_SYNC: [&str; 2] = ["guest-sync-delimited", "guest-sync"];
+
+static INT: qi::Type = qi::Type::Int(qi::Int::Int64);
+static GUEST_SYNC_ARGS: qi::Object = qi::Object {
+    members: &[qi::Member {
+        name: "id",
+        ty: &INT,
+        optional: false,
+    }],
+    tag: None,
+    cases: &[],
+};
+
+/// The byte the agent writes before its `guest-sync-delimited` reply.
+const SENTINEL: u8 = 0xFF;
 
 static QMP_CAPABILITY: qi::Enum = qi::Enum { values: &["oob"] };
 static QMP_CAPABILITY_T: qi::Type = qi::Type::Enum(&QMP_CAPABILITY);
@@ -77,6 +124,14 @@ pub struct ConnState {
 }
 
 impl ConnState {
+    /// A new connection's state: a guest agent needs no negotiation.
+    pub fn new(protocol: Protocol) -> Self {
+        let st = ConnState::default();
+        st.negotiated
+            .store(protocol == Protocol::GuestAgent, Ordering::Release);
+        st
+    }
+
     /// Whether `qmp_capabilities` has succeeded.
     pub fn negotiated(&self) -> bool {
         self.negotiated.load(Ordering::Acquire)
@@ -201,8 +256,11 @@ pub fn event_line(name: &str, data: Option<&Value>, ts: Timestamp) -> Vec<u8> {
 }
 
 impl Core {
-    /// The greeting line.
+    /// The greeting line (none for a guest agent).
     pub(crate) fn greeting(&self) -> Vec<u8> {
+        if self.config.protocol == Protocol::GuestAgent {
+            return Vec::new();
+        }
         let mut out = Vec::with_capacity(160);
         let inner = |o: &mut Vec<u8>| {
             let version = |o: &mut Vec<u8>| json::write_value(o, &self.config.version);
@@ -225,7 +283,10 @@ impl Core {
     pub(crate) fn handle(&self, st: &ConnState, msg: Message) -> Option<Vec<u8>> {
         let req = match msg {
             Ok(j) => j,
-            Err(desc) => return Some(response(&Err(QmpError::generic(desc)), None)),
+            Err(desc) => {
+                let line = response(&Err(QmpError::generic(desc)), None);
+                return Some(self.line_end(line, false));
+            }
         };
         let (result, id, success_response) = self.dispatch(st, &req);
         let result = match result {
@@ -239,7 +300,28 @@ impl Core {
         if result.is_ok() && !success_response {
             return None;
         }
-        Some(response_encoded(result.as_deref(), id))
+        let line = response_encoded(result.as_deref(), id);
+        let delimited =
+            result.is_ok() && req.get("execute") == Some(&Json::Str(GUEST_SYNC[0].into()));
+        Some(self.line_end(line, delimited))
+    }
+
+    /// A guest agent ends lines with `\n` alone, and puts its sentinel
+    /// before a successful `guest-sync-delimited` reply.
+    fn line_end(&self, mut line: Vec<u8>, delimited: bool) -> Vec<u8> {
+        if self.config.protocol != Protocol::GuestAgent {
+            return line;
+        }
+        if line.ends_with(b"\r\n") {
+            line.pop();
+            if let Some(end) = line.last_mut() {
+                *end = b'\n';
+            }
+        }
+        if delimited {
+            line.insert(0, SENTINEL);
+        }
+        line
     }
 
     fn dispatch<'r>(
@@ -287,7 +369,11 @@ impl Core {
             _ => return fail("QMP input lacks member 'execute'".into()),
         };
 
-        let meta = if command == CAPABILITIES.name {
+        let agent = self.config.protocol == Protocol::GuestAgent;
+        if agent && GUEST_SYNC.contains(&command) {
+            return (guest_sync(req.get("arguments")), id, true);
+        }
+        let meta = if command == CAPABILITIES.name && !agent {
             Some(CAPABILITIES)
         } else if st.negotiated() {
             self.service.command(command)
@@ -307,7 +393,7 @@ impl Core {
             },
             _ => Map::new(),
         };
-        let result = if command == CAPABILITIES.name {
+        let result = if command == CAPABILITIES.name && !agent {
             self.capabilities(st, arguments).map(|v| {
                 let mut out = Vec::new();
                 json::write_value(&mut out, &v);
@@ -358,6 +444,18 @@ impl Core {
     }
 }
 
+/// `guest-sync` and `guest-sync-delimited`: the `id` argument echoed.
+fn guest_sync(arguments: Option<&Json>) -> Result<Vec<u8>, QmpError> {
+    let args = match arguments.cloned().map(Json::into_value) {
+        Some(v) => v,
+        None => Value::Object(Map::new()),
+    };
+    qi::check_arguments(&GUEST_SYNC_ARGS, &args)?;
+    let mut out = Vec::new();
+    json::write_value(&mut out, &args["id"]);
+    Ok(out)
+}
+
 /// The protocol of one connection, synchronously: bytes in, bytes out.
 /// Every message is handled as soon as it is complete (in-band and
 /// out-of-band alike), so replies come in request order.  The server runs
@@ -373,12 +471,13 @@ impl Session {
     /// A new connection to a server running `service`.
     pub fn new(service: impl Service, config: ServerConfig) -> Self {
         let streamer = Streamer::new(config.limits);
+        let state = ConnState::new(config.protocol);
         Session {
             core: Arc::new(Core {
                 service: Box::new(service),
                 config,
             }),
-            state: ConnState::default(),
+            state,
             streamer,
         }
     }
