@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs Debian's qemu-system-x86 and qemu-system-s390x at 10.0.2, which
-# live in bookworm-backports (bookworm's main suite carries 7.2).  The
+# Installs Debian's qemu-system-x86, qemu-system-s390x and qemu-guest-agent
+# at 10.0.2, which live in bookworm-backports (bookworm's main suite
+# carries 7.2).  The
 # backports entry is derived from the machine's own Debian entry (same
 # mirror, same keyring), so no mirror is hard-coded here.
 set -euo pipefail
@@ -8,7 +9,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-want="${QEMU_PACKAGES:-qemu-system-x86 qemu-system-s390x}"
+want="${QEMU_PACKAGES:-qemu-system-x86 qemu-system-s390x qemu-guest-agent}"
 
 if ! apt-cache policy 2>/dev/null | grep -q bookworm-backports; then
     src=/etc/apt/sources.list.d/debian.sources

@@ -1,8 +1,10 @@
 //! `cargo xtask`: project chores.
 //!
-//! * `cargo xtask codegen [--check]`: regenerate `crates/qapi-types` from
-//!   `schema/` (with `--check`, only report whether it is stale).
-//! * `cargo xtask doc-check`: the documentation checks on `schema/`;
+//! * `cargo xtask codegen [--check]`: regenerate the checked-in bindings
+//!   (`crates/qapi-types` from `schema/`, `crates/qga-client/src/generated`
+//!   from `schema/qga/`); with `--check`, only report whether they are
+//!   stale.
+//! * `cargo xtask doc-check`: the documentation checks on our schemas;
 //!   fails on any finding.
 //! * `cargo xtask import-cpu-models --qemu PATH`: refresh the CPU-model
 //!   catalogue of PATH's target from that QEMU binary.
@@ -30,7 +32,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask codegen [--check]   regenerate crates/qapi-types from schema/\n\
+                "usage: cargo xtask codegen [--check]   regenerate the bindings of schema/\n\
                  \x20      cargo xtask doc-check            check the docs of schema/\n\
                  \x20      cargo xtask import-cpu-models --qemu PATH   refresh a CPU-model catalogue"
             );
@@ -40,46 +42,53 @@ fn main() -> ExitCode {
 }
 
 fn codegen(check: bool) -> ExitCode {
-    let files = match xtask::qapi_types_files() {
-        Ok(f) => f,
+    let all = match xtask::bindings() {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::FAILURE;
         }
     };
-    let dir = xtask::qapi_types_dir();
-    let stale = xtask::stale(&files, &dir);
-    if stale.is_empty() {
-        eprintln!("crates/qapi-types is up to date");
-        return ExitCode::SUCCESS;
-    }
-    if check {
-        eprintln!("crates/qapi-types is stale; run `cargo xtask codegen`:");
+    let mut failed = false;
+    for b in &all {
+        let stale = xtask::stale_bindings(b);
+        if stale.is_empty() {
+            eprintln!("{} is up to date", b.name);
+            continue;
+        }
+        if check {
+            eprintln!("{} is stale; run `cargo xtask codegen`:", b.name);
+            for s in &stale {
+                eprintln!("  {s}");
+            }
+            failed = true;
+            continue;
+        }
+        // Generated files no longer produced are removed.
         for s in &stale {
-            eprintln!("  {s}");
+            if let Some(rel) = s.strip_suffix(" (not generated any more)") {
+                let _ = std::fs::remove_file(b.dir.join(rel));
+            }
         }
-        return ExitCode::FAILURE;
-    }
-    // Generated files no longer produced are removed.
-    for s in &stale {
-        if let Some(rel) = s.strip_suffix(" (not generated any more)") {
-            let _ = std::fs::remove_file(dir.join(rel));
+        if let Err(e) = b.files.write(&b.dir) {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+        for s in &stale {
+            eprintln!("updated {}/{s}", b.name);
         }
     }
-    if let Err(e) = files.write(&dir) {
-        eprintln!("{e}");
-        return ExitCode::FAILURE;
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
-    for s in &stale {
-        eprintln!("updated {s}");
-    }
-    ExitCode::SUCCESS
 }
 
 fn doc_check() -> ExitCode {
     match xtask::doc_check() {
         Ok(findings) if findings.is_empty() => {
-            eprintln!("{}: no documentation findings", xtask::SCHEMA);
+            eprintln!("{}: no documentation findings", xtask::SCHEMAS.join(", "));
             ExitCode::SUCCESS
         }
         Ok(findings) => {
@@ -88,7 +97,7 @@ fn doc_check() -> ExitCode {
             }
             eprintln!(
                 "{}: {} documentation findings",
-                xtask::SCHEMA,
+                xtask::SCHEMAS.join(", "),
                 findings.len()
             );
             ExitCode::FAILURE

@@ -1,16 +1,20 @@
-//! The checked-in bindings of `schema/` are what the generator makes of
+//! The checked-in bindings of our schemas are what the generator makes of
 //! it now (rust-analyzer's "ensure file contents" pattern): a change to
 //! the schema or the generator must come with `cargo xtask codegen`.
 
 #[test]
-fn qapi_types_is_fresh() {
-    let files = xtask::qapi_types_files().expect("schema/ loads and generates");
-    let stale = xtask::stale(&files, &xtask::qapi_types_dir());
-    assert!(
-        stale.is_empty(),
-        "crates/qapi-types is stale; run `cargo xtask codegen` and commit the result:\n  {}",
-        stale.join("\n  ")
-    );
+fn checked_in_bindings_are_fresh() {
+    let all = xtask::bindings().expect("our schemas load and generate");
+    assert_eq!(all.len(), 2, "qapi-types and qga-client");
+    for b in &all {
+        let stale = xtask::stale_bindings(b);
+        assert!(
+            stale.is_empty(),
+            "{} is stale; run `cargo xtask codegen` and commit the result:\n  {}",
+            b.name,
+            stale.join("\n  ")
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,391 @@
+//! The guest agent's framing without I/O: requests out, reply lines and
+//! the sync sentinel in.  Both clients (async and blocking) feed what they
+//! read into an [`Inbox`] and ask it for the next thing they wait for.
+//!
+//! The agent writes one JSON reply per line (`\n`), echoing the request's
+//! `id`; the reply to `guest-sync-delimited` is preceded by a `0xFF` byte,
+//! which never occurs in UTF-8 text.  A line without our id is not ours:
+//! the agent's answer to garbage in the channel, or a reply to a request
+//! whose caller gave up.
+
+use qapi_support::QmpError;
+use serde_json::Value;
+
+use crate::error::{quote, GaError};
+
+/// The byte the agent writes before its `guest-sync-delimited` reply, and
+/// that makes the agent drop a partial request when a client sends it.
+pub const SENTINEL: u8 = 0xFF;
+
+/// A reply line may not grow past this (a 48 MiB `guest-file-read`, the
+/// agent's largest, is 64 MiB of base64).
+pub const MAX_LINE: usize = 80 << 20;
+
+/// One request line: `{"execute": NAME, "arguments": ARGS, "id": ID}\n`.
+/// Empty arguments are left out, as QEMU's own clients do.
+pub fn request_line(command: &str, arguments: Option<Value>, id: Option<u64>) -> Vec<u8> {
+    // Written member by member so that `execute` comes first, as people
+    // reading a trace expect (a `Map` would sort the keys).
+    let mut line = b"{\"execute\":".to_vec();
+    json_into(&mut line, &Value::from(command));
+    match arguments {
+        Some(Value::Object(m)) if m.is_empty() => {}
+        Some(Value::Null) | None => {}
+        Some(a) => {
+            line.extend_from_slice(b",\"arguments\":");
+            json_into(&mut line, &a);
+        }
+    }
+    if let Some(id) = id {
+        line.extend_from_slice(format!(",\"id\":{id}").as_bytes());
+    }
+    line.extend_from_slice(b"}\n");
+    line
+}
+
+fn json_into(out: &mut Vec<u8>, v: &Value) {
+    // Writing a Value into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+/// The synchronization request: a sentinel first (the agent drops any
+/// partial request it holds), then `guest-sync-delimited` with `sync_id`.
+pub fn sync_request(sync_id: u32) -> Vec<u8> {
+    let mut out = vec![SENTINEL];
+    out.extend(request_line(
+        "guest-sync-delimited",
+        Some(serde_json::json!({ "id": sync_id })),
+        None,
+    ));
+    out
+}
+
+/// A reply to one of our requests.
+pub type Reply = Result<Value, QmpError>;
+
+/// What one line says, for a client waiting for the reply with `id`.
+#[derive(Debug, PartialEq)]
+pub enum Line {
+    /// The reply.
+    Ours(Reply),
+    /// A line that is not the reply: another id, no id, or not JSON.
+    Other,
+}
+
+/// Reads one line (without its `\n`) as seen by a client waiting for
+/// `id`.
+pub fn classify(line: &[u8], id: u64) -> Result<Line, GaError> {
+    let Ok(Value::Object(mut m)) = serde_json::from_slice::<Value>(line) else {
+        return Ok(Line::Other);
+    };
+    if m.get("id").and_then(Value::as_u64) != Some(id) {
+        return Ok(Line::Other);
+    }
+    if let Some(ret) = m.remove("return") {
+        return Ok(Line::Ours(Ok(ret)));
+    }
+    if let Some(err) = m.remove("error") {
+        let error: QmpError = serde_json::from_value(err.clone()).map_err(|e| {
+            GaError::Protocol(format!("malformed error {}: {e}", quote(&err.to_string())))
+        })?;
+        return Ok(Line::Ours(Err(error)));
+    }
+    Err(GaError::Protocol(format!(
+        "reply has neither 'return' nor 'error': {}",
+        quote(&String::from_utf8_lossy(line))
+    )))
+}
+
+/// What the end of a synchronization found.
+#[derive(Debug, PartialEq)]
+pub enum Synced {
+    /// The agent echoed our sync id.
+    Done,
+    /// The reply to the watched request came before the sync reply (an
+    /// error for a command that sends nothing on success).
+    Watched(Reply),
+}
+
+/// The bytes read from the agent and not yet consumed.
+#[derive(Debug, Default)]
+pub struct Inbox {
+    buf: Vec<u8>,
+    /// How many bytes at the start of `buf` hold no line end: a long
+    /// reply arriving in many reads is scanned once, not once per read.
+    no_newline: usize,
+}
+
+impl Inbox {
+    /// An empty inbox.
+    pub fn new() -> Self {
+        Inbox::default()
+    }
+
+    /// Adds bytes read from the channel.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Drops everything unread (the channel was replaced).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.no_newline = 0;
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.buf.drain(..n);
+        self.no_newline = 0;
+    }
+
+    /// Whether the unread bytes are over the size limit without a
+    /// complete line: the peer is not an agent, or misbehaves.
+    pub fn overfull(&self) -> Result<(), GaError> {
+        if self.buf.len() > MAX_LINE {
+            return Err(GaError::Protocol(format!(
+                "a reply line is longer than {} MiB",
+                MAX_LINE >> 20
+            )));
+        }
+        Ok(())
+    }
+
+    /// The reply to request `id`, once its line is complete; lines that
+    /// are not the reply are dropped.
+    pub fn reply(&mut self, id: u64) -> Result<Option<Reply>, GaError> {
+        let mut start = 0;
+        let mut skip = self.no_newline;
+        while let Some(nl) = memchr(b'\n', &self.buf[start + skip..]) {
+            let end = start + skip + nl;
+            skip = 0;
+            let line = &self.buf[start..end];
+            start = end + 1;
+            if let Line::Ours(r) = classify(line, id)? {
+                self.consume(start);
+                return Ok(Some(r));
+            }
+        }
+        self.consume(start);
+        self.no_newline = self.buf.len();
+        self.overfull()?;
+        Ok(None)
+    }
+
+    /// The end of a synchronization with `sync_id`: everything up to a
+    /// sentinel is skipped, then the line after it must echo `sync_id`
+    /// (a sync reply with another id, left by an abandoned sync, is
+    /// skipped too).  With `watch`, a reply to that request met on the way
+    /// is returned instead.
+    pub fn synced(&mut self, sync_id: u32, watch: Option<u64>) -> Result<Option<Synced>, GaError> {
+        loop {
+            let sentinel = memchr(SENTINEL, &self.buf);
+            let before = sentinel.unwrap_or(self.buf.len());
+            if let Some(id) = watch {
+                // Complete lines before the sentinel may hold the reply.
+                let mut start = 0;
+                while let Some(nl) = memchr(b'\n', &self.buf[start..before]) {
+                    let line = &self.buf[start..start + nl];
+                    start += nl + 1;
+                    if let Line::Ours(r) = classify(line, id)? {
+                        self.consume(start);
+                        return Ok(Some(Synced::Watched(r)));
+                    }
+                }
+                if sentinel.is_none() {
+                    self.consume(start);
+                    self.overfull()?;
+                    return Ok(None);
+                }
+            }
+            let Some(at) = sentinel else {
+                self.clear();
+                return Ok(None);
+            };
+            let Some(nl) = memchr(b'\n', &self.buf[at + 1..]) else {
+                self.consume(at);
+                self.overfull()?;
+                return Ok(None);
+            };
+            let line = self.buf[at + 1..at + 1 + nl].to_vec();
+            self.consume(at + 2 + nl);
+            if echoes(&line, sync_id) {
+                return Ok(Some(Synced::Done));
+            }
+        }
+    }
+}
+
+/// Whether `line` is `{"return": sync_id}`.
+fn echoes(line: &[u8], sync_id: u32) -> bool {
+    matches!(serde_json::from_slice::<Value>(line), Ok(v)
+        if v.get("return").and_then(Value::as_u64) == Some(u64::from(sync_id)))
+}
+
+fn memchr(b: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&c| c == b)
+}
+
+/// A sync id that a stale reply in the channel is unlikely to carry:
+/// 31 bits from the standard library's per-process random hasher keys,
+/// the time and a counter.
+pub fn random_id() -> u32 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    // Positive and small enough for any JSON reader.
+    (h.finish() as u32) & 0x7FFF_FFFF
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qapi_support::ErrorClass;
+
+    #[test]
+    fn request_lines() {
+        let cases: &[(&str, Option<Value>, Option<u64>, &str)] = &[
+            ("guest-ping", None, None, r#"{"execute":"guest-ping"}"#),
+            (
+                "guest-ping",
+                Some(serde_json::json!({})),
+                Some(3),
+                r#"{"execute":"guest-ping","id":3}"#,
+            ),
+            (
+                "guest-file-open",
+                Some(serde_json::json!({"path": "/x"})),
+                Some(9),
+                r#"{"execute":"guest-file-open","arguments":{"path":"/x"},"id":9}"#,
+            ),
+        ];
+        for (cmd, args, id, want) in cases {
+            let line = request_line(cmd, args.clone(), *id);
+            assert_eq!(line, format!("{want}\n").into_bytes(), "{cmd}");
+        }
+        let sync = sync_request(42);
+        assert_eq!(sync[0], SENTINEL);
+        assert_eq!(
+            &sync[1..],
+            b"{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":42}}\n"
+        );
+    }
+
+    #[test]
+    fn lines_are_ours_only_with_our_id() {
+        let cases: &[(&str, u64, Option<Reply>)] = &[
+            (
+                r#"{"return": {}, "id": 5}"#,
+                5,
+                Some(Ok(serde_json::json!({}))),
+            ),
+            (r#"{"return": {}, "id": 6}"#, 5, None),
+            (r#"{"return": 5}"#, 5, None),
+            (r#"{"return": {}, "id": "5"}"#, 5, None),
+            ("JSON parse error", 5, None),
+            ("", 5, None),
+            (
+                r#"{"id": 7, "error": {"class": "CommandNotFound", "desc": "The command guest-x has not been found"}}"#,
+                7,
+                Some(Err(QmpError {
+                    class: ErrorClass::CommandNotFound,
+                    desc: "The command guest-x has not been found".into(),
+                })),
+            ),
+        ];
+        for (line, id, want) in cases {
+            let got = classify(line.as_bytes(), *id).expect(line);
+            let want = match want {
+                Some(r) => Line::Ours(r.clone()),
+                None => Line::Other,
+            };
+            assert_eq!(got, want, "{line}");
+        }
+        assert!(classify(br#"{"id": 1}"#, 1).is_err());
+        assert!(classify(br#"{"id": 1, "error": 3}"#, 1).is_err());
+    }
+
+    #[test]
+    fn replies_skip_stale_lines_and_wait_for_whole_lines() {
+        let mut inbox = Inbox::new();
+        inbox.push(b"{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error\"}}\n");
+        inbox.push(b"{\"return\": 1, \"id\": 1}\n{\"return\": 2, \"id\"");
+        assert_eq!(inbox.reply(2).unwrap(), None);
+        inbox.push(b": 2}\n{\"return\": 3, \"id\": 3}\n");
+        assert_eq!(inbox.reply(2).unwrap(), Some(Ok(2.into())));
+        // What followed the reply is kept for the next request.
+        assert_eq!(inbox.reply(3).unwrap(), Some(Ok(3.into())));
+    }
+
+    #[test]
+    fn sync_skips_to_the_sentinel_and_our_id() {
+        let cases: &[(&[&[u8]], Option<Synced>)] = &[
+            (&[b"\xff{\"return\": 42}\n"], Some(Synced::Done)),
+            // An error for the sentinel we sent, a stale reply, then ours.
+            (
+                &[b"{\"error\": {}}\n{\"return\": {}, \"id\": 1}\n\xff{\"return\": 42}\n"],
+                Some(Synced::Done),
+            ),
+            // A stale sync reply with another id is skipped.
+            (
+                &[b"\xff{\"return\": 7}\n\xff{\"return\": 42}\n"],
+                Some(Synced::Done),
+            ),
+            (&[b"\xff{\"return\": 7}\n"], None),
+            // Split anywhere.
+            (
+                &[b"garbage \xff{\"ret", b"urn\": 42}", b"\n"],
+                Some(Synced::Done),
+            ),
+            (&[b"no sentinel\n"], None),
+        ];
+        for (chunks, want) in cases {
+            let mut inbox = Inbox::new();
+            let mut got = None;
+            for c in *chunks {
+                inbox.push(c);
+                got = inbox.synced(42, None).unwrap();
+                if got.is_some() {
+                    break;
+                }
+            }
+            assert_eq!(&got, want, "{chunks:?}");
+        }
+    }
+
+    #[test]
+    fn sync_returns_a_watched_reply_first() {
+        let mut inbox = Inbox::new();
+        inbox.push(
+            b"{\"id\": 9, \"error\": {\"class\": \"GenericError\", \"desc\": \"no\"}}\n\xff{\"return\": 42}\n",
+        );
+        let got = inbox.synced(42, Some(9)).unwrap();
+        assert!(matches!(got, Some(Synced::Watched(Err(e))) if e.desc == "no"));
+        // Without the watched reply, the sync completes.
+        let mut inbox = Inbox::new();
+        inbox.push(b"{\"return\": {}, \"id\": 8}\n\xff{\"return\": 42}\n");
+        assert_eq!(inbox.synced(42, Some(9)).unwrap(), Some(Synced::Done));
+    }
+
+    #[test]
+    fn endless_lines_are_refused() {
+        let mut inbox = Inbox::new();
+        inbox.push(&vec![b'x'; MAX_LINE + 1]);
+        assert!(inbox.reply(1).is_err());
+        let mut inbox = Inbox::new();
+        inbox.push(&[SENTINEL]);
+        inbox.push(&vec![b'x'; MAX_LINE + 1]);
+        assert!(inbox.synced(1, None).is_err());
+    }
+
+    #[test]
+    fn random_ids_differ() {
+        let ids: std::collections::HashSet<u32> = (0..100).map(|_| random_id()).collect();
+        assert!(ids.len() > 95);
+        assert!(ids.iter().all(|&i| i <= 0x7FFF_FFFF));
+    }
+}
