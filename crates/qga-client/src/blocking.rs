@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use qapi_support::Command;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::channel::{self, Await, Channel, Got};
 use crate::error::GaError;
 use crate::plan::{Exec, ExecOutput, ExecPlan, Plan, ReadPlan, Want, WritePlan};
+use crate::wire::Raw;
 
 /// A blocking guest-agent client (see [`crate::GaClient`] for how the
 /// channel is kept synchronized).
@@ -66,8 +68,9 @@ impl GaClient {
         timeout: Duration,
     ) -> Result<C::Returns, GaError> {
         let args = channel::encode(command)?;
+        let args = Some(args.as_ref());
         let v = self.call(C::NAME, args, C::SUCCESS_RESPONSE, timeout)?;
-        channel::decode::<C>(v)
+        channel::decode::<C>(&v)
     }
 
     /// Runs `command` with `arguments` and returns its `return` value.
@@ -76,7 +79,9 @@ impl GaClient {
         command: &str,
         arguments: Option<Value>,
     ) -> Result<Value, GaError> {
-        self.call(command, arguments, true, self.timeout)
+        let args = channel::encode_value(command, arguments.as_ref())?;
+        let raw = self.call(command, args.as_deref(), true, self.timeout)?;
+        channel::to_value(&raw)
     }
 
     /// Synchronizes the channel now.
@@ -112,7 +117,7 @@ impl GaClient {
         let mut reply = None;
         loop {
             match plan.next(reply.take()) {
-                Want::Call(r) => reply = Some(self.call(r.name, Some(r.args), true, self.timeout)),
+                Want::Call(r) => reply = Some(self.call(r.name, Some(&r.args), true, self.timeout)),
                 Want::Wait(d) => std::thread::sleep(d),
                 Want::Done(out) => return out,
             }
@@ -122,10 +127,10 @@ impl GaClient {
     fn call(
         &mut self,
         command: &str,
-        arguments: Option<Value>,
+        arguments: Option<&RawValue>,
         success_response: bool,
         timeout: Duration,
-    ) -> Result<Value, GaError> {
+    ) -> Result<Raw, GaError> {
         self.synced(timeout)?;
         let (line, wait) = self.channel.request(command, arguments, success_response);
         self.write(&line)?;
@@ -163,7 +168,6 @@ impl GaClient {
 
     fn wait(&mut self, wait: Await, timeout: Duration) -> Result<Got, GaError> {
         let deadline = Instant::now() + timeout;
-        let mut buf = vec![0u8; channel::READ_CHUNK];
         loop {
             if let Some(got) = self.channel.poll(wait)? {
                 return Ok(got);
@@ -176,12 +180,12 @@ impl GaClient {
                 return Err(channel::timed_out(timeout));
             }
             io.set_read_timeout(Some(left))?;
-            match io.read(&mut buf) {
+            match io.read(self.channel.space()) {
                 Ok(0) => {
                     self.io = None;
                     return Err(GaError::Disconnected { command: None });
                 }
-                Ok(n) => self.channel.push(&buf[..n]),
+                Ok(n) => self.channel.filled(n),
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     return Err(channel::timed_out(timeout))
                 }

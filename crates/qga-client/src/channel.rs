@@ -7,11 +7,11 @@
 use std::time::Duration;
 
 use qapi_support::Command;
-use serde::Deserialize as _;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::error::{quote, GaError};
-use crate::wire::{self, Inbox, Reply, Synced};
+use crate::wire::{self, Inbox, Raw, Reply, Synced};
 
 /// A command's timeout unless the client is told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -35,7 +35,7 @@ pub enum Await {
 }
 
 /// What arrived.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Got {
     /// The reply waited for.
     Reply(Reply),
@@ -83,6 +83,17 @@ impl Channel {
         self.inbox.push(bytes);
     }
 
+    /// Where to read the next bytes from the stream into; then call
+    /// [`Channel::filled`].
+    pub fn space(&mut self) -> &mut [u8] {
+        self.inbox.space(READ_CHUNK)
+    }
+
+    /// `n` bytes were read into [`Channel::space`].
+    pub fn filled(&mut self, n: usize) {
+        self.inbox.filled(n);
+    }
+
     /// The bytes of a synchronization and what to wait for.
     pub fn sync_request(&mut self) -> (Vec<u8>, Await) {
         let sync_id = wire::random_id();
@@ -101,7 +112,7 @@ impl Channel {
     pub fn request(
         &mut self,
         command: &str,
-        arguments: Option<Value>,
+        arguments: Option<&RawValue>,
         success_response: bool,
     ) -> (Vec<u8>, Await) {
         let id = self.next_id;
@@ -146,7 +157,7 @@ impl Channel {
         command: &str,
         wait: Await,
         got: Result<Got, GaError>,
-    ) -> Result<Value, GaError> {
+    ) -> Result<Raw, GaError> {
         let agent = |error| GaError::Agent {
             command: command.into(),
             error,
@@ -156,14 +167,14 @@ impl Channel {
             (_, Ok(Got::Reply(Err(e)))) => Err(agent(e)),
             (_, Ok(Got::Synced(Synced::Done))) => {
                 self.synced = true;
-                Ok(Value::Object(Map::new()))
+                Ok(empty())
             }
             (_, Ok(Got::Synced(Synced::Watched(Ok(v))))) => Ok(v),
             (_, Ok(Got::Synced(Synced::Watched(Err(e))))) => Err(agent(e)),
             // No error came back before the agent went quiet or away: the
             // command was taken (a shutdown takes the agent with it).
             (Await::Sync { .. }, Err(GaError::Timeout { .. } | GaError::Disconnected { .. })) => {
-                Ok(Value::Object(Map::new()))
+                Ok(empty())
             }
             (_, Err(GaError::Timeout { after, .. })) => {
                 // The late reply must not be taken for the next command's.
@@ -207,26 +218,45 @@ pub fn timed_out(after: Duration) -> GaError {
     }
 }
 
-/// A generated command's arguments as JSON (`None` without arguments).
-pub fn encode<C: Command>(command: &C) -> Result<Option<Value>, GaError> {
-    let v = serde_json::to_value(command).map_err(|e| GaError::Encode {
+/// A generated command's arguments, encoded.
+pub fn encode<C: Command>(command: &C) -> Result<Raw, GaError> {
+    wire::raw(command).map_err(|e| GaError::Encode {
         command: C::NAME.into(),
         error: e.to_string(),
-    })?;
-    Ok(match v {
-        Value::Object(m) if m.is_empty() => None,
-        Value::Null => None,
-        v => Some(v),
     })
 }
 
+/// Arguments given as a JSON value, encoded.
+pub fn encode_value(command: &str, arguments: Option<&Value>) -> Result<Option<Raw>, GaError> {
+    arguments
+        .map(|a| {
+            wire::raw(a).map_err(|e| GaError::Encode {
+                command: command.into(),
+                error: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
 /// A reply decoded into `C`'s return type.
-pub fn decode<C: Command>(v: Value) -> Result<C::Returns, GaError> {
-    C::Returns::deserialize(&v).map_err(|e| GaError::Decode {
+pub fn decode<C: Command>(raw: &RawValue) -> Result<C::Returns, GaError> {
+    serde_json::from_str(raw.get()).map_err(|e| GaError::Decode {
         command: C::NAME.into(),
         error: e.to_string(),
-        json: quote(&v.to_string()),
+        json: quote(raw.get()),
     })
+}
+
+/// A reply as a JSON value.
+pub fn to_value(raw: &RawValue) -> Result<Value, GaError> {
+    serde_json::from_str(raw.get())
+        .map_err(|e| GaError::Protocol(format!("reply is not JSON: {e}: {}", quote(raw.get()))))
+}
+
+/// `{}`: what a command that sends nothing on success returns.
+fn empty() -> Raw {
+    // "{}" is valid JSON.
+    RawValue::from_string("{}".into()).unwrap_or_else(|_| unreachable!())
 }
 
 #[cfg(test)]
@@ -259,13 +289,10 @@ mod tests {
 
         let (line, wait) = ch.request("guest-ping", None, true);
         assert_eq!(line, b"{\"execute\":\"guest-ping\",\"id\":1}\n");
-        assert_eq!(ch.poll(wait).unwrap(), None);
+        assert!(ch.poll(wait).unwrap().is_none());
         ch.push(b"{\"return\": {}, \"id\": 1}\n");
         let got = ch.poll(wait).unwrap().unwrap();
-        assert_eq!(
-            ch.outcome("guest-ping", wait, Ok(got)).unwrap(),
-            serde_json::json!({})
-        );
+        assert_eq!(ch.outcome("guest-ping", wait, Ok(got)).unwrap().get(), "{}");
     }
 
     #[test]
@@ -332,6 +359,6 @@ mod tests {
         ch.push(&vec![b'x'; wire::MAX_LINE + 1]);
         assert!(ch.poll(wait).is_err());
         assert!(!ch.is_synced());
-        assert_eq!(ch.poll(wait).unwrap(), None);
+        assert!(ch.poll(wait).unwrap().is_none());
     }
 }

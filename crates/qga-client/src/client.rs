@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use qapi_support::Command;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::UnixStream;
@@ -13,6 +14,7 @@ use tokio::time::Instant;
 use crate::channel::{self, Await, Channel, Got};
 use crate::error::GaError;
 use crate::plan::{Exec, ExecOutput, ExecPlan, Plan, ReadPlan, Want, WritePlan};
+use crate::wire::Raw;
 
 /// A stream the client can talk over.
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -96,10 +98,11 @@ impl GaClient {
         timeout: Duration,
     ) -> Result<C::Returns, GaError> {
         let args = channel::encode(command)?;
+        let args = Some(args.as_ref());
         let v = self
             .call(C::NAME, args, C::SUCCESS_RESPONSE, timeout)
             .await?;
-        channel::decode::<C>(v)
+        channel::decode::<C>(&v)
     }
 
     /// Runs `command` with `arguments` (an object, or `None`) and returns
@@ -109,7 +112,11 @@ impl GaClient {
         command: &str,
         arguments: Option<Value>,
     ) -> Result<Value, GaError> {
-        self.call(command, arguments, true, self.timeout()).await
+        let args = channel::encode_value(command, arguments.as_ref())?;
+        let raw = self
+            .call(command, args.as_deref(), true, self.timeout())
+            .await?;
+        channel::to_value(&raw)
     }
 
     /// Synchronizes the channel now.
@@ -148,7 +155,7 @@ impl GaClient {
         loop {
             match plan.next(reply.take()) {
                 Want::Call(r) => {
-                    reply = Some(self.call(r.name, Some(r.args), true, self.timeout()).await)
+                    reply = Some(self.call(r.name, Some(&r.args), true, self.timeout()).await)
                 }
                 Want::Wait(d) => tokio::time::sleep(d).await,
                 Want::Done(out) => return out,
@@ -159,10 +166,10 @@ impl GaClient {
     async fn call(
         &self,
         command: &str,
-        arguments: Option<Value>,
+        arguments: Option<&RawValue>,
         success_response: bool,
         timeout: Duration,
-    ) -> Result<Value, GaError> {
+    ) -> Result<Raw, GaError> {
         let mut conn = self.conn.lock().await;
         self.synced(&mut conn, timeout).await?;
         let (line, wait) = conn.channel.request(command, arguments, success_response);
@@ -209,7 +216,6 @@ impl GaClient {
     /// passes, or the channel fails.
     async fn wait(&self, conn: &mut Conn, wait: Await, timeout: Duration) -> Result<Got, GaError> {
         let deadline = Instant::now() + timeout;
-        let mut buf = vec![0u8; channel::READ_CHUNK];
         loop {
             if let Some(got) = conn.channel.poll(wait)? {
                 return Ok(got);
@@ -220,13 +226,13 @@ impl GaClient {
             if Instant::now() >= deadline {
                 return Err(channel::timed_out(timeout));
             }
-            match tokio::time::timeout_at(deadline, io.read(&mut buf)).await {
+            match tokio::time::timeout_at(deadline, io.read(conn.channel.space())).await {
                 Err(_) => return Err(channel::timed_out(timeout)),
                 Ok(Ok(0)) => {
                     conn.io = None;
                     return Err(GaError::Disconnected { command: None });
                 }
-                Ok(Ok(n)) => conn.channel.push(&buf[..n]),
+                Ok(Ok(n)) => conn.channel.filled(n),
                 Ok(Err(e)) => {
                     conn.io = None;
                     return Err(GaError::Io(e));

@@ -9,7 +9,8 @@
 //! whose caller gave up.
 
 use qapi_support::QmpError;
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::error::{quote, GaError};
 
@@ -22,19 +23,22 @@ pub const SENTINEL: u8 = 0xFF;
 pub const MAX_LINE: usize = 80 << 20;
 
 /// One request line: `{"execute": NAME, "arguments": ARGS, "id": ID}\n`.
-/// Empty arguments are left out, as QEMU's own clients do.
-pub fn request_line(command: &str, arguments: Option<Value>, id: Option<u64>) -> Vec<u8> {
+/// Empty arguments are left out, as QEMU's own clients do.  The
+/// arguments come encoded already ([`RawValue`]), so a 4 MiB file chunk
+/// is copied once here, not rebuilt as a `Value` and escaped again.
+pub fn request_line(command: &str, arguments: Option<&RawValue>, id: Option<u64>) -> Vec<u8> {
+    let args = arguments
+        .map(RawValue::get)
+        .filter(|a| *a != "{}" && *a != "null");
+    let mut line = Vec::with_capacity(48 + command.len() + args.map_or(0, str::len));
     // Written member by member so that `execute` comes first, as people
-    // reading a trace expect (a `Map` would sort the keys).
-    let mut line = b"{\"execute\":".to_vec();
-    json_into(&mut line, &Value::from(command));
-    match arguments {
-        Some(Value::Object(m)) if m.is_empty() => {}
-        Some(Value::Null) | None => {}
-        Some(a) => {
-            line.extend_from_slice(b",\"arguments\":");
-            json_into(&mut line, &a);
-        }
+    // reading a trace expect.
+    line.extend_from_slice(b"{\"execute\":");
+    // Writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut line, command);
+    if let Some(a) = args {
+        line.extend_from_slice(b",\"arguments\":");
+        line.extend_from_slice(a.as_bytes());
     }
     if let Some(id) = id {
         line.extend_from_slice(format!(",\"id\":{id}").as_bytes());
@@ -43,28 +47,43 @@ pub fn request_line(command: &str, arguments: Option<Value>, id: Option<u64>) ->
     line
 }
 
-fn json_into(out: &mut Vec<u8>, v: &Value) {
-    // Writing a Value into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, v);
+/// `value` encoded as JSON text.
+pub fn raw<T: serde::Serialize + ?Sized>(value: &T) -> Result<Raw, serde_json::Error> {
+    serde_json::value::to_raw_value(value)
 }
 
 /// The synchronization request: a sentinel first (the agent drops any
 /// partial request it holds), then `guest-sync-delimited` with `sync_id`.
 pub fn sync_request(sync_id: u32) -> Vec<u8> {
     let mut out = vec![SENTINEL];
-    out.extend(request_line(
-        "guest-sync-delimited",
-        Some(serde_json::json!({ "id": sync_id })),
-        None,
-    ));
+    let args = format!("{{\"id\":{sync_id}}}");
+    let args = RawValue::from_string(args).ok();
+    out.extend(request_line("guest-sync-delimited", args.as_deref(), None));
     out
 }
 
+/// A `return` value as the agent wrote it, decoded only once its type is
+/// known (straight into the command's return type, with no `Value` in
+/// between).
+pub type Raw = Box<RawValue>;
+
 /// A reply to one of our requests.
-pub type Reply = Result<Value, QmpError>;
+pub type Reply = Result<Raw, QmpError>;
+
+/// The members of a reply line that tell whose it is and what it says;
+/// the rest of the line is skipped unparsed.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(rename = "return", default)]
+    ret: Option<Raw>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
 
 /// What one line says, for a client waiting for the reply with `id`.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Line {
     /// The reply.
     Ours(Reply),
@@ -75,19 +94,20 @@ pub enum Line {
 /// Reads one line (without its `\n`) as seen by a client waiting for
 /// `id`.
 pub fn classify(line: &[u8], id: u64) -> Result<Line, GaError> {
-    let Ok(Value::Object(mut m)) = serde_json::from_slice::<Value>(line) else {
+    let Ok(env) = serde_json::from_slice::<Envelope<'_>>(line) else {
         return Ok(Line::Other);
     };
-    if m.get("id").and_then(Value::as_u64) != Some(id) {
+    // We send ids as plain decimal integers; the agent echoes them as sent.
+    let ours = id.to_string();
+    if env.id.map(RawValue::get) != Some(ours.as_str()) {
         return Ok(Line::Other);
     }
-    if let Some(ret) = m.remove("return") {
+    if let Some(ret) = env.ret {
         return Ok(Line::Ours(Ok(ret)));
     }
-    if let Some(err) = m.remove("error") {
-        let error: QmpError = serde_json::from_value(err.clone()).map_err(|e| {
-            GaError::Protocol(format!("malformed error {}: {e}", quote(&err.to_string())))
-        })?;
+    if let Some(err) = env.error {
+        let error: QmpError = serde_json::from_str(err.get())
+            .map_err(|e| GaError::Protocol(format!("malformed error {}: {e}", quote(err.get()))))?;
         return Ok(Line::Ours(Err(error)));
     }
     Err(GaError::Protocol(format!(
@@ -97,7 +117,7 @@ pub fn classify(line: &[u8], id: u64) -> Result<Line, GaError> {
 }
 
 /// What the end of a synchronization found.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Synced {
     /// The agent echoed our sync id.
     Done,
@@ -106,14 +126,23 @@ pub enum Synced {
     Watched(Reply),
 }
 
-/// The bytes read from the agent and not yet consumed.
+/// The bytes read from the agent and not yet consumed.  Reads go
+/// straight into its buffer ([`Inbox::space`], [`Inbox::filled`]), which
+/// is kept between replies: a 5 MiB file chunk is neither copied from a
+/// read buffer nor met with a fresh allocation.
 #[derive(Debug, Default)]
 pub struct Inbox {
     buf: Vec<u8>,
-    /// How many bytes at the start of `buf` hold no line end: a long
-    /// reply arriving in many reads is scanned once, not once per read.
+    /// `buf[start..end]` is unread.
+    start: usize,
+    end: usize,
+    /// How many unread bytes from `start` hold no line end: a long reply
+    /// arriving in many reads is scanned once, not once per read.
     no_newline: usize,
 }
+
+/// Storage above this is given back once the inbox is empty.
+const KEEP: usize = 16 << 20;
 
 impl Inbox {
     /// An empty inbox.
@@ -121,26 +150,58 @@ impl Inbox {
         Inbox::default()
     }
 
+    fn unread(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Room for at least `want` more bytes, to read into; then call
+    /// [`Inbox::filled`] with how many were read.
+    pub fn space(&mut self, want: usize) -> &mut [u8] {
+        if self.buf.len() - self.end < want {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.buf.len() - self.end < want {
+                self.buf.resize(self.end + want, 0);
+            }
+        }
+        &mut self.buf[self.end..]
+    }
+
+    /// `n` bytes were read into [`Inbox::space`].
+    pub fn filled(&mut self, n: usize) {
+        self.end = (self.end + n).min(self.buf.len());
+    }
+
     /// Adds bytes read from the channel.
     pub fn push(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+        self.space(bytes.len())[..bytes.len()].copy_from_slice(bytes);
+        self.filled(bytes.len());
     }
 
     /// Drops everything unread (the channel was replaced).
     pub fn clear(&mut self) {
-        self.buf.clear();
-        self.no_newline = 0;
+        self.consume(self.end - self.start);
     }
 
     fn consume(&mut self, n: usize) {
-        self.buf.drain(..n);
+        self.start += n;
         self.no_newline = 0;
+        if self.start >= self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > KEEP {
+                self.buf = Vec::new();
+            }
+        }
     }
 
     /// Whether the unread bytes are over the size limit without a
     /// complete line: the peer is not an agent, or misbehaves.
     pub fn overfull(&self) -> Result<(), GaError> {
-        if self.buf.len() > MAX_LINE {
+        if self.end - self.start > MAX_LINE {
             return Err(GaError::Protocol(format!(
                 "a reply line is longer than {} MiB",
                 MAX_LINE >> 20
@@ -154,10 +215,10 @@ impl Inbox {
     pub fn reply(&mut self, id: u64) -> Result<Option<Reply>, GaError> {
         let mut start = 0;
         let mut skip = self.no_newline;
-        while let Some(nl) = memchr(b'\n', &self.buf[start + skip..]) {
+        while let Some(nl) = memchr(b'\n', &self.unread()[start + skip..]) {
             let end = start + skip + nl;
             skip = 0;
-            let line = &self.buf[start..end];
+            let line = &self.unread()[start..end];
             start = end + 1;
             if let Line::Ours(r) = classify(line, id)? {
                 self.consume(start);
@@ -165,7 +226,7 @@ impl Inbox {
             }
         }
         self.consume(start);
-        self.no_newline = self.buf.len();
+        self.no_newline = self.end - self.start;
         self.overfull()?;
         Ok(None)
     }
@@ -177,13 +238,13 @@ impl Inbox {
     /// is returned instead.
     pub fn synced(&mut self, sync_id: u32, watch: Option<u64>) -> Result<Option<Synced>, GaError> {
         loop {
-            let sentinel = memchr(SENTINEL, &self.buf);
-            let before = sentinel.unwrap_or(self.buf.len());
+            let sentinel = memchr(SENTINEL, self.unread());
+            let before = sentinel.unwrap_or(self.end - self.start);
             if let Some(id) = watch {
                 // Complete lines before the sentinel may hold the reply.
                 let mut start = 0;
-                while let Some(nl) = memchr(b'\n', &self.buf[start..before]) {
-                    let line = &self.buf[start..start + nl];
+                while let Some(nl) = memchr(b'\n', &self.unread()[start..before]) {
+                    let line = &self.unread()[start..start + nl];
                     start += nl + 1;
                     if let Line::Ours(r) = classify(line, id)? {
                         self.consume(start);
@@ -200,14 +261,14 @@ impl Inbox {
                 self.clear();
                 return Ok(None);
             };
-            let Some(nl) = memchr(b'\n', &self.buf[at + 1..]) else {
+            let Some(nl) = memchr(b'\n', &self.unread()[at + 1..]) else {
                 self.consume(at);
                 self.overfull()?;
                 return Ok(None);
             };
-            let line = self.buf[at + 1..at + 1 + nl].to_vec();
+            let done = echoes(&self.unread()[at + 1..at + 1 + nl], sync_id);
             self.consume(at + 2 + nl);
-            if echoes(&line, sync_id) {
+            if done {
                 return Ok(Some(Synced::Done));
             }
         }
@@ -216,12 +277,14 @@ impl Inbox {
 
 /// Whether `line` is `{"return": sync_id}`.
 fn echoes(line: &[u8], sync_id: u32) -> bool {
-    matches!(serde_json::from_slice::<Value>(line), Ok(v)
-        if v.get("return").and_then(Value::as_u64) == Some(u64::from(sync_id)))
+    matches!(serde_json::from_slice::<serde_json::Value>(line), Ok(v)
+        if v.get("return").and_then(serde_json::Value::as_u64) == Some(u64::from(sync_id)))
 }
 
+/// Where `b` first occurs in `hay` (the memchr crate's vectorized search:
+/// a file chunk's reply line is megabytes long).
 fn memchr(b: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == b)
+    memchr::memchr(b, hay)
 }
 
 /// A sync id that a stale reply in the channel is unlikely to carry:
@@ -248,7 +311,7 @@ mod tests {
 
     #[test]
     fn request_lines() {
-        let cases: &[(&str, Option<Value>, Option<u64>, &str)] = &[
+        let cases: &[(&str, Option<serde_json::Value>, Option<u64>, &str)] = &[
             ("guest-ping", None, None, r#"{"execute":"guest-ping"}"#),
             (
                 "guest-ping",
@@ -264,7 +327,8 @@ mod tests {
             ),
         ];
         for (cmd, args, id, want) in cases {
-            let line = request_line(cmd, args.clone(), *id);
+            let args = args.as_ref().map(|a| raw(a).unwrap());
+            let line = request_line(cmd, args.as_deref(), *id);
             assert_eq!(line, format!("{want}\n").into_bytes(), "{cmd}");
         }
         let sync = sync_request(42);
@@ -277,12 +341,11 @@ mod tests {
 
     #[test]
     fn lines_are_ours_only_with_our_id() {
-        let cases: &[(&str, u64, Option<Reply>)] = &[
-            (
-                r#"{"return": {}, "id": 5}"#,
-                5,
-                Some(Ok(serde_json::json!({}))),
-            ),
+        // (line, the id waited for, the reply's text or error if ours)
+        type Case<'a> = (&'a str, u64, Option<Result<&'a str, QmpError>>);
+        let cases: &[Case<'_>] = &[
+            (r#"{"return": {}, "id": 5}"#, 5, Some(Ok("{}"))),
+            (r#"{"id": 5, "return": [1, 2]}"#, 5, Some(Ok("[1, 2]"))),
             (r#"{"return": {}, "id": 6}"#, 5, None),
             (r#"{"return": 5}"#, 5, None),
             (r#"{"return": {}, "id": "5"}"#, 5, None),
@@ -298,11 +361,11 @@ mod tests {
             ),
         ];
         for (line, id, want) in cases {
-            let got = classify(line.as_bytes(), *id).expect(line);
-            let want = match want {
-                Some(r) => Line::Ours(r.clone()),
-                None => Line::Other,
+            let got = match classify(line.as_bytes(), *id).expect(line) {
+                Line::Ours(r) => Some(r.map(|raw| raw.get().to_string())),
+                Line::Other => None,
             };
+            let want = want.clone().map(|r| r.map(String::from));
             assert_eq!(got, want, "{line}");
         }
         assert!(classify(br#"{"id": 1}"#, 1).is_err());
@@ -314,34 +377,30 @@ mod tests {
         let mut inbox = Inbox::new();
         inbox.push(b"{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error\"}}\n");
         inbox.push(b"{\"return\": 1, \"id\": 1}\n{\"return\": 2, \"id\"");
-        assert_eq!(inbox.reply(2).unwrap(), None);
+        assert!(inbox.reply(2).unwrap().is_none());
         inbox.push(b": 2}\n{\"return\": 3, \"id\": 3}\n");
-        assert_eq!(inbox.reply(2).unwrap(), Some(Ok(2.into())));
+        let text = |r: Option<Reply>| r.map(|r| r.map(|raw| raw.get().to_string()));
+        assert_eq!(text(inbox.reply(2).unwrap()), Some(Ok("2".into())));
         // What followed the reply is kept for the next request.
-        assert_eq!(inbox.reply(3).unwrap(), Some(Ok(3.into())));
+        assert_eq!(text(inbox.reply(3).unwrap()), Some(Ok("3".into())));
     }
 
     #[test]
     fn sync_skips_to_the_sentinel_and_our_id() {
-        let cases: &[(&[&[u8]], Option<Synced>)] = &[
-            (&[b"\xff{\"return\": 42}\n"], Some(Synced::Done)),
+        // (chunks, whether the sync completes)
+        let cases: &[(&[&[u8]], bool)] = &[
+            (&[b"\xff{\"return\": 42}\n"], true),
             // An error for the sentinel we sent, a stale reply, then ours.
             (
                 &[b"{\"error\": {}}\n{\"return\": {}, \"id\": 1}\n\xff{\"return\": 42}\n"],
-                Some(Synced::Done),
+                true,
             ),
             // A stale sync reply with another id is skipped.
-            (
-                &[b"\xff{\"return\": 7}\n\xff{\"return\": 42}\n"],
-                Some(Synced::Done),
-            ),
-            (&[b"\xff{\"return\": 7}\n"], None),
+            (&[b"\xff{\"return\": 7}\n\xff{\"return\": 42}\n"], true),
+            (&[b"\xff{\"return\": 7}\n"], false),
             // Split anywhere.
-            (
-                &[b"garbage \xff{\"ret", b"urn\": 42}", b"\n"],
-                Some(Synced::Done),
-            ),
-            (&[b"no sentinel\n"], None),
+            (&[b"garbage \xff{\"ret", b"urn\": 42}", b"\n"], true),
+            (&[b"no sentinel\n"], false),
         ];
         for (chunks, want) in cases {
             let mut inbox = Inbox::new();
@@ -353,7 +412,7 @@ mod tests {
                     break;
                 }
             }
-            assert_eq!(&got, want, "{chunks:?}");
+            assert_eq!(matches!(got, Some(Synced::Done)), *want, "{chunks:?}");
         }
     }
 
@@ -368,7 +427,28 @@ mod tests {
         // Without the watched reply, the sync completes.
         let mut inbox = Inbox::new();
         inbox.push(b"{\"return\": {}, \"id\": 8}\n\xff{\"return\": 42}\n");
-        assert_eq!(inbox.synced(42, Some(9)).unwrap(), Some(Synced::Done));
+        assert!(matches!(
+            inbox.synced(42, Some(9)).unwrap(),
+            Some(Synced::Done)
+        ));
+    }
+
+    #[test]
+    fn reads_go_into_the_buffer_which_compacts_and_grows() {
+        let mut inbox = Inbox::new();
+        inbox.push(b"{\"return\": 1, \"id\": 1}\n{\"ret");
+        assert!(inbox.reply(1).unwrap().is_some());
+        let s = inbox.space(16);
+        s[..13].copy_from_slice(b"urn\": 2, \"id\"");
+        inbox.filled(13);
+        // Growing moves the unread bytes to the front first.
+        let s = inbox.space(1 << 20);
+        assert!(s.len() >= 1 << 20);
+        s[..5].copy_from_slice(b": 2}\n");
+        inbox.filled(5);
+        let r = inbox.reply(2).unwrap().expect("the reply");
+        assert_eq!(r.unwrap().get(), "2");
+        assert_eq!(inbox.unread(), b"");
     }
 
     #[test]
