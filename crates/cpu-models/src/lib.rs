@@ -92,6 +92,20 @@ pub fn models(target: Target) -> Result<Box<dyn CpuModels>, String> {
     })
 }
 
+/// `v` with every object's keys in name order: the canonical form of the
+/// catalogue files (a `Map` keeps insertion order).
+pub(crate) fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
 /// The entries of `obj` in the order QEMU's QDict iterates them (QEMU
 /// visits properties, and reports the first bad one, in that order).
 fn qdict_order(obj: &Map<String, Value>) -> Vec<(&str, &Value)> {

@@ -21,7 +21,7 @@ mod tests;
 use std::collections::HashMap;
 use std::path::Path;
 
-use qapi_support::QmpError;
+use qapi_support::{ErrorClass, QmpError};
 use qapi_types::{
     CpuDefinitionInfo, CpuModelBaselineInfo, CpuModelCompareInfo, CpuModelCompareResult,
     CpuModelExpansionInfo, CpuModelExpansionType, CpuModelInfo,
@@ -481,7 +481,12 @@ impl S390xModels {
                     ));
                 };
                 if !s.is_empty() {
-                    return err(format!("Device '{s}' not found"));
+                    // QEMU resolves the path as a link and fails with
+                    // its own error class.
+                    return Err(QmpError {
+                        class: ErrorClass::DeviceNotFound,
+                        desc: format!("Device '{s}' not found"),
+                    });
                 }
             }
             Prop::ReadOnly => {

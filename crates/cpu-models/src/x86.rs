@@ -16,7 +16,7 @@ mod import;
 use std::collections::HashMap;
 use std::path::Path;
 
-use qapi_support::QmpError;
+use qapi_support::{ErrorClass, QmpError};
 use qapi_types::{CpuDefinitionInfo, CpuModelExpansionInfo, CpuModelExpansionType, CpuModelInfo};
 use serde_json::{Map, Value};
 
@@ -492,7 +492,7 @@ impl X86Models {
             None => {}
             Some(Value::Object(p)) => {
                 for (k, v) in qdict_order(p) {
-                    self.apply(m, &mut st, k, v).map_err(QmpError::generic)?;
+                    self.apply(m, &mut st, k, v)?;
                 }
             }
             Some(_) => {
@@ -505,7 +505,28 @@ impl X86Models {
         Ok((m, st))
     }
 
-    fn apply(&self, m: &Model, st: &mut State, key: &str, v: &Value) -> Result<(), String> {
+    /// Sets one property, with QEMU's error: a link given a path that
+    /// resolves to nothing is `DeviceNotFound`, everything else
+    /// `GenericError`.
+    fn apply(&self, m: &Model, st: &mut State, key: &str, v: &Value) -> Result<(), QmpError> {
+        self.apply_prop(m, st, key, v).map_err(|desc| {
+            let link = self
+                .by_name
+                .get(key)
+                .filter(|&&id| m.has[id])
+                .is_some_and(|&id| matches!(self.props[id].kind, Kind::Link));
+            if link && v.is_string() {
+                QmpError {
+                    class: ErrorClass::DeviceNotFound,
+                    desc,
+                }
+            } else {
+                QmpError::generic(desc)
+            }
+        })
+    }
+
+    fn apply_prop(&self, m: &Model, st: &mut State, key: &str, v: &Value) -> Result<(), String> {
         let full = |what: &str| {
             format!("Invalid parameter type for 'model.props.{key}', expected: {what}")
         };

@@ -795,11 +795,18 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
             out.push(b']');
         }
         Value::Object(map) => {
-            let mut order: Vec<(u32, &String, &Value)> =
-                map.iter().map(|(k, v)| (qdict_bucket(k), k, v)).collect();
-            order.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            // A map keeps its insertion order (serde_json's
+            // `preserve_order`, which qapi-support turns on), so members
+            // of one bucket come out as QEMU's QDict gives them: the one
+            // inserted last first.
+            let mut order: Vec<(u32, std::cmp::Reverse<usize>, &String, &Value)> = map
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| (qdict_bucket(k), std::cmp::Reverse(i), k, v))
+                .collect();
+            order.sort_unstable_by_key(|e| (e.0, e.1));
             out.push(b'{');
-            for (n, (_, k, v)) in order.iter().enumerate() {
+            for (n, (_, _, k, v)) in order.iter().enumerate() {
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
@@ -863,6 +870,23 @@ mod tests {
             ("micro".into(), Json::Int(2)),
         ]);
         assert_eq!(out(&v), r#"{"micro": 2, "minor": 0, "major": 10}"#);
+    }
+
+    #[test]
+    fn members_of_one_bucket_come_out_last_inserted_first() {
+        // `sse4a` and `vmx-pause-exit` share bucket 291.
+        assert_eq!(qdict_bucket("sse4a"), qdict_bucket("vmx-pause-exit"));
+        for (first, second) in [("sse4a", "vmx-pause-exit"), ("vmx-pause-exit", "sse4a")] {
+            let mut m = serde_json::Map::new();
+            m.insert(first.into(), Value::from(1));
+            m.insert(second.into(), Value::from(2));
+            let mut o = Vec::new();
+            write_value(&mut o, &Value::Object(m));
+            assert_eq!(
+                String::from_utf8(o).unwrap(),
+                format!(r#"{{"{second}": 2, "{first}": 1}}"#)
+            );
+        }
     }
 
     #[test]

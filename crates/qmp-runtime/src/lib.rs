@@ -21,10 +21,13 @@
 //!
 //! What the server writes is what QEMU writes, byte for byte: `": "` and
 //! `", "` separators, `\r\n` after every message, non-ASCII as `\uXXXX`,
-//! doubles as `%.17g` and object members in QEMU's hash order.  The one
-//! known difference: where two member names of a command's reply share a
-//! hash bucket, QEMU's order depends on the order the members were added,
-//! which a `serde_json::Value` does not keep; they come out by name.
+//! doubles as `%.17g` and object members in QEMU's hash order, members of
+//! one hash bucket last-inserted first as a `QDict` iterates them.  That
+//! takes the insertion order of each `serde_json::Map`, which
+//! `qapi-support` keeps (serde_json's `preserve_order`): a request's
+//! arguments keep their order through decoding, and a reply's members
+//! come in the order the generated types serialize them, which is the
+//! schema's, as QEMU's output visitor adds them.
 
 #![warn(missing_docs)]
 

@@ -606,7 +606,7 @@ pub(crate) fn collect(qemu: &Path) -> Result<Catalogue, String> {
 
 /// The file text: one line per entry of each list, deterministic.
 pub(crate) fn format(cat: &Catalogue) -> Result<String, String> {
-    let v = serde_json::to_value(cat).map_err(|e| e.to_string())?;
+    let v = crate::sorted(&serde_json::to_value(cat).map_err(|e| e.to_string())?);
     let Value::Object(top) = v else {
         return Err("catalogue is not an object".into());
     };

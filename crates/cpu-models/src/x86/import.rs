@@ -424,6 +424,7 @@ fn collect_with(s: &mut Session) -> Result<Value, String> {
 
 /// Formats the catalogue: sorted keys, one model (or one table) a line.
 pub fn format(v: &Value) -> String {
+    let v = &crate::sorted(v);
     let mut s = String::from("{\n");
     let Some(top) = v.as_object() else {
         return v.to_string();

@@ -34,6 +34,40 @@ fn tdb_hash_orders_like_qemu() {
 }
 
 #[test]
+fn bad_props_are_reported_in_request_order_within_a_bucket() {
+    // `vmx-pause-exit` and `sse4a` share QDict bucket 291; QEMU 10.0.2
+    // iterates the later-inserted one first, so it reports `sse4a` when
+    // the request lists it last, and `vmx-pause-exit` otherwise.
+    let e = engine();
+    let err = |props: Value| full(&e, "Icelake-Server-v7", props).unwrap_err();
+    assert!(err(json!({"abm": "on", "mtrr": "on", "vmx-pause-exit": "on", "sse4a": "on"}))
+        .contains("'model.props.sse4a'"));
+    assert!(err(json!({"sse4a": "on", "vmx-pause-exit": "on"})).contains("'model.props.vmx-pause-exit'"));
+}
+
+#[test]
+fn an_unresolvable_link_is_device_not_found() {
+    let e = engine();
+    let mut m = CpuModelInfo::new("Haswell".into());
+    m.props = Some(json!({"memory": "/nowhere"}));
+    let err = e.expand(CpuModelExpansionType::Full, &m).unwrap_err();
+    assert_eq!(err.class, ErrorClass::DeviceNotFound);
+    assert_eq!(err.desc, "Device '/nowhere' not found");
+    // A wrong type for the link is the visitor's generic error.
+    m.props = Some(json!({"memory": 1}));
+    assert_eq!(
+        e.expand(CpuModelExpansionType::Full, &m).unwrap_err().class,
+        ErrorClass::GenericError
+    );
+    // So is an unknown property given a string.
+    m.props = Some(json!({"no-such-prop": "x"}));
+    assert_eq!(
+        e.expand(CpuModelExpansionType::Full, &m).unwrap_err().class,
+        ErrorClass::GenericError
+    );
+}
+
+#[test]
 fn validation_errors() {
     let e = engine();
     let cases = [
