@@ -40,9 +40,12 @@ fn bad_props_are_reported_in_request_order_within_a_bucket() {
     // the request lists it last, and `vmx-pause-exit` otherwise.
     let e = engine();
     let err = |props: Value| full(&e, "Icelake-Server-v7", props).unwrap_err();
-    assert!(err(json!({"abm": "on", "mtrr": "on", "vmx-pause-exit": "on", "sse4a": "on"}))
-        .contains("'model.props.sse4a'"));
-    assert!(err(json!({"sse4a": "on", "vmx-pause-exit": "on"})).contains("'model.props.vmx-pause-exit'"));
+    assert!(
+        err(json!({"abm": "on", "mtrr": "on", "vmx-pause-exit": "on", "sse4a": "on"}))
+            .contains("'model.props.sse4a'")
+    );
+    assert!(err(json!({"sse4a": "on", "vmx-pause-exit": "on"}))
+        .contains("'model.props.vmx-pause-exit'"));
 }
 
 #[test]
