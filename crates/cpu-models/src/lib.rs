@@ -22,6 +22,8 @@ use qapi_types::{
     CpuDefinitionInfo, CpuModelBaselineInfo, CpuModelCompareInfo, CpuModelExpansionInfo,
     CpuModelExpansionType, CpuModelInfo,
 };
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 /// The targets we model.
@@ -52,6 +54,52 @@ impl Target {
     }
 }
 
+/// An expansion whose props are listed in the order QEMU's monitor writes
+/// them (its `QDict`'s iteration order), for a server that writes the
+/// reply itself: no map is built and no order computed per reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderedExpansion<'a> {
+    /// `model.name`.
+    pub name: String,
+    /// `model.props`, in writing order (absent: no `props` member).
+    pub props: Option<Vec<(Cow<'a, str>, Value)>>,
+    /// `deprecated-props`.
+    pub deprecated_props: Option<Vec<String>>,
+    /// `static`.
+    pub is_static: bool,
+    /// `migration-safe`.
+    pub migration_safe: bool,
+}
+
+impl OrderedExpansion<'_> {
+    /// From an expansion as the generated type holds it.
+    pub fn of(info: CpuModelExpansionInfo) -> OrderedExpansion<'static> {
+        let props = match info.model.props {
+            Some(Value::Object(m)) => {
+                let mut entries: Vec<Option<(String, Value)>> = m.into_iter().map(Some).collect();
+                let order: Vec<usize> =
+                    qapi_support::qdict::order(entries.iter().flatten().map(|(k, _)| k.as_str()))
+                        .collect();
+                Some(
+                    order
+                        .into_iter()
+                        .filter_map(|i| entries[i].take())
+                        .map(|(k, v)| (Cow::Owned(k), v))
+                        .collect(),
+                )
+            }
+            Some(_) | None => None,
+        };
+        OrderedExpansion {
+            name: info.model.name,
+            props,
+            deprecated_props: info.deprecated_props,
+            is_static: info.q_static,
+            migration_safe: info.migration_safe,
+        }
+    }
+}
+
 /// One target's CPU-model commands.  Errors are QEMU's (class and text).
 pub trait CpuModels: Send + Sync {
     /// The target.
@@ -66,6 +114,17 @@ pub trait CpuModels: Send + Sync {
         ty: CpuModelExpansionType,
         model: &CpuModelInfo,
     ) -> Result<CpuModelExpansionInfo, QmpError>;
+
+    /// `query-cpu-model-expansion` with the props in writing order (by
+    /// default from [`CpuModels::expand`]; an engine that knows its key
+    /// sets orders them once, at load).
+    fn expand_ordered(
+        &self,
+        ty: CpuModelExpansionType,
+        model: &CpuModelInfo,
+    ) -> Result<OrderedExpansion<'_>, QmpError> {
+        self.expand(ty, model).map(OrderedExpansion::of)
+    }
 
     /// `query-cpu-model-comparison` (QEMU has it on s390x only).
     fn compare(&self, a: &CpuModelInfo, b: &CpuModelInfo) -> Result<CpuModelCompareInfo, QmpError> {

@@ -13,6 +13,7 @@
 
 mod import;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -21,7 +22,7 @@ use qapi_types::{CpuDefinitionInfo, CpuModelExpansionInfo, CpuModelExpansionType
 use serde_json::{Map, Value};
 
 use crate::bits::Bits;
-use crate::{qdict_order, CpuModels, Target};
+use crate::{qdict_order, CpuModels, OrderedExpansion, Target};
 
 /// The catalogue compiled into the crate.
 const CATALOGUE: &str = include_str!("../data/x86_64.json");
@@ -95,6 +96,8 @@ struct Model {
     fixed: [Option<u64>; NLEVELS],
     /// Property ids reported by a full expansion.
     full_keys: Vec<usize>,
+    /// The same, in the order QEMU writes them.
+    full_order: Vec<usize>,
     /// Which property ids this model has at all (writable ones).
     has: Vec<bool>,
     read_only: Vec<String>,
@@ -113,6 +116,8 @@ pub struct X86Models {
     raise_always: Vec<[u64; NLEVELS]>,
     /// Property ids of the static set, in catalogue order.
     static_keys: Vec<usize>,
+    /// The same, in the order QEMU writes them.
+    static_order: Vec<usize>,
     models: HashMap<String, Model>,
     slots: Slots,
     nslots: usize,
@@ -448,6 +453,7 @@ impl X86Models {
                     values,
                     mins: levels(&m["min-levels"]),
                     fixed,
+                    full_order: written_order(&props, &full_keys),
                     full_keys,
                     has,
                     read_only: strs(&m["read-only"]),
@@ -455,7 +461,9 @@ impl X86Models {
             );
         }
 
+        let static_order = written_order(&props, &static_keys);
         Ok(X86Models {
+            static_order,
             definitions,
             props,
             by_name,
@@ -765,29 +773,93 @@ impl CpuModels for X86Models {
         ty: CpuModelExpansionType,
         model: &CpuModelInfo,
     ) -> Result<CpuModelExpansionInfo, QmpError> {
-        let (m, st) = self.build(model)?;
-        // Static: `base` plus the static set, static and migration-safe
-        // by construction.  Full: the model itself, static only if its
-        // class is (`base`), migration-safe if its class is and the props
-        // enabled nothing that cannot migrate.
-        let (name, keys, is_static, safe) = match ty {
-            CpuModelExpansionType::Static => ("base".to_string(), &self.static_keys, true, true),
-            CpuModelExpansionType::Full => (
-                model.name.clone(),
-                &m.full_keys,
-                m.is_static,
-                self.migration_safe(m, &st),
-            ),
-        };
-        // Keys are kept in name order, so the map is built in one pass.
-        let props: Map<String, Value> = keys
+        let e = self.expansion(ty, model)?;
+        // Keys in name order: the order QEMU's QDict was given them.
+        let props: Map<String, Value> = e
+            .keys
             .iter()
-            .map(|&id| (self.props[id].name.clone(), self.value(&st, id)))
+            .map(|&id| (self.props[id].name.clone(), self.value(&e.state, id)))
             .collect();
-        let mut info = CpuModelInfo::new(name);
+        let mut info = CpuModelInfo::new(e.name);
         info.props = Some(Value::Object(props));
-        Ok(CpuModelExpansionInfo::new(info, is_static, safe))
+        Ok(CpuModelExpansionInfo::new(info, e.is_static, e.safe))
     }
+
+    fn expand_ordered(
+        &self,
+        ty: CpuModelExpansionType,
+        model: &CpuModelInfo,
+    ) -> Result<OrderedExpansion<'_>, QmpError> {
+        let e = self.expansion(ty, model)?;
+        let props = e
+            .order
+            .iter()
+            .map(|&id| {
+                (
+                    Cow::Borrowed(self.props[id].name.as_str()),
+                    self.value(&e.state, id),
+                )
+            })
+            .collect();
+        Ok(OrderedExpansion {
+            name: e.name,
+            props: Some(props),
+            deprecated_props: None,
+            is_static: e.is_static,
+            migration_safe: e.safe,
+        })
+    }
+}
+
+/// What an expansion reports, before it is put in a reply.
+struct Expansion<'a> {
+    name: String,
+    /// The property ids reported, in name order, and in writing order.
+    keys: &'a [usize],
+    order: &'a [usize],
+    state: State,
+    is_static: bool,
+    safe: bool,
+}
+
+impl X86Models {
+    /// Static: `base` plus the static set, static and migration-safe by
+    /// construction.  Full: the model itself, static only if its class is
+    /// (`base`), migration-safe if its class is and the props enabled
+    /// nothing that cannot migrate.
+    fn expansion(
+        &self,
+        ty: CpuModelExpansionType,
+        model: &CpuModelInfo,
+    ) -> Result<Expansion<'_>, QmpError> {
+        let (m, state) = self.build(model)?;
+        Ok(match ty {
+            CpuModelExpansionType::Static => Expansion {
+                name: "base".to_string(),
+                keys: &self.static_keys,
+                order: &self.static_order,
+                state,
+                is_static: true,
+                safe: true,
+            },
+            CpuModelExpansionType::Full => Expansion {
+                name: model.name.clone(),
+                keys: &m.full_keys,
+                order: &m.full_order,
+                safe: self.migration_safe(m, &state),
+                state,
+                is_static: m.is_static,
+            },
+        })
+    }
+}
+
+/// `keys` (property ids, inserted in this order) in the order a `QDict`
+/// holding them iterates.
+fn written_order(props: &[Prop], keys: &[usize]) -> Vec<usize> {
+    qapi_support::qdict::order(keys.iter().map(|&id| props[id].name.as_str()))
+        .map(|i| keys[i])
+        .collect()
 }
 
 #[cfg(test)]

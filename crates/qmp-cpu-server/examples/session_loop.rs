@@ -47,11 +47,16 @@ fn main() {
             let v = match what.as_str() {
                 "definitions" => json!({"execute": "query-cpu-definitions"}),
                 "version" => json!({"execute": "query-version"}),
-                // With props (even empty), nothing is taken from load time.
+                // With props, nothing is taken from load time; the props
+                // are the loadgen's.
                 "props" => {
                     let ty = if i % 2 == 0 { "static" } else { "full" };
+                    let props = match target {
+                        Target::X86_64 => json!({"vmx": true, "pmu": false}),
+                        Target::S390x => json!({"vx": false}),
+                    };
                     json!({"execute": "query-cpu-model-expansion",
-                           "arguments": {"type": ty, "model": {"name": models[(i / 2) % models.len()], "props": {}}}})
+                           "arguments": {"type": ty, "model": {"name": models[(i / 2) % models.len()], "props": props}}})
                 }
                 _ => {
                     let ty = if i % 2 == 0 { "static" } else { "full" };

@@ -250,18 +250,14 @@ impl Service for CpuService {
                         return Ok(());
                     }
                 }
-                // As `dispatch` would, but the props map (hundreds of
-                // members) is moved into the reply, not copied by
-                // `serde_json::to_value`: the same value, built cheaper.
-                let mut info = q::QmpHandler::query_cpu_model_expansion(&*self.handler, args)?;
-                let props = info.model.props.take();
-                let mut v = qapi_support::de::reply(Ok(info))?;
-                if let (Some(p), Some(model)) = (props, v.get_mut("model")) {
-                    if let Some(m) = model.as_object_mut() {
-                        m.insert("props".to_string(), p);
-                    }
-                }
-                qmp_runtime::json::write_value(out, &v);
+                // As `dispatch` would, but written straight from the
+                // engine's props, in the order it computed once per key
+                // set: no map of hundreds of members, no sort per reply.
+                let e = self
+                    .handler
+                    .models
+                    .expand_ordered(args.q_type, &args.model)?;
+                write_expansion(out, &e);
                 return Ok(());
             }
             _ => {}
@@ -277,6 +273,51 @@ impl Service for CpuService {
         }
         q::COMMANDS.iter().find(|c| c.name == name).copied()
     }
+}
+
+/// A `CpuModelExpansionInfo` as the server writes it: the bytes
+/// `json::write_value` gives for the generated type's value (members in
+/// schema order, as its `Serialize` adds them).
+fn write_expansion(out: &mut Vec<u8>, e: &cpu_models::OrderedExpansion<'_>) {
+    use qmp_runtime::json;
+    let model = |o: &mut Vec<u8>| {
+        let keys: &[&str] = if e.props.is_some() {
+            &["name", "props"]
+        } else {
+            &["name"]
+        };
+        json::write_object(o, keys, |i, o| match i {
+            0 => json::write_str(o, &e.name),
+            _ => json::write_ordered(o, e.props.iter().flatten().map(|(k, v)| (k.as_ref(), v))),
+        });
+    };
+    let mut keys = vec!["model"];
+    if e.deprecated_props.is_some() {
+        keys.push("deprecated-props");
+    }
+    keys.extend(["static", "migration-safe"]);
+    let has_deprecated = e.deprecated_props.is_some();
+    json::write_object(out, &keys, |i, o| match (i, has_deprecated) {
+        (0, _) => model(o),
+        (1, true) => {
+            let list = e
+                .deprecated_props
+                .iter()
+                .flatten()
+                .cloned()
+                .map(Value::String);
+            json::write_value(o, &Value::Array(list.collect()))
+        }
+        (i, d) => {
+            let is_static = i == 1 + usize::from(d);
+            let b = if is_static {
+                e.is_static
+            } else {
+                e.migration_safe
+            };
+            o.extend_from_slice(if b { b"true" } else { b"false" });
+        }
+    });
 }
 
 /// The greeting's version for our server.

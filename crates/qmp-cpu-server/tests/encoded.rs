@@ -1,7 +1,8 @@
 //! The replies `CpuService` encodes at load time (definitions, expansions
 //! without `props`) are byte for byte what the generated `dispatch`
 //! computes and the server encodes, for every model and expansion type;
-//! requests with `props` or bad arguments still go through `dispatch`.
+//! so are the expansions with `props`, written from the engine's ordered
+//! props, and the errors of bad arguments.
 
 use cpu_models::Target;
 use qmp_runtime::Service;
@@ -68,12 +69,28 @@ fn encoded_replies_equal_dispatch() {
             ),
             ("query-version", json!({})),
         ];
+        // With props, the reply is written from the engine's ordered
+        // props: it must be what `dispatch` makes of the same expansion.
+        let props = match target {
+            Target::X86_64 => [
+                json!({}),
+                json!({"vmx": false, "model-id": "caf\u{e9} \"quoted\"", "pmu": true}),
+                json!({"level": 30, "avx512f": true, "migratable": false}),
+            ],
+            Target::S390x => [json!({}), json!({"vx": false}), json!({"msa5": true})],
+        };
         for n in &names {
             for ty in ["static", "full"] {
                 cases.push((
                     "query-cpu-model-expansion",
                     json!({"type": ty, "model": {"name": n}}),
                 ));
+                for p in &props {
+                    cases.push((
+                        "query-cpu-model-expansion",
+                        json!({"type": ty, "model": {"name": n, "props": p}}),
+                    ));
+                }
             }
         }
         for (cmd, a) in cases {

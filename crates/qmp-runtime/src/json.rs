@@ -665,7 +665,18 @@ pub use qapi_support::qdict::{bucket as qdict_bucket, order as qdict_order};
 /// Appends `s` as QEMU writes a string.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
-    for ch in s.chars() {
+    let bytes = s.as_bytes();
+    // Runs of printable ASCII other than `"` and `\\` are copied whole:
+    // most strings (every key) are nothing else.
+    let plain = |b: u8| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\';
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes[i..].iter().take_while(|&&b| plain(b)).count();
+        out.extend_from_slice(&bytes[i..i + run]);
+        i += run;
+        let Some(ch) = s[i..].chars().next() else {
+            break;
+        };
         match ch {
             '"' => out.extend_from_slice(b"\\\""),
             '\\' => out.extend_from_slice(b"\\\\"),
@@ -674,7 +685,6 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
             '\n' => out.extend_from_slice(b"\\n"),
             '\r' => out.extend_from_slice(b"\\r"),
             '\t' => out.extend_from_slice(b"\\t"),
-            ' '..='~' => out.push(ch as u8),
             _ => {
                 let mut units = [0u16; 2];
                 for u in ch.encode_utf16(&mut units) {
@@ -682,6 +692,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
                 }
             }
         }
+        i += ch.len_utf8();
     }
     out.push(b'"');
 }
@@ -727,6 +738,40 @@ pub fn write_double(out: &mut Vec<u8>, x: f64) {
 fn write_int(out: &mut Vec<u8>, n: impl std::fmt::Display) {
     use std::io::Write;
     let _ = write!(out, "{n}");
+}
+
+/// Appends an object with members `keys` (a `QDict` given them in this
+/// order) in the order QEMU writes them; `member(i, out)` appends the
+/// value of `keys[i]`.
+pub fn write_object(out: &mut Vec<u8>, keys: &[&str], mut member: impl FnMut(usize, &mut Vec<u8>)) {
+    out.push(b'{');
+    for (n, i) in qdict_order(keys.iter().copied()).enumerate() {
+        if n > 0 {
+            out.extend_from_slice(b", ");
+        }
+        write_str(out, keys[i]);
+        out.extend_from_slice(b": ");
+        member(i, out);
+    }
+    out.push(b'}');
+}
+
+/// Appends an object whose members come already in QEMU's writing order
+/// (computed once for a fixed key set, say).
+pub fn write_ordered<'a>(
+    out: &mut Vec<u8>,
+    members: impl IntoIterator<Item = (&'a str, &'a Value)>,
+) {
+    out.push(b'{');
+    for (n, (k, v)) in members.into_iter().enumerate() {
+        if n > 0 {
+            out.extend_from_slice(b", ");
+        }
+        write_str(out, k);
+        out.extend_from_slice(b": ");
+        write_value(out, v);
+    }
+    out.push(b'}');
 }
 
 /// Appends `v` as QEMU writes a `QObject` it received (member order:

@@ -478,6 +478,18 @@ where
                         _ = stop.wait_for(|s| *s) => break 'read true,
                     }
                 }
+            } else if core.config.inline_commands && pending.count.load(Ordering::Acquire) == 0 {
+                // Nothing in band is queued or running: run it here and
+                // spare the hand-off to the in-band task (its reply still
+                // goes through the outbox, after anything written before).
+                tokio::select! {
+                    alive = run_inband(&core, &state, m, &out, &inner.registry, id) => {
+                        if !alive {
+                            break 'read false;
+                        }
+                    }
+                    _ = stop.wait_for(|s| *s) => break 'read true,
+                }
             } else {
                 pending.count.fetch_add(1, Ordering::AcqRel);
                 let _ = inband_tx.send(m);
@@ -512,31 +524,45 @@ async fn inband_loop(
     id: u64,
 ) {
     while let Some(msg) = rx.recv().await {
-        let was_negotiated = state.negotiated();
-        let line = if core.config.inline_commands {
-            handle_guarded(&core, &state, msg)
-        } else {
-            let (c, s) = (core.clone(), state.clone());
-            tokio::task::spawn_blocking(move || handle_guarded(&c, &s, msg))
-                .await
-                .unwrap_or(None)
-        };
-        if !was_negotiated && state.negotiated() {
-            registry
-                .clients
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id, out.clone());
-        }
-        if let Some(line) = line {
-            // Waits while the client has not read earlier replies; the
-            // request stays pending meanwhile, so reading stays paused.
-            if !out.reply(line).await {
-                break;
-            }
-        }
+        let alive = run_inband(&core, &state, msg, &out, &registry, id).await;
         pending.count.fetch_sub(1, Ordering::AcqRel);
         pending.changed.notify_waiters();
+        if !alive {
+            break;
+        }
+    }
+}
+
+/// Runs one in-band request and queues its reply (waiting while the
+/// client has not read earlier replies); registers the client for events
+/// once it has negotiated.  False when the client is gone.
+async fn run_inband(
+    core: &Arc<Core>,
+    state: &Arc<ConnState>,
+    msg: Message,
+    out: &Outbox,
+    registry: &Registry,
+    id: u64,
+) -> bool {
+    let was_negotiated = state.negotiated();
+    let line = if core.config.inline_commands {
+        handle_guarded(core, state, msg)
+    } else {
+        let (c, s) = (core.clone(), state.clone());
+        tokio::task::spawn_blocking(move || handle_guarded(&c, &s, msg))
+            .await
+            .unwrap_or(None)
+    };
+    if !was_negotiated && state.negotiated() {
+        registry
+            .clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, out.clone());
+    }
+    match line {
+        Some(line) => out.reply(line).await,
+        None => true,
     }
 }
 

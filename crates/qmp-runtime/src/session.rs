@@ -160,17 +160,8 @@ pub fn is_oob(msg: &Message) -> bool {
 type Member<'a> = (&'a str, &'a dyn Fn(&mut Vec<u8>));
 
 fn write_members(out: &mut Vec<u8>, members: &[Member<'_>]) {
-    out.push(b'{');
-    for (n, i) in json::qdict_order(members.iter().map(|(k, _)| *k)).enumerate() {
-        if n > 0 {
-            out.extend_from_slice(b", ");
-        }
-        let (k, f) = &members[i];
-        json::write_str(out, k);
-        out.extend_from_slice(b": ");
-        f(out);
-    }
-    out.push(b'}');
+    let keys: Vec<&str> = members.iter().map(|(k, _)| *k).collect();
+    json::write_object(out, &keys, |i, o| (members[i].1)(o));
 }
 
 /// A response line: `{"return": ...}` or `{"error": ...}`, with the
