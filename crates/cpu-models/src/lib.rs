@@ -54,15 +54,29 @@ impl Target {
     }
 }
 
-/// An expansion whose props are listed in the order QEMU's monitor writes
-/// them (its `QDict`'s iteration order), for a server that writes the
-/// reply itself: no map is built and no order computed per reply.
+/// A property name in an [`OrderedExpansion`].
 #[derive(Debug, Clone, PartialEq)]
+pub struct PropKey<'a> {
+    /// The name.
+    pub name: Cow<'a, str>,
+    /// Its index in [`CpuModels::prop_names`], when the engine has one: a
+    /// writer may keep what it makes of each name.
+    pub id: Option<usize>,
+}
+
+/// The props of an [`OrderedExpansion`], in writing order, made as they
+/// are consumed.
+pub type OrderedProps<'a> = Box<dyn Iterator<Item = (PropKey<'a>, Value)> + 'a>;
+
+/// An expansion whose props come in the order QEMU's monitor writes them
+/// (its `QDict`'s iteration order), for a server that writes the reply
+/// itself: no map is built, no order computed and no name copied per
+/// reply.
 pub struct OrderedExpansion<'a> {
     /// `model.name`.
     pub name: String,
-    /// `model.props`, in writing order (absent: no `props` member).
-    pub props: Option<Vec<(Cow<'a, str>, Value)>>,
+    /// `model.props` in writing order (`None`: no `props` member).
+    pub props: Option<OrderedProps<'a>>,
     /// `deprecated-props`.
     pub deprecated_props: Option<Vec<String>>,
     /// `static`.
@@ -71,22 +85,29 @@ pub struct OrderedExpansion<'a> {
     pub migration_safe: bool,
 }
 
-impl OrderedExpansion<'_> {
+impl<'a> OrderedExpansion<'a> {
     /// From an expansion as the generated type holds it.
-    pub fn of(info: CpuModelExpansionInfo) -> OrderedExpansion<'static> {
+    pub fn of(info: CpuModelExpansionInfo) -> OrderedExpansion<'a> {
         let props = match info.model.props {
             Some(Value::Object(m)) => {
                 let mut entries: Vec<Option<(String, Value)>> = m.into_iter().map(Some).collect();
                 let order: Vec<usize> =
                     qapi_support::qdict::order(entries.iter().flatten().map(|(k, _)| k.as_str()))
                         .collect();
-                Some(
-                    order
-                        .into_iter()
-                        .filter_map(|i| entries[i].take())
-                        .map(|(k, v)| (Cow::Owned(k), v))
-                        .collect(),
-                )
+                let ordered: Vec<(String, Value)> = order
+                    .into_iter()
+                    .filter_map(|i| entries[i].take())
+                    .collect();
+                let props: OrderedProps<'a> = Box::new(ordered.into_iter().map(|(k, v)| {
+                    (
+                        PropKey {
+                            name: Cow::Owned(k),
+                            id: None,
+                        },
+                        v,
+                    )
+                }));
+                Some(props)
             }
             Some(_) | None => None,
         };
@@ -114,6 +135,12 @@ pub trait CpuModels: Send + Sync {
         ty: CpuModelExpansionType,
         model: &CpuModelInfo,
     ) -> Result<CpuModelExpansionInfo, QmpError>;
+
+    /// Every property name the engine reports, indexed by
+    /// [`PropKey::id`] (empty when it gives no ids).
+    fn prop_names(&self) -> Vec<&str> {
+        Vec::new()
+    }
 
     /// `query-cpu-model-expansion` with the props in writing order (by
     /// default from [`CpuModels::expand`]; an engine that knows its key

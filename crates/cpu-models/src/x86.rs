@@ -22,7 +22,7 @@ use qapi_types::{CpuDefinitionInfo, CpuModelExpansionInfo, CpuModelExpansionType
 use serde_json::{Map, Value};
 
 use crate::bits::Bits;
-use crate::{qdict_order, CpuModels, OrderedExpansion, Target};
+use crate::{qdict_order, CpuModels, OrderedExpansion, OrderedProps, PropKey, Target};
 
 /// The catalogue compiled into the crate.
 const CATALOGUE: &str = include_str!("../data/x86_64.json");
@@ -785,28 +785,36 @@ impl CpuModels for X86Models {
         Ok(CpuModelExpansionInfo::new(info, e.is_static, e.safe))
     }
 
+    fn prop_names(&self) -> Vec<&str> {
+        self.props.iter().map(|p| p.name.as_str()).collect()
+    }
+
     fn expand_ordered(
         &self,
         ty: CpuModelExpansionType,
         model: &CpuModelInfo,
     ) -> Result<OrderedExpansion<'_>, QmpError> {
-        let e = self.expansion(ty, model)?;
-        let props = e
-            .order
-            .iter()
-            .map(|&id| {
-                (
-                    Cow::Borrowed(self.props[id].name.as_str()),
-                    self.value(&e.state, id),
-                )
-            })
-            .collect();
+        let Expansion {
+            name,
+            order,
+            state,
+            is_static,
+            safe,
+            ..
+        } = self.expansion(ty, model)?;
+        let props: OrderedProps<'_> = Box::new(order.iter().map(move |&id| {
+            let key = PropKey {
+                name: Cow::Borrowed(self.props[id].name.as_str()),
+                id: Some(id),
+            };
+            (key, self.value(&state, id))
+        }));
         Ok(OrderedExpansion {
-            name: e.name,
+            name,
             props: Some(props),
             deprecated_props: None,
-            is_static: e.is_static,
-            migration_safe: e.safe,
+            is_static,
+            migration_safe: safe,
         })
     }
 }

@@ -3,8 +3,15 @@
 //! implementation (so the client's own cost is the same on both sides).
 //!
 //! ```text
-//! cargo run --release -p qmp-cpu-server --example loadgen -- [--requests N] [--clients K]
+//! cargo run --release -p qmp-cpu-server --example loadgen -- [--requests N] [--clients K] [--one-thread]
 //! ```
+//!
+//! By default the client and our server share a two-thread tokio runtime,
+//! so a request and its reply may each wake the other thread: on a small
+//! VM that wake-up (tens of microseconds, seen on a bare `query-version`
+//! too) can dominate.  `--one-thread` runs client and server on one
+//! thread: the figures are then the server's own cost (QEMU, a process of
+//! its own, still pays a wake-up per request).
 //!
 //! For each of x86_64 and s390x (QEMU side skipped when its binary is not
 //! installed) it reports the median and 99th percentile round trip of a
@@ -28,16 +35,23 @@ use serde_json::{json, Value};
 struct Args {
     requests: usize,
     clients: usize,
+    one_thread: bool,
 }
 
 fn args() -> Args {
     let mut a = Args {
         requests: 2000,
         clients: 8,
+        one_thread: false,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
+    a.one_thread = v.iter().any(|x| x == "--one-thread");
     let mut i = 0;
     while i + 1 < v.len() {
+        if v[i] == "--one-thread" {
+            i += 1;
+            continue;
+        }
         let n = v[i + 1].parse().unwrap_or(0);
         match v[i].as_str() {
             "--requests" if n > 0 => a.requests = n,
@@ -239,9 +253,22 @@ async fn measure(
     ]
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
     let a = args();
+    let mut rt = if a.one_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    match rt.enable_all().build() {
+        Ok(rt) => rt.block_on(run(a)),
+        Err(e) => eprintln!("loadgen: no runtime: {e}"),
+    }
+}
+
+async fn run(a: Args) {
     println!(
         "| target | side | bare round trip µs (p50 / p99) | expansion µs (p50 / p99) | expansion with props µs (p50 / p99) | query-cpu-definitions µs (p50 / p99) | expansions/s, 1 client | expansions/s, {} clients | models |",
         a.clients
@@ -274,6 +301,7 @@ async fn main() {
             let fewer = Args {
                 requests: a.requests.min(1000),
                 clients: a.clients,
+                one_thread: a.one_thread,
             };
             let theirs = measure(&q.1, &fewer, 30, false, &props).await;
             println!(

@@ -55,6 +55,9 @@ struct Encoded {
     /// `query-cpu-model-expansion` of each model without `props`, by
     /// model name: `[static, full]`.
     expansions: HashMap<String, [Option<Box<[u8]>>; 2]>,
+    /// Each property name of the engine, encoded as a member name with
+    /// its `": "`, by index.
+    keys: Vec<Box<[u8]>>,
 }
 
 fn type_index(ty: q::CpuModelExpansionType) -> usize {
@@ -74,8 +77,19 @@ fn encode<T: serde::Serialize>(r: Result<T, QmpError>) -> Option<Box<[u8]>> {
 
 impl Encoded {
     fn new(models: &dyn CpuModels) -> Self {
+        let keys = models
+            .prop_names()
+            .into_iter()
+            .map(|name| {
+                let mut k = Vec::new();
+                qmp_runtime::json::write_str(&mut k, name);
+                k.extend_from_slice(b": ");
+                k.into_boxed_slice()
+            })
+            .collect();
         let mut e = Encoded {
             definitions: encode(models.definitions()),
+            keys,
             ..Encoded::default()
         };
         for d in models.definitions().unwrap_or_default() {
@@ -257,7 +271,7 @@ impl Service for CpuService {
                     .handler
                     .models
                     .expand_ordered(args.q_type, &args.model)?;
-                write_expansion(out, &e);
+                write_expansion(out, e, &self.handler.encoded.keys);
                 return Ok(());
             }
             _ => {}
@@ -277,31 +291,57 @@ impl Service for CpuService {
 
 /// A `CpuModelExpansionInfo` as the server writes it: the bytes
 /// `json::write_value` gives for the generated type's value (members in
-/// schema order, as its `Serialize` adds them).
-fn write_expansion(out: &mut Vec<u8>, e: &cpu_models::OrderedExpansion<'_>) {
+/// schema order, as its `Serialize` adds them).  `keys` holds each engine
+/// property name encoded with its `": "`, by [`cpu_models::PropKey::id`].
+fn write_expansion(out: &mut Vec<u8>, e: cpu_models::OrderedExpansion<'_>, keys: &[Box<[u8]>]) {
     use qmp_runtime::json;
-    let model = |o: &mut Vec<u8>| {
-        let keys: &[&str] = if e.props.is_some() {
+    let cpu_models::OrderedExpansion {
+        name,
+        mut props,
+        deprecated_props,
+        is_static,
+        migration_safe,
+    } = e;
+    let mut model = |o: &mut Vec<u8>| {
+        let members: &[&str] = if props.is_some() {
             &["name", "props"]
         } else {
             &["name"]
         };
-        json::write_object(o, keys, |i, o| match i {
-            0 => json::write_str(o, &e.name),
-            _ => json::write_ordered(o, e.props.iter().flatten().map(|(k, v)| (k.as_ref(), v))),
+        json::write_object(o, members, |i, o| match (i, props.take()) {
+            (0, p) => {
+                props = p;
+                json::write_str(o, &name);
+            }
+            (_, p) => {
+                o.push(b'{');
+                for (n, (key, v)) in p.into_iter().flatten().enumerate() {
+                    if n > 0 {
+                        o.extend_from_slice(b", ");
+                    }
+                    match key.id.and_then(|id| keys.get(id)) {
+                        Some(encoded) => o.extend_from_slice(encoded),
+                        None => {
+                            json::write_str(o, &key.name);
+                            o.extend_from_slice(b": ");
+                        }
+                    }
+                    json::write_value(o, &v);
+                }
+                o.push(b'}');
+            }
         });
     };
-    let mut keys = vec!["model"];
-    if e.deprecated_props.is_some() {
-        keys.push("deprecated-props");
+    let mut members = vec!["model"];
+    if deprecated_props.is_some() {
+        members.push("deprecated-props");
     }
-    keys.extend(["static", "migration-safe"]);
-    let has_deprecated = e.deprecated_props.is_some();
-    json::write_object(out, &keys, |i, o| match (i, has_deprecated) {
+    members.extend(["static", "migration-safe"]);
+    let has_deprecated = deprecated_props.is_some();
+    json::write_object(out, &members, |i, o| match (i, has_deprecated) {
         (0, _) => model(o),
         (1, true) => {
-            let list = e
-                .deprecated_props
+            let list = deprecated_props
                 .iter()
                 .flatten()
                 .cloned()
@@ -309,11 +349,10 @@ fn write_expansion(out: &mut Vec<u8>, e: &cpu_models::OrderedExpansion<'_>) {
             json::write_value(o, &Value::Array(list.collect()))
         }
         (i, d) => {
-            let is_static = i == 1 + usize::from(d);
-            let b = if is_static {
-                e.is_static
+            let b = if i == 1 + usize::from(d) {
+                is_static
             } else {
-                e.migration_safe
+                migration_safe
             };
             o.extend_from_slice(if b { b"true" } else { b"false" });
         }

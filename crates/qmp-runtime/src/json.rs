@@ -756,24 +756,6 @@ pub fn write_object(out: &mut Vec<u8>, keys: &[&str], mut member: impl FnMut(usi
     out.push(b'}');
 }
 
-/// Appends an object whose members come already in QEMU's writing order
-/// (computed once for a fixed key set, say).
-pub fn write_ordered<'a>(
-    out: &mut Vec<u8>,
-    members: impl IntoIterator<Item = (&'a str, &'a Value)>,
-) {
-    out.push(b'{');
-    for (n, (k, v)) in members.into_iter().enumerate() {
-        if n > 0 {
-            out.extend_from_slice(b", ");
-        }
-        write_str(out, k);
-        out.extend_from_slice(b": ");
-        write_value(out, v);
-    }
-    out.push(b'}');
-}
-
 /// Appends `v` as QEMU writes a `QObject` it received (member order:
 /// QDict buckets, later arrivals first within a bucket).
 pub fn write_json(out: &mut Vec<u8>, v: &Json) {
