@@ -6,6 +6,10 @@
 //!   package, and the guest-agent schema inside `qga-client`.
 //! * [`doc_check`]: the documentation checks of our schemas.
 //! * [`import_cpu_models`]: a CPU-model catalogue from a real QEMU.
+//! * [`bench_compile`]: the compile time of our bindings next to
+//!   `qapi-qmp`'s.
+
+pub mod bench_compile;
 
 use std::path::{Path, PathBuf};
 

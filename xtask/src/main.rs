@@ -6,6 +6,9 @@
 //!   stale.
 //! * `cargo xtask doc-check`: the documentation checks on our schemas;
 //!   fails on any finding.
+//! * `cargo xtask bench-compile [--runs N]`: `cargo check` from scratch of
+//!   our bindings of QEMU 9.1's schema next to `qapi-qmp` 0.15's, in turns;
+//!   prints the medians and the ratio.
 //! * `cargo xtask import-cpu-models --qemu PATH`: refresh the CPU-model
 //!   catalogue of PATH's target from that QEMU binary.
 
@@ -18,6 +21,32 @@ fn main() -> ExitCode {
         ["codegen"] => codegen(false),
         ["codegen", "--check"] => codegen(true),
         ["doc-check"] => doc_check(),
+        ["bench-compile", rest @ ..] => {
+            let runs = match rest {
+                [] => 5,
+                ["--runs", n] => match n.parse() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        eprintln!("bench-compile: --runs takes a positive number");
+                        return ExitCode::from(2);
+                    }
+                },
+                _ => {
+                    eprintln!("usage: cargo xtask bench-compile [--runs N]");
+                    return ExitCode::from(2);
+                }
+            };
+            match xtask::bench_compile::run(runs) {
+                Ok(report) => {
+                    print!("{report}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("bench-compile: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         ["import-cpu-models", "--qemu", path] => {
             match xtask::import_cpu_models(std::path::Path::new(path)) {
                 Ok(out) => {
@@ -34,6 +63,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "usage: cargo xtask codegen [--check]   regenerate the bindings of schema/\n\
                  \x20      cargo xtask doc-check            check the docs of schema/\n\
+                 \x20      cargo xtask bench-compile [--runs N]   compile time: ours vs qapi-qmp\n\
                  \x20      cargo xtask import-cpu-models --qemu PATH   refresh a CPU-model catalogue"
             );
             ExitCode::from(2)
