@@ -135,17 +135,14 @@ fn load(rel: &str) -> Result<qapi_gen::Schema, qapi_gen::Error> {
 /// Files of `b` that differ from what is checked in (or are missing), and
 /// files in its generated directories that are not generated any more.
 pub fn stale_bindings(b: &Bindings) -> Vec<String> {
-    stale_in(&b.files, &b.dir, b.owned)
-}
-
-fn stale_in(files: &Files, dir: &Path, owned: &[&str]) -> Vec<String> {
+    let (files, dir) = (&b.files, &b.dir);
     let mut out: Vec<String> = files
         .files
         .iter()
         .filter(|(rel, text)| std::fs::read(dir.join(rel)).ok().as_deref() != Some(text.as_bytes()))
         .map(|(rel, _)| rel.clone())
         .collect();
-    for sub in owned {
+    for sub in b.owned {
         let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
             continue;
         };

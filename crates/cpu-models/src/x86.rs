@@ -517,47 +517,41 @@ impl X86Models {
     /// resolves to nothing is `DeviceNotFound`, everything else
     /// `GenericError`.
     fn apply(&self, m: &Model, st: &mut State, key: &str, v: &Value) -> Result<(), QmpError> {
-        self.apply_prop(m, st, key, v).map_err(|desc| {
-            let link = self
-                .by_name
-                .get(key)
-                .filter(|&&id| m.has[id])
-                .is_some_and(|&id| matches!(self.props[id].kind, Kind::Link));
-            if link && v.is_string() {
-                QmpError {
-                    class: ErrorClass::DeviceNotFound,
-                    desc,
-                }
-            } else {
-                QmpError::generic(desc)
-            }
-        })
-    }
-
-    fn apply_prop(&self, m: &Model, st: &mut State, key: &str, v: &Value) -> Result<(), String> {
         let full = |what: &str| {
-            format!("Invalid parameter type for 'model.props.{key}', expected: {what}")
+            QmpError::generic(format!(
+                "Invalid parameter type for 'model.props.{key}', expected: {what}"
+            ))
         };
         let Some(&id) = self.by_name.get(key).filter(|&&id| m.has[id]) else {
             if m.read_only.iter().any(|r| r == key) {
-                return Err(format!("Property '{}.{key}' is not writable", m.typename));
+                return Err(QmpError::generic(format!(
+                    "Property '{}.{key}' is not writable",
+                    m.typename
+                )));
             }
-            return Err(format!("Property '{}.{key}' not found", m.typename));
+            return Err(QmpError::generic(format!(
+                "Property '{}.{key}' not found",
+                m.typename
+            )));
         };
         let p = &self.props[id];
         let sname = p.setter_name.as_str();
-        let as_u64 = || -> Result<u64, String> {
+        let as_u64 = || -> Result<u64, QmpError> {
             match v {
                 Value::Number(n) => n
                     .as_u64()
                     .or_else(|| n.as_i64().map(|i| i as u64))
-                    .ok_or_else(|| format!("Parameter 'model.props.{key}' expects uint64")),
-                _ => Err(format!("Parameter 'model.props.{key}' expects uint64")),
+                    .ok_or_else(|| {
+                        QmpError::generic(format!("Parameter 'model.props.{key}' expects uint64"))
+                    }),
+                _ => Err(QmpError::generic(format!(
+                    "Parameter 'model.props.{key}' expects uint64"
+                ))),
             }
         };
-        let as_i64 = || -> Result<i64, String> { v.as_i64().ok_or_else(|| full("integer")) };
-        let as_str = || -> Result<&str, String> { v.as_str().ok_or_else(|| full("string")) };
-        let as_bool = || -> Result<bool, String> { v.as_bool().ok_or_else(|| full("boolean")) };
+        let as_i64 = || -> Result<i64, QmpError> { v.as_i64().ok_or_else(|| full("integer")) };
+        let as_str = || -> Result<&str, QmpError> { v.as_str().ok_or_else(|| full("string")) };
+        let as_bool = || -> Result<bool, QmpError> { v.as_bool().ok_or_else(|| full("boolean")) };
         let val = match &p.kind {
             Kind::Feature(f) => {
                 let b = as_bool()?;
@@ -569,53 +563,63 @@ impl X86Models {
             Kind::Realized => {
                 let b = as_bool()?;
                 if b && st.values[self.slots.apic_id].as_u64() == Some(u32::MAX.into()) {
-                    return Err("apic-id property was not initialized properly".into());
+                    return Err(QmpError::generic(
+                        "apic-id property was not initialized properly",
+                    ));
                 }
                 Value::Bool(b)
             }
             Kind::Unsigned { max, ctype } => {
                 let n = as_u64()?;
                 if n > *max {
-                    return Err(format!("Parameter '{sname}' expects {ctype}"));
+                    return Err(QmpError::generic(format!(
+                        "Parameter '{sname}' expects {ctype}"
+                    )));
                 }
                 Value::from(n)
             }
             Kind::Masked { mask } => {
                 let n = as_u64()?;
                 if n & !mask != 0 {
-                    return Err(format!(
+                    return Err(QmpError::generic(format!(
                         "Property value for '{sname}' has bits outside mask '0x{mask:x}'"
-                    ));
+                    )));
                 }
                 Value::from(n)
             }
             Kind::Signed { min, max, ctype } => {
                 let n = as_i64()?;
                 if n < *min || n > *max {
-                    return Err(format!("Parameter '{sname}' expects {ctype}"));
+                    return Err(QmpError::generic(format!(
+                        "Parameter '{sname}' expects {ctype}"
+                    )));
                 }
                 Value::from(n)
             }
             Kind::Bounded { max } => {
                 let n = as_u64()?;
                 if n > *max {
-                    return Err(format!("parameter '{sname}' can be at most {max}"));
+                    return Err(QmpError::generic(format!(
+                        "parameter '{sname}' can be at most {max}"
+                    )));
                 }
                 Value::from(n)
             }
             Kind::NonNegative { max, quantum } => {
                 let n = as_i64()?;
                 if n < 0 {
-                    return Err(format!("parameter '{sname}' can be at most {max}"));
+                    return Err(QmpError::generic(format!(
+                        "parameter '{sname}' can be at most {max}"
+                    )));
                 }
                 Value::from(n / quantum * quantum)
             }
             Kind::Exact { len } => {
                 let s = as_str()?;
                 if s.len() != *len {
-                    return Err(format!(
+                    return Err(QmpError::generic(format!(
                         "value of property '{sname}' must consist of exactly {len} characters"
-                    ));
+                    )));
                 }
                 Value::String(s.to_string())
             }
@@ -632,14 +636,21 @@ impl X86Models {
             Kind::Enum(values) => {
                 let s = as_str()?;
                 if !values.contains(&s) {
-                    return Err(format!("Parameter '{sname}' does not accept value '{s}'"));
+                    return Err(QmpError::generic(format!(
+                        "Parameter '{sname}' does not accept value '{s}'"
+                    )));
                 }
                 Value::String(s.to_string())
             }
             Kind::Link => {
                 let s = as_str()?;
                 if !(s.is_empty() || s == SYSTEM_MEMORY || s == "system[0]") {
-                    return Err(format!("Device '{s}' not found"));
+                    // QEMU resolves the path as a link and fails with
+                    // its own error class.
+                    return Err(QmpError {
+                        class: ErrorClass::DeviceNotFound,
+                        desc: format!("Device '{s}' not found"),
+                    });
                 }
                 Value::String(if s.is_empty() {
                     String::new()

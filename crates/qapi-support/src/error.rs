@@ -53,3 +53,36 @@ impl std::fmt::Display for QmpError {
 }
 
 impl std::error::Error for QmpError {}
+
+/// How much of an offending JSON text a client error quotes.
+pub const QUOTE_MAX: usize = 2048;
+
+/// `text` for an error message: whole up to [`QUOTE_MAX`] bytes, else cut
+/// there (at a character boundary) with its length said.
+pub fn quote(text: &str) -> String {
+    if text.len() <= QUOTE_MAX {
+        return text.to_string();
+    }
+    let mut end = QUOTE_MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_cut_at_a_character_boundary() {
+        assert_eq!(quote("short"), "short");
+        let long = "é".repeat(QUOTE_MAX);
+        let q = quote(&long);
+        assert!(q.ends_with(&format!("... ({} bytes)", long.len())));
+        assert_eq!(
+            q.len(),
+            QUOTE_MAX + format!("... ({} bytes)", long.len()).len()
+        );
+    }
+}

@@ -10,8 +10,9 @@ use qapi_support::Command;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::error::{quote, GaError};
+use crate::error::GaError;
 use crate::wire::{self, Inbox, Raw, Reply, Synced};
+use qapi_support::error::quote;
 
 /// A command's timeout unless the client is told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -220,7 +221,7 @@ pub fn timed_out(after: Duration) -> GaError {
 
 /// A generated command's arguments, encoded.
 pub fn encode<C: Command>(command: &C) -> Result<Raw, GaError> {
-    wire::raw(command).map_err(|e| GaError::Encode {
+    serde_json::value::to_raw_value(command).map_err(|e| GaError::Encode {
         command: C::NAME.into(),
         error: e.to_string(),
     })
@@ -230,7 +231,7 @@ pub fn encode<C: Command>(command: &C) -> Result<Raw, GaError> {
 pub fn encode_value(command: &str, arguments: Option<&Value>) -> Result<Option<Raw>, GaError> {
     arguments
         .map(|a| {
-            wire::raw(a).map_err(|e| GaError::Encode {
+            serde_json::value::to_raw_value(a).map_err(|e| GaError::Encode {
                 command: command.into(),
                 error: e.to_string(),
             })

@@ -122,6 +122,7 @@ impl GaClient {
     /// Synchronizes the channel now.
     pub async fn sync(&self) -> Result<(), GaError> {
         let mut conn = self.conn.lock().await;
+        conn.channel.unsynced();
         self.synced(&mut conn, self.timeout()).await
     }
 

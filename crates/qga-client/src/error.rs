@@ -6,9 +6,6 @@ use std::time::Duration;
 
 use qapi_support::QmpError;
 
-/// How much of an offending JSON text an error quotes.
-const QUOTE_MAX: usize = 2048;
-
 /// What went wrong talking to a guest agent.
 #[derive(Debug)]
 pub enum GaError {
@@ -172,16 +169,4 @@ impl GaError {
     pub(crate) fn is_fatal(&self) -> bool {
         matches!(self, GaError::Io(_) | GaError::Disconnected { .. })
     }
-}
-
-/// `text`, cut at 2 KiB for an error message.
-pub(crate) fn quote(text: &str) -> String {
-    if text.len() <= QUOTE_MAX {
-        return text.to_string();
-    }
-    let mut end = QUOTE_MAX;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes)", &text[..end], text.len())
 }

@@ -386,7 +386,7 @@ impl<'a> ChunkView<'a> {
         serde_json::from_str(raw.get()).map_err(|e| GaError::Decode {
             command: GuestFileReadCommand::NAME.into(),
             error: format!("GuestFileRead: {e}"),
-            json: crate::error::quote(raw.get()),
+            json: qapi_support::error::quote(raw.get()),
         })
     }
 }

@@ -12,7 +12,8 @@ use qapi_support::QmpError;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{quote, GaError};
+use crate::error::GaError;
+use qapi_support::error::quote;
 
 /// The byte the agent writes before its `guest-sync-delimited` reply, and
 /// that makes the agent drop a partial request when a client sends it.
@@ -45,11 +46,6 @@ pub fn request_line(command: &str, arguments: Option<&RawValue>, id: Option<u64>
     }
     line.extend_from_slice(b"}\n");
     line
-}
-
-/// `value` encoded as JSON text.
-pub fn raw<T: serde::Serialize + ?Sized>(value: &T) -> Result<Raw, serde_json::Error> {
-    serde_json::value::to_raw_value(value)
 }
 
 /// The synchronization request: a sentinel first (the agent drops any
@@ -327,7 +323,9 @@ mod tests {
             ),
         ];
         for (cmd, args, id, want) in cases {
-            let args = args.as_ref().map(|a| raw(a).unwrap());
+            let args = args
+                .as_ref()
+                .map(|a| serde_json::value::to_raw_value(a).unwrap());
             let line = request_line(cmd, args.as_deref(), *id);
             assert_eq!(line, format!("{want}\n").into_bytes(), "{cmd}");
         }

@@ -298,65 +298,68 @@ fn write_expansion(out: &mut Vec<u8>, e: cpu_models::OrderedExpansion<'_>, keys:
     let cpu_models::OrderedExpansion {
         name,
         mut props,
-        deprecated_props,
+        mut deprecated_props,
         is_static,
         migration_safe,
     } = e;
-    let mut model = |o: &mut Vec<u8>| {
-        let members: &[&str] = if props.is_some() {
-            &["name", "props"]
-        } else {
-            &["name"]
-        };
-        json::write_object(o, members, |i, o| match (i, props.take()) {
-            (0, p) => {
-                props = p;
-                json::write_str(o, &name);
-            }
-            (_, p) => {
-                o.push(b'{');
-                for (n, (key, v)) in p.into_iter().flatten().enumerate() {
-                    if n > 0 {
-                        o.extend_from_slice(b", ");
-                    }
-                    match key.id.and_then(|id| keys.get(id)) {
-                        Some(encoded) => o.extend_from_slice(encoded),
-                        None => {
-                            json::write_str(o, &key.name);
-                            o.extend_from_slice(b": ");
-                        }
-                    }
-                    json::write_value(o, &v);
-                }
-                o.push(b'}');
-            }
-        });
+    let model: &[&str] = if props.is_some() {
+        &["name", "props"]
+    } else {
+        &["name"]
     };
-    let mut members = vec!["model"];
+    let mut top = vec!["model"];
     if deprecated_props.is_some() {
-        members.push("deprecated-props");
+        top.push("deprecated-props");
     }
-    members.extend(["static", "migration-safe"]);
-    let has_deprecated = deprecated_props.is_some();
-    json::write_object(out, &members, |i, o| match (i, has_deprecated) {
-        (0, _) => model(o),
-        (1, true) => {
-            let list = deprecated_props
-                .iter()
-                .flatten()
-                .cloned()
-                .map(Value::String);
-            json::write_value(o, &Value::Array(list.collect()))
+    top.extend(["static", "migration-safe"]);
+    let boolean =
+        |o: &mut Vec<u8>, b: bool| o.extend_from_slice(if b { b"true" } else { b"false" });
+    json::write_object(
+        out,
+        &top,
+        |k| k,
+        |k, o| match *k {
+            "model" => json::write_object(
+                o,
+                model,
+                |k| k,
+                |k, o| match *k {
+                    "name" => json::write_str(o, &name),
+                    _ => write_props(o, props.take().into_iter().flatten(), keys),
+                },
+            ),
+            "deprecated-props" => {
+                json::write_value(o, &Value::from(deprecated_props.take().unwrap_or_default()))
+            }
+            "static" => boolean(o, is_static),
+            _ => boolean(o, migration_safe),
+        },
+    );
+}
+
+/// The props object, members in the order given (the engine's writing
+/// order), each name from `keys` when the engine gave its id.
+fn write_props<'a>(
+    o: &mut Vec<u8>,
+    props: impl Iterator<Item = (cpu_models::PropKey<'a>, Value)>,
+    keys: &[Box<[u8]>],
+) {
+    use qmp_runtime::json;
+    o.push(b'{');
+    for (n, (key, v)) in props.enumerate() {
+        if n > 0 {
+            o.extend_from_slice(b", ");
         }
-        (i, d) => {
-            let b = if i == 1 + usize::from(d) {
-                is_static
-            } else {
-                migration_safe
-            };
-            o.extend_from_slice(if b { b"true" } else { b"false" });
+        match key.id.and_then(|id| keys.get(id)) {
+            Some(encoded) => o.extend_from_slice(encoded),
+            None => {
+                json::write_str(o, &key.name);
+                o.extend_from_slice(b": ");
+            }
         }
-    });
+        json::write_value(o, &v);
+    }
+    o.push(b'}');
 }
 
 /// The greeting's version for our server.

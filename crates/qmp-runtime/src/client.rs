@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use qapi_support::error::quote;
 use qapi_support::{Command, EventMessage, QmpError, Timestamp};
 
 use crate::capabilities::{version_of, Capabilities};
@@ -16,9 +17,6 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::{TcpStream, ToSocketAddrs, UnixStream};
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
-
-/// How much of an offending JSON text an error quotes.
-const QUOTE_MAX: usize = 2048;
 
 /// What went wrong talking to a QMP server.
 #[derive(Debug)]
@@ -122,17 +120,6 @@ impl From<io::Error> for ClientError {
     fn from(e: io::Error) -> Self {
         ClientError::Io(e)
     }
-}
-
-fn quote(text: &str) -> String {
-    if text.len() <= QUOTE_MAX {
-        return text.to_string();
-    }
-    let mut end = QUOTE_MAX;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes)", &text[..end], text.len())
 }
 
 /// The server's greeting.

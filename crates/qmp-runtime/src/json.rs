@@ -740,18 +740,23 @@ fn write_int(out: &mut Vec<u8>, n: impl std::fmt::Display) {
     let _ = write!(out, "{n}");
 }
 
-/// Appends an object with members `keys` (a `QDict` given them in this
-/// order) in the order QEMU writes them; `member(i, out)` appends the
-/// value of `keys[i]`.
-pub fn write_object(out: &mut Vec<u8>, keys: &[&str], mut member: impl FnMut(usize, &mut Vec<u8>)) {
+/// Appends an object of `members` (a `QDict` given them in this order)
+/// in the order QEMU writes them: `key` names a member, `value` appends
+/// its value.
+pub fn write_object<T>(
+    out: &mut Vec<u8>,
+    members: &[T],
+    key: impl Fn(&T) -> &str,
+    mut value: impl FnMut(&T, &mut Vec<u8>),
+) {
     out.push(b'{');
-    for (n, i) in qdict_order(keys.iter().copied()).enumerate() {
+    for (n, i) in qdict_order(members.iter().map(&key)).enumerate() {
         if n > 0 {
             out.extend_from_slice(b", ");
         }
-        write_str(out, keys[i]);
+        write_str(out, key(&members[i]));
         out.extend_from_slice(b": ");
-        member(i, out);
+        value(&members[i], out);
     }
     out.push(b'}');
 }
@@ -826,22 +831,13 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
             // `preserve_order`, which qapi-support turns on), so members
             // of one bucket come out as QEMU's QDict gives them: the one
             // inserted last first.
-            let mut order: Vec<(u32, std::cmp::Reverse<usize>, &String, &Value)> = map
-                .iter()
-                .enumerate()
-                .map(|(i, (k, v))| (qdict_bucket(k), std::cmp::Reverse(i), k, v))
-                .collect();
-            order.sort_unstable_by_key(|e| (e.0, e.1));
-            out.push(b'{');
-            for (n, (_, _, k, v)) in order.iter().enumerate() {
-                if n > 0 {
-                    out.extend_from_slice(b", ");
-                }
-                write_str(out, k);
-                out.extend_from_slice(b": ");
-                write_value(out, v);
-            }
-            out.push(b'}');
+            let members: Vec<(&String, &Value)> = map.iter().collect();
+            write_object(
+                out,
+                &members,
+                |(k, _)| k.as_str(),
+                |(_, v), o| write_value(o, v),
+            );
         }
     }
 }

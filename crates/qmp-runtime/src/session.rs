@@ -160,27 +160,29 @@ pub fn is_oob(msg: &Message) -> bool {
 type Member<'a> = (&'a str, &'a dyn Fn(&mut Vec<u8>));
 
 fn write_members(out: &mut Vec<u8>, members: &[Member<'_>]) {
-    let keys: Vec<&str> = members.iter().map(|(k, _)| *k).collect();
-    json::write_object(out, &keys, |i, o| (members[i].1)(o));
+    json::write_object(out, members, |(k, _)| k, |(_, f), o| f(o));
 }
 
 /// A response line: `{"return": ...}` or `{"error": ...}`, with the
 /// request's `id`, terminated by `\r\n` as QEMU's monitor writes it.
 pub fn response(result: &Result<Value, QmpError>, id: Option<&Json>) -> Vec<u8> {
+    let mut out = Vec::new();
     match result {
         Ok(v) => {
             let mut ret = Vec::new();
             json::write_value(&mut ret, v);
-            response_encoded(Ok(&ret), id)
+            write_response(&mut out, Ok(&ret), id)
         }
-        Err(e) => response_encoded(Err(e), id),
+        Err(e) => write_response(&mut out, Err(e), id),
     }
+    out.extend_from_slice(b"\r\n");
+    out
 }
 
-/// [`response`] for a reply already encoded (by [`json::write_value`] or
-/// an equivalent writer).
-fn response_encoded(result: Result<&[u8], &QmpError>, id: Option<&Json>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + result.map_or(0, <[u8]>::len));
+/// Appends the response object (no line end) for a reply already encoded
+/// (by [`json::write_value`] or an equivalent writer).
+fn write_response(out: &mut Vec<u8>, result: Result<&[u8], &QmpError>, id: Option<&Json>) {
+    out.reserve(64 + result.map_or(0, <[u8]>::len));
     let write_id = |o: &mut Vec<u8>| {
         if let Some(id) = id {
             json::write_json(o, id)
@@ -194,7 +196,7 @@ fn response_encoded(result: Result<&[u8], &QmpError>, id: Option<&Json>) -> Vec<
             if id.is_some() {
                 m.push(id_member);
             }
-            write_members(&mut out, &m);
+            write_members(out, &m);
         }
         Err(e) => {
             let err = |o: &mut Vec<u8>| {
@@ -206,11 +208,9 @@ fn response_encoded(result: Result<&[u8], &QmpError>, id: Option<&Json>) -> Vec<
             if id.is_some() {
                 m.push(id_member);
             }
-            write_members(&mut out, &m);
+            write_members(out, &m);
         }
     }
-    out.extend_from_slice(b"\r\n");
-    out
 }
 
 fn class_name(c: ErrorClass) -> &'static str {
@@ -272,11 +272,16 @@ impl Core {
     /// Handles one message; the response line, or `None` for a command
     /// without `success-response` that succeeded.
     pub(crate) fn handle(&self, st: &ConnState, msg: Message) -> Option<Vec<u8>> {
+        let agent = self.config.protocol == Protocol::GuestAgent;
+        // A guest agent ends lines with "\n" alone.
+        let end: &[u8] = if agent { b"\n" } else { b"\r\n" };
+        let mut line = Vec::new();
         let req = match msg {
             Ok(j) => j,
             Err(desc) => {
-                let line = response(&Err(QmpError::generic(desc)), None);
-                return Some(self.line_end(line, false));
+                write_response(&mut line, Err(&QmpError::generic(desc)), None);
+                line.extend_from_slice(end);
+                return Some(line);
             }
         };
         let (result, id, success_response) = self.dispatch(st, &req);
@@ -291,28 +296,17 @@ impl Core {
         if result.is_ok() && !success_response {
             return None;
         }
-        let line = response_encoded(result.as_deref(), id);
-        let delimited =
-            result.is_ok() && req.get("execute") == Some(&Json::Str(GUEST_SYNC[0].into()));
-        Some(self.line_end(line, delimited))
-    }
-
-    /// A guest agent ends lines with `\n` alone, and puts its sentinel
-    /// before a successful `guest-sync-delimited` reply.
-    fn line_end(&self, mut line: Vec<u8>, delimited: bool) -> Vec<u8> {
-        if self.config.protocol != Protocol::GuestAgent {
-            return line;
+        // The agent puts its sentinel before a successful
+        // guest-sync-delimited reply.
+        if agent
+            && result.is_ok()
+            && matches!(req.get("execute"), Some(Json::Str(c)) if c == GUEST_SYNC[0])
+        {
+            line.push(SENTINEL);
         }
-        if line.ends_with(b"\r\n") {
-            line.pop();
-            if let Some(end) = line.last_mut() {
-                *end = b'\n';
-            }
-        }
-        if delimited {
-            line.insert(0, SENTINEL);
-        }
-        line
+        write_response(&mut line, result.as_deref(), id);
+        line.extend_from_slice(end);
+        Some(line)
     }
 
     fn dispatch<'r>(
