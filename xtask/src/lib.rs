@@ -82,6 +82,8 @@ pub fn qapi_types_files() -> Result<Files, qapi_gen::Error> {
             "CpuModelExpansionInfo.static".into(),
             "CpuModelExpansionInfo.migration-safe".into(),
         ],
+        // Clients of qapi-types do not compile the server side.
+        server_feature: true,
         ..Default::default()
     };
     let spec = PackageSpec {
@@ -175,6 +177,7 @@ pub fn doc_check() -> Result<Vec<String>, qapi_gen::Error> {
     Ok(out)
 }
 
+#[cfg(feature = "import")]
 /// Imports the CPU-model catalogue of the QEMU binary at `qemu` into
 /// `crates/cpu-models/data/<arch>.json`: asks the binary its target over
 /// QMP, then runs that target's importer.  Returns the file written.

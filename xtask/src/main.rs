@@ -47,6 +47,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        #[cfg(feature = "import")]
         ["import-cpu-models", "--qemu", path] => {
             match xtask::import_cpu_models(std::path::Path::new(path)) {
                 Ok(out) => {
