@@ -5,7 +5,9 @@
 //! A scratch workspace under `target/bench-compile/` holds three members:
 //! our generated package of `../shared/corpus/qemu-9.1` (every module),
 //! the same with module features and one module on, and a crate that
-//! depends on `qapi-qmp`.  Their dependencies are checked once; then each
+//! depends on `qapi-qmp`.  `qapi-qmp` keeps every definition whatever its
+//! `if` and has no server side, so ours is checked with every condition's
+//! feature on; a fourth row adds our server side (feature `server`).  Their dependencies are checked once; then each
 //! is checked from scratch (`cargo clean -p CRATE`, then `cargo check`),
 //! in turns, `runs` times, and the medians and the ratio are printed.
 //! Nothing here is a test: the numbers are for the README and the notes.
@@ -35,19 +37,33 @@ pub fn run(runs: usize) -> Result<String, String> {
         ));
     }
     let dir = root.join("target/bench-compile");
-    write_workspace(&root, &schema, &dir)?;
+    let conditions = write_workspace(&root, &schema, &dir)?.join(",");
 
     // Dependencies (serde, qapi-support, qapi-spec, ...) once.
     cargo(&dir, &["check", "--quiet", "--workspace"])?;
 
+    // `qapi-qmp` has every item whatever its `if`, and no server side:
+    // ours is measured the same way (every condition's feature on), and
+    // with the server side too.
+    let one = format!("{ONE_MODULE},{conditions}");
+    let server = format!("server,{conditions}");
     let members = [
-        ("bench-ours", "ours, every module", vec![]),
+        (
+            "bench-ours",
+            "ours, every module",
+            vec!["--features", conditions.as_str()],
+        ),
         (
             "bench-ours-one",
             "ours, one module (machine)",
-            vec!["--no-default-features", "--features", ONE_MODULE],
+            vec!["--no-default-features", "--features", one.as_str()],
         ),
         ("qapi-qmp", "qapi-qmp 0.15", vec![]),
+        (
+            "bench-ours",
+            "ours, every module and the server side (`server`)",
+            vec!["--features", server.as_str()],
+        ),
     ];
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); members.len()];
     for _ in 0..runs {
@@ -82,9 +98,10 @@ pub fn run(runs: usize) -> Result<String, String> {
         ));
     }
     out.push_str(&format!(
-        "\nqapi-qmp / ours: {:.2}x (every module), {:.1}x (one module)\n",
+        "\nqapi-qmp / ours: {:.2}x (every module), {:.1}x (one module), {:.2}x (with the server side)\n",
         medians[2] / medians[0],
-        medians[2] / medians[1]
+        medians[2] / medians[1],
+        medians[2] / medians[3]
     ));
     Ok(out)
 }
@@ -107,8 +124,8 @@ fn cargo(dir: &Path, args: &[&str]) -> Result<(), String> {
 }
 
 /// The scratch workspace: our two packages and the crate using
-/// `qapi-qmp`.
-fn write_workspace(root: &Path, schema: &Path, dir: &Path) -> Result<(), String> {
+/// `qapi-qmp`.  Returns the features of the schema's `if` conditions.
+fn write_workspace(root: &Path, schema: &Path, dir: &Path) -> Result<Vec<String>, String> {
     let release = SCHEMA_RELEASE
         .parse()
         .map_err(|e| format!("release {SCHEMA_RELEASE}: {e}"))?;
@@ -119,9 +136,11 @@ fn write_workspace(root: &Path, schema: &Path, dir: &Path) -> Result<(), String>
     let loaded =
         qapi_gen::load_with_options(&schema.to_string_lossy(), &opts).map_err(|e| e.to_string())?;
     let support = root.join("crates/qapi-support");
+    let mut conditions = Vec::new();
     for (name, module_features) in [("bench-ours", false), ("bench-ours-one", true)] {
         let gen_opts = qapi_gen::backend::rust::Options {
             module_features,
+            server_feature: true,
             ..Default::default()
         };
         let spec = PackageSpec {
@@ -133,6 +152,9 @@ fn write_workspace(root: &Path, schema: &Path, dir: &Path) -> Result<(), String>
             rustfmt_skip: false,
         };
         let files = package(&loaded, &gen_opts, &spec).map_err(|e| e.to_string())?;
+        if !module_features {
+            conditions = condition_features(&files.files["Cargo.toml"]);
+        }
         let pkg = dir.join(name);
         let _ = std::fs::remove_dir_all(pkg.join("src"));
         files.write(&pkg).map_err(|e| e.to_string())?;
@@ -149,7 +171,21 @@ fn write_workspace(root: &Path, schema: &Path, dir: &Path) -> Result<(), String>
         &dir.join("Cargo.toml"),
         "[workspace]\nresolver = \"2\"\nmembers = [\"bench-ours\", \"bench-ours-one\", \"bench-theirs\"]\n",
     )?;
-    Ok(())
+    Ok(conditions)
+}
+
+/// The features of a package without module features: those of its `if`
+/// conditions, and `server`, which is left out.
+fn condition_features(cargo_toml: &str) -> Vec<String> {
+    cargo_toml
+        .split_once("\n[features]\n")
+        .map(|(_, f)| f)
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.split_once(" = ").map(|(name, _)| name))
+        .filter(|name| !name.starts_with('#') && *name != "server")
+        .map(String::from)
+        .collect()
 }
 
 fn write(path: &PathBuf, text: &str) -> Result<(), String> {

@@ -210,7 +210,8 @@ struct GenerateArgs {
     #[arg(long, value_name = "TYPE.MEMBER")]
     absent_as_default: Vec<String>,
     /// Leave out the server side (handler trait, dispatcher,
-    /// introspection).
+    /// introspection).  In a package (`--package`) it is behind cargo
+    /// feature `server` otherwise.
     #[arg(long)]
     no_server: bool,
     /// Depend on the qapi-support crate at this path.  Default: a version
@@ -319,6 +320,7 @@ fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
         unknown_enum_values: args.unknown_enum_values,
         absent_as_default: args.absent_as_default.clone(),
         server: !args.no_server,
+        ..Default::default()
     };
     let schema = if args.compatible_with.is_empty() {
         qapi_gen::load_with_options(&args.schema, &args.release.options())?
@@ -383,6 +385,12 @@ fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
         standalone: true,
         crate_doc: None,
         rustfmt_skip: false,
+    };
+    // The package's clients do not pay for the server side: it is behind
+    // feature `server`.
+    let opts = qapi_gen::backend::rust::Options {
+        server_feature: opts.server,
+        ..opts.clone()
     };
     package(&schema, &opts, &spec)?.write(out_dir)
 }

@@ -3,11 +3,12 @@
 //! large schema's bindings, while these impls are a few lines each on top
 //! of the helpers here.
 //!
-//! * Objects read into an [`Object`] (a JSON map) and take their members
-//!   out by name; members they do not know are ignored, as a client of a
+//! * Objects read into a [`Reader`] (a JSON map) and take their members
+//!   out by name ([`Members::read`]); members they do not know are ignored, as a client of a
 //!   newer QEMU needs.  (Servers check arguments strictly, with QEMU's
 //!   error texts, before decoding: see [`crate::input`].)
-//! * Unions read their discriminator, then decode the rest as the branch.
+//! * Unions read their discriminator, then their branch's members from
+//!   the same object.
 //! * Alternates pick their branch by the JSON type of the value, as QEMU
 //!   does, not by trying each branch in turn.
 //! * Enums parse their string with `FromStr`.
@@ -16,111 +17,169 @@
 //! integer `1`, expected a string`.
 
 use std::fmt::Display;
-use std::marker::PhantomData;
 use std::str::FromStr;
 
 use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde_json::{Map, Value};
 
-/// A JSON object being decoded into a generated struct.
-pub struct Object<E> {
-    map: Map<String, Value>,
+use crate::members::{Branches, Members};
+
+/// Reads a JSON object for type `type_name`.
+fn read_map<'de, D: Deserializer<'de>>(
+    d: D,
     type_name: &'static str,
-    _error: PhantomData<E>,
+) -> Result<Map<String, Value>, D::Error> {
+    match <Value as serde::Deserialize>::deserialize(d)? {
+        Value::Object(map) => Ok(map),
+        other => Err(D::Error::custom(format_args!(
+            "{type_name}: expected an object, got {}",
+            Kind::of(&other).name()
+        ))),
+    }
 }
 
-impl<E: serde::de::Error> Object<E> {
-    /// Reads an object for type `type_name`.
-    pub fn read<'de, D: Deserializer<'de, Error = E>>(
-        d: D,
-        type_name: &'static str,
-    ) -> Result<Self, E> {
-        let v = <Value as serde::Deserialize>::deserialize(d)?;
-        match v {
-            Value::Object(map) => Ok(Object {
-                map,
-                type_name,
-                _error: PhantomData,
-            }),
-            other => Err(E::custom(format_args!(
-                "{type_name}: expected an object, got {}",
-                Kind::of(&other).name()
-            ))),
+/// A JSON object whose members a generated type takes out by name
+/// ([`Members::read`]).  Members it does not know are left, as a client
+/// of a newer QEMU needs.  The first failure is kept and the walk stops
+/// (`None`): the type's `Deserialize` reports it.
+pub struct Reader {
+    map: Map<String, Value>,
+    type_name: &'static str,
+    error: Option<String>,
+}
+
+impl Reader {
+    /// A reader of `map` for type `type_name` (which errors name).
+    pub fn new(map: Map<String, Value>, type_name: &'static str) -> Self {
+        Reader {
+            map,
+            type_name,
+            error: None,
         }
     }
 
-    fn decode<T: DeserializeOwned>(&self, key: &str, v: Value) -> Result<T, E> {
-        serde_json::from_value(v)
-            .map_err(|e| E::custom(format_args!("{}.{key}: {e}", self.type_name)))
+    /// Records a failure (the first is kept) and stops the walk.
+    fn fail<T>(&mut self, message: std::fmt::Arguments<'_>) -> Option<T> {
+        if self.error.is_none() {
+            self.error = Some(message.to_string());
+        }
+        None
+    }
+
+    fn decode<T: DeserializeOwned>(&mut self, key: &str, v: Value) -> Option<T> {
+        match serde_json::from_value(v) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                let type_name = self.type_name;
+                self.fail(format_args!("{type_name}.{key}: {e}"))
+            }
+        }
     }
 
     /// Takes required member `key`.
-    pub fn req<T: DeserializeOwned>(&mut self, key: &str) -> Result<T, E> {
+    pub fn req<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
         match self.map.remove(key) {
             Some(v) => self.decode(key, v),
-            None => Err(E::custom(format_args!(
-                "{}: missing member '{key}'",
-                self.type_name
-            ))),
+            None => {
+                let type_name = self.type_name;
+                self.fail(format_args!("{type_name}: missing member '{key}'"))
+            }
         }
     }
 
     /// Takes required member `key`, or its default when absent (for
     /// members marked absent-as-default at generation time).
-    pub fn req_or_default<T: DeserializeOwned + Default>(&mut self, key: &str) -> Result<T, E> {
+    pub fn req_or_default<T: DeserializeOwned + Default>(&mut self, key: &str) -> Option<T> {
         match self.map.remove(key) {
             Some(v) => self.decode(key, v),
-            None => Ok(T::default()),
+            None => Some(T::default()),
         }
     }
 
     /// Takes optional member `key`.
-    pub fn opt<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, E> {
+    pub fn opt<T: DeserializeOwned>(&mut self, key: &str) -> Option<Option<T>> {
         match self.map.remove(key) {
             Some(v) => self.decode(key, v).map(Some),
-            None => Ok(None),
+            None => Some(None),
         }
     }
 
     /// Takes a union's discriminator `key` (a string).
-    pub fn tag(&mut self, key: &str) -> Result<String, E> {
+    fn tag(&mut self, key: &str) -> Option<String> {
+        let type_name = self.type_name;
         match self.map.remove(key) {
-            Some(Value::String(s)) => Ok(s),
-            Some(other) => Err(E::custom(format_args!(
-                "{}.{key}: expected a string, got {}",
-                self.type_name,
+            Some(Value::String(s)) => Some(s),
+            Some(other) => self.fail(format_args!(
+                "{type_name}.{key}: expected a string, got {}",
                 Kind::of(&other).name()
-            ))),
-            None => Err(E::custom(format_args!(
-                "{}: missing discriminator '{key}'",
-                self.type_name
-            ))),
+            )),
+            None => self.fail(format_args!("{type_name}: missing discriminator '{key}'")),
         }
     }
 
-    /// The error for a discriminator value the union does not have.
-    pub fn unknown_tag(&self, key: &str, value: &str) -> E {
-        E::custom(format_args!(
-            "{}.{key}: unknown value '{value}'",
-            self.type_name
-        ))
+    /// Reads a union's branches: its discriminator, then the branch that
+    /// selects, from the same object.
+    pub fn branches<B: Branches>(&mut self) -> Option<B> {
+        let tag = self.tag(B::TAG)?;
+        B::read(&tag, self)
     }
 
-    /// Decodes the members not taken yet as `T` (a union's branch).
-    pub fn rest<T: DeserializeOwned>(self) -> Result<T, E> {
+    /// Reads a branch's type from the union's object.
+    pub fn branch<T: Members>(&mut self) -> Option<T> {
+        T::read(self)
+    }
+
+    /// Fails for a discriminator value that selects no branch.
+    pub fn unknown_tag<T>(&mut self, key: &str, value: &str) -> Option<T> {
         let type_name = self.type_name;
-        serde_json::from_value(Value::Object(self.map))
-            .map_err(|e| E::custom(format_args!("{type_name}: {e}")))
+        self.fail(format_args!("{type_name}.{key}: unknown value '{value}'"))
     }
 
     /// Takes an event's `data` member as `T` (`{}` when absent).
-    pub fn data<T: DeserializeOwned>(&mut self) -> Result<T, E> {
+    pub fn data<T: DeserializeOwned>(&mut self) -> Option<T> {
         let v = self
             .map
             .remove("data")
             .unwrap_or_else(|| Value::Object(Map::new()));
         self.decode("data", v)
     }
+
+    /// Why the walk stopped.
+    fn into_error<E: serde::de::Error>(self) -> E {
+        let type_name = self.type_name;
+        E::custom(
+            self.error
+                .unwrap_or_else(|| format!("{type_name}: decoding stopped without a reason")),
+        )
+    }
+}
+
+/// `Deserialize` of an object type: reads the object, then its members.
+pub fn deserialize<'de, D: Deserializer<'de>, T: Members>(d: D) -> Result<T, D::Error> {
+    let mut r = Reader::new(read_map(d, T::NAME)?, T::NAME);
+    match T::read(&mut r) {
+        Some(v) => Ok(v),
+        None => Err(r.into_error()),
+    }
+}
+
+/// `Deserialize` of a union without common members (or of `Event`):
+/// the discriminator, then the branch it selects.  `type_name` is what
+/// errors call it.
+pub fn tagged<'de, D: Deserializer<'de>, T: Branches>(
+    d: D,
+    type_name: &'static str,
+) -> Result<T, D::Error> {
+    let mut r = Reader::new(read_map(d, type_name)?, type_name);
+    match r.branches() {
+        Some(v) => Ok(v),
+        None => Err(r.into_error()),
+    }
+}
+
+/// `Deserialize` of `{}` (members are ignored, as for any object).
+pub fn empty<'de, D: Deserializer<'de>>(d: D, type_name: &'static str) -> Result<(), D::Error> {
+    read_map(d, type_name).map(drop)
 }
 
 /// Decodes an enum from its string with `FromStr`.
@@ -253,28 +312,42 @@ mod tests {
         assert!(r.unwrap_err().starts_with("Alt: "));
     }
 
-    fn object(json: &str) -> Object<serde_json::Error> {
+    fn reader(json: &str) -> Reader {
         let mut d = serde_json::Deserializer::from_str(json);
-        Object::read(&mut d, "T").expect("an object")
+        Reader::new(read_map(&mut d, "T").expect("an object"), "T")
+    }
+
+    fn error(r: Reader) -> String {
+        r.into_error::<serde_json::Error>().to_string()
     }
 
     #[test]
-    fn object_members() {
-        let mut o = object(r#"{"a": 1, "b": "x", "t": "k", "extra": null}"#);
-        assert_eq!(o.req::<i64>("a").expect("a"), 1);
-        assert_eq!(o.opt::<String>("b").expect("b").as_deref(), Some("x"));
-        assert_eq!(o.opt::<String>("c").expect("c"), None);
-        assert!(!o.req_or_default::<bool>("s").expect("s"));
-        assert_eq!(o.tag("t").expect("t"), "k");
-        let e = o.req::<i64>("a").map(|_| ()).unwrap_err().to_string();
-        assert_eq!(e, "T: missing member 'a'");
-        let mut o = object(r#"{"a": "one"}"#);
-        let e = o.req::<i64>("a").map(|_| ()).unwrap_err().to_string();
+    fn reader_members() {
+        let mut r = reader(r#"{"a": 1, "b": "x", "t": "k", "extra": null}"#);
+        assert_eq!(r.req::<i64>("a"), Some(1));
+        assert_eq!(r.opt::<String>("b"), Some(Some("x".into())));
+        assert_eq!(r.opt::<String>("c"), Some(None));
+        assert_eq!(r.req_or_default::<bool>("s"), Some(false));
+        assert_eq!(r.tag("t").as_deref(), Some("k"));
+        assert_eq!(r.req::<i64>("a"), None);
+        // The first failure is the one reported.
+        assert_eq!(r.req::<i64>("z"), None);
+        assert_eq!(error(r), "T: missing member 'a'");
+        let mut r = reader(r#"{"a": "one"}"#);
+        assert_eq!(r.req::<i64>("a"), None);
+        let e = error(r);
         assert!(e.starts_with("T.a: invalid type: string"), "{e}");
+        let mut r = reader(r#"{"t": 1}"#);
+        assert_eq!(r.tag("t"), None);
+        assert_eq!(error(r), "T.t: expected a string, got an integer");
+        let mut r = reader("{}");
+        assert_eq!(r.tag("t"), None);
+        assert_eq!(error(r), "T: missing discriminator 't'");
+        let mut r = reader("{}");
+        assert_eq!(r.unknown_tag::<()>("t", "v"), None);
+        assert_eq!(error(r), "T.t: unknown value 'v'");
         let mut d = serde_json::Deserializer::from_str("[1]");
-        let e = Object::<serde_json::Error>::read(&mut d, "T")
-            .map(|_| ())
-            .unwrap_err();
+        let e = read_map(&mut d, "T").map(|_| ()).unwrap_err();
         assert_eq!(e.to_string(), "T: expected an object, got an array");
     }
 }

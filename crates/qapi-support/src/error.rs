@@ -1,9 +1,11 @@
 //! QMP errors: `{"class": ..., "desc": ...}`.
 
-use serde::{Deserialize, Serialize};
+use crate::de::Reader;
+use crate::members::Members;
+use crate::ser::Writer;
 
 /// QEMU's error classes (`qapi/error.json`, `QapiErrorClass`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorClass {
     /// Almost every error.
     GenericError,
@@ -17,13 +19,85 @@ pub enum ErrorClass {
     KVMMissingCap,
 }
 
+impl ErrorClass {
+    /// Every class, in `QapiErrorClass` order.
+    pub const ALL: &'static [ErrorClass] = &[
+        ErrorClass::GenericError,
+        ErrorClass::CommandNotFound,
+        ErrorClass::DeviceNotFound,
+        ErrorClass::DeviceNotActive,
+        ErrorClass::KVMMissingCap,
+    ];
+
+    /// The class as it is on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::GenericError => "GenericError",
+            ErrorClass::CommandNotFound => "CommandNotFound",
+            ErrorClass::DeviceNotFound => "DeviceNotFound",
+            ErrorClass::DeviceNotActive => "DeviceNotActive",
+            ErrorClass::KVMMissingCap => "KVMMissingCap",
+        }
+    }
+}
+
+impl std::str::FromStr for ErrorClass {
+    type Err = crate::UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, crate::UnknownValue> {
+        crate::from_name(s, "QapiErrorClass", Self::ALL, |c| c.as_str())
+    }
+}
+
+// serde's derives are left out of this crate, so that a generated
+// package builds without `serde_derive` and its `syn`.
+impl serde::Serialize for ErrorClass {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ErrorClass {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::de::parse_str(d)
+    }
+}
+
 /// An error as QMP puts it on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QmpError {
     /// The class.
     pub class: ErrorClass,
     /// The human-readable description.
     pub desc: String,
+}
+
+impl Members for QmpError {
+    const NAME: &'static str = "QmpError";
+
+    fn write(&self, w: &mut Writer<'_>) {
+        w.req("class", &self.class);
+        w.req("desc", &self.desc);
+    }
+
+    fn read(r: &mut Reader) -> Option<Self> {
+        match (r.req("class"), r.req("desc")) {
+            (Some(class), Some(desc)) => Some(QmpError { class, desc }),
+            _ => None,
+        }
+    }
+}
+
+impl serde::Serialize for QmpError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::ser::serialize(self, s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QmpError {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::de::deserialize(d)
+    }
 }
 
 impl QmpError {
@@ -73,6 +147,26 @@ pub fn quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_on_the_wire() {
+        for class in ErrorClass::ALL {
+            let e = QmpError {
+                class: *class,
+                desc: "d".into(),
+            };
+            let text = serde_json::to_string(&e).expect("encodes");
+            assert_eq!(
+                text,
+                format!(r#"{{"class":"{}","desc":"d"}}"#, class.as_str())
+            );
+            let back: QmpError = serde_json::from_str(&text).expect("decodes");
+            assert_eq!(back, e);
+        }
+        let bad = serde_json::from_str::<QmpError>(r#"{"class":"Nope","desc":"d"}"#);
+        let e = bad.map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("'Nope' is not a value of QapiErrorClass"), "{e}");
+    }
 
     #[test]
     fn quotes_are_cut_at_a_character_boundary() {

@@ -13,13 +13,18 @@ pub mod error;
 mod ghash;
 pub mod input;
 pub mod introspect;
+pub mod members;
 pub mod qdict;
 pub mod schema_query;
+pub mod ser;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+pub use de::Reader;
 pub use error::{ErrorClass, QmpError};
+pub use members::{Branches, Members};
+pub use ser::Writer;
 
 /// A QMP command: its arguments are `Self`, its reply `Self::Returns`.
 ///
@@ -62,13 +67,27 @@ pub struct CommandMeta {
 
 /// The empty object `{}`: what commands without a return type reply, and
 /// the arguments of commands that take none.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Empty {}
+
+// This crate spells out its serde impls (no `serde_derive`), so that
+// generated packages build without `syn`.
+impl Serialize for Empty {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ser::empty(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Empty {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de::empty(d, "Empty")?;
+        Ok(Empty {})
+    }
+}
 
 /// QEMU's `QType`: the JSON type of a value, as alternates tell their
 /// branches apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QType {
     /// No type.
     None,
@@ -86,8 +105,71 @@ pub enum QType {
     Qbool,
 }
 
+impl QType {
+    /// Every type, in QEMU's order.
+    pub const ALL: &'static [QType] = &[
+        QType::None,
+        QType::Qnull,
+        QType::Qnum,
+        QType::Qstring,
+        QType::Qdict,
+        QType::Qlist,
+        QType::Qbool,
+    ];
+
+    /// The type as it is on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QType::None => "none",
+            QType::Qnull => "qnull",
+            QType::Qnum => "qnum",
+            QType::Qstring => "qstring",
+            QType::Qdict => "qdict",
+            QType::Qlist => "qlist",
+            QType::Qbool => "qbool",
+        }
+    }
+}
+
+impl std::str::FromStr for QType {
+    type Err = UnknownValue;
+
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        from_name(s, "QType", Self::ALL, |t| t.as_str())
+    }
+}
+
+impl Serialize for QType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for QType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de::parse_str(d)
+    }
+}
+
+/// The value of `values` named `s`, or the error naming `type_name`.
+fn from_name<T: Copy>(
+    s: &str,
+    type_name: &'static str,
+    values: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, UnknownValue> {
+    values
+        .iter()
+        .copied()
+        .find(|v| name(*v) == s)
+        .ok_or_else(|| UnknownValue {
+            type_name,
+            value: s.to_string(),
+        })
+}
+
 /// When an event happened, as QMP sends it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Timestamp {
     /// Seconds since the epoch.
     pub seconds: i64,
@@ -108,15 +190,73 @@ impl Timestamp {
     }
 }
 
+impl Members for Timestamp {
+    const NAME: &'static str = "Timestamp";
+
+    fn write(&self, w: &mut Writer<'_>) {
+        w.req("seconds", &self.seconds);
+        w.req("microseconds", &self.microseconds);
+    }
+
+    fn read(r: &mut Reader) -> Option<Self> {
+        match (r.req("seconds"), r.req("microseconds")) {
+            (Some(seconds), Some(microseconds)) => Some(Timestamp {
+                seconds,
+                microseconds,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ser::serialize(self, s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de::deserialize(d)
+    }
+}
+
 /// An event message on the wire: `{"event": NAME, "data": {...},
 /// "timestamp": {...}}`.  `E` is a generated `Event` enum.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EventMessage<E> {
     /// The event and its data.
-    #[serde(flatten)]
     pub event: E,
     /// When it happened.
     pub timestamp: Timestamp,
+}
+
+impl<E: Branches> Members for EventMessage<E> {
+    const NAME: &'static str = "EventMessage";
+
+    fn write(&self, w: &mut Writer<'_>) {
+        ser::tag_and_branch(&self.event, w);
+        w.req("timestamp", &self.timestamp);
+    }
+
+    fn read(r: &mut Reader) -> Option<Self> {
+        match (r.branches(), r.req("timestamp")) {
+            (Some(event), Some(timestamp)) => Some(EventMessage { event, timestamp }),
+            _ => None,
+        }
+    }
+}
+
+impl<E: Branches> Serialize for EventMessage<E> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ser::serialize(self, s)
+    }
+}
+
+impl<'de, E: Branches> serde::Deserialize<'de> for EventMessage<E> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de::deserialize(d)
+    }
 }
 
 /// A string that is not a value of an enum (from `FromStr`).

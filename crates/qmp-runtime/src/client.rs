@@ -153,7 +153,7 @@ pub struct Event {
 
 impl Event {
     /// Decodes the message into a generated `Event` enum.
-    pub fn decode<E: DeserializeOwned>(&self) -> Result<EventMessage<E>, serde_json::Error> {
+    pub fn decode<E: qapi_support::Branches>(&self) -> Result<EventMessage<E>, serde_json::Error> {
         serde_json::from_value(self.raw.clone())
     }
 }

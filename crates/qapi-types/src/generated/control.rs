@@ -13,12 +13,19 @@
 /// Optional protocol features a client may turn on while negotiating.
 ///
 /// Since: 2.12
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum QMPCapability {
     /// the server runs commands marked `allow-oob` out of band when
     /// the request asks for it with `exec-oob`.
-    #[serde(rename = "oob")]
+    ///
+    /// Wire name: `oob`.
     Oob,
+}
+
+impl ::serde::Serialize for QMPCapability {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str((*self).as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for QMPCapability {
@@ -66,20 +73,53 @@ impl std::fmt::Display for QMPCapability {
 /// client sends this, every other command is refused.
 ///
 /// Since: 0.13
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize)]
+#[derive(Clone, Default)]
 pub struct QmpCapabilities {
     /// the capabilities to turn on for this connection
     /// (since 2.12)
     ///
     /// Since: 2.12
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable: Option<Vec<QMPCapability>>,
+}
+
+impl ::qapi_support::Members for QmpCapabilities {
+    const NAME: &'static str = "qmp_capabilities";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.opt("enable", &self.enable);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.opt("enable"),) {
+            (Some(enable),) => Some(Self { enable }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for QmpCapabilities {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for QmpCapabilities {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "qmp_capabilities")?;
-        Ok(Self { enable: o.opt("enable")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for QmpCapabilities {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for QmpCapabilities {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -107,7 +147,7 @@ impl ::qapi_support::Command for QmpCapabilities {
 /// A three-part version number.
 ///
 /// Since: 2.4
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct VersionTriple {
     /// the major version
     pub major: i64,
@@ -126,21 +166,53 @@ impl VersionTriple {
     }
 }
 
+impl ::qapi_support::Members for VersionTriple {
+    const NAME: &'static str = "VersionTriple";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("major", &self.major);
+        w.req("minor", &self.minor);
+        w.req("micro", &self.micro);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("major"), r.req("minor"), r.req("micro")) {
+            (Some(major), Some(minor), Some(micro)) => Some(Self { major, minor, micro }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for VersionTriple {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for VersionTriple {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "VersionTriple")?;
-        Ok(Self {
-            major: o.req("major")?,
-            minor: o.req("minor")?,
-            micro: o.req("micro")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for VersionTriple {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for VersionTriple {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// The version of the server.
 ///
 /// Since: 0.14
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct VersionInfo {
     /// the version of the QEMU-compatible interface the server
     /// speaks
@@ -159,13 +231,45 @@ impl VersionInfo {
     }
 }
 
+impl ::qapi_support::Members for VersionInfo {
+    const NAME: &'static str = "VersionInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("qemu", &self.qemu);
+        w.req("package", &self.package);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("qemu"), r.req("package")) {
+            (Some(qemu), Some(package)) => Some(Self { qemu, package }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for VersionInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for VersionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "VersionInfo")?;
-        Ok(Self {
-            qemu: o.req("qemu")?,
-            package: o.req("package")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for VersionInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for VersionInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -174,17 +278,22 @@ impl<'de> ::serde::Deserialize<'de> for VersionInfo {
 /// **Returns:** the server's version
 ///
 /// Since: 0.14
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueryVersion {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for QueryVersion {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for QueryVersion {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "query-version")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for QueryVersion {
     const NAME: &'static str = "query-version";
@@ -202,7 +311,7 @@ impl ::qapi_support::Command for QueryVersion {
 /// One command the server knows.
 ///
 /// Since: 0.14
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct CommandInfo {
     /// the command's name
     pub name: String,
@@ -217,10 +326,44 @@ impl CommandInfo {
     }
 }
 
+impl ::qapi_support::Members for CommandInfo {
+    const NAME: &'static str = "CommandInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("name", &self.name);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("name"),) {
+            (Some(name),) => Some(Self { name }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for CommandInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for CommandInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "CommandInfo")?;
-        Ok(Self { name: o.req("name")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for CommandInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for CommandInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -229,17 +372,22 @@ impl<'de> ::serde::Deserialize<'de> for CommandInfo {
 /// **Returns:** one entry per command
 ///
 /// Since: 0.14
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueryCommands {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for QueryCommands {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for QueryCommands {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "query-commands")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for QueryCommands {
     const NAME: &'static str = "query-commands";

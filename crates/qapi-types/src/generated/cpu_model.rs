@@ -14,13 +14,12 @@
 /// it.
 ///
 /// Since: 2.8
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct CpuModelInfo {
     /// the name of the model, as `query-cpu-definitions` lists it
     pub name: String,
     /// properties to set on the model, as a JSON object mapping
     /// property names to values; not every property can be set this way
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub props: Option<::serde_json::Value>,
 }
 
@@ -33,13 +32,45 @@ impl CpuModelInfo {
     }
 }
 
+impl ::qapi_support::Members for CpuModelInfo {
+    const NAME: &'static str = "CpuModelInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("name", &self.name);
+        w.opt("props", &self.props);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("name"), r.opt("props")) {
+            (Some(name), Some(props)) => Some(Self { name, props }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for CpuModelInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "CpuModelInfo")?;
-        Ok(Self {
-            name: o.req("name")?,
-            props: o.opt("props")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for CpuModelInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for CpuModelInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -56,20 +87,28 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
 /// types, at the price of those features.
 ///
 /// Since: 2.8
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CpuModelExpansionType {
     /// expand into a static base model plus properties.  A static
     /// model is the same in every QEMU version, with every machine
     /// type, machine option and accelerator, so the result is
     /// migration-safe and can be shown or stored without naming a
     /// machine type.
-    #[serde(rename = "static")]
+    ///
+    /// Wire name: `static`.
     Static,
     /// expand into the model itself plus every property the server
     /// knows for it.  The result may not be static or migration-safe,
     /// but it is the most precise description of the model.
-    #[serde(rename = "full")]
+    ///
+    /// Wire name: `full`.
     Full,
+}
+
+impl ::serde::Serialize for CpuModelExpansionType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str((*self).as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionType {
@@ -118,7 +157,7 @@ impl std::fmt::Display for CpuModelExpansionType {
 /// The result of a CPU model expansion.
 ///
 /// Since: 2.8
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct CpuModelExpansionInfo {
     /// the expanded model
     pub model: CpuModelInfo,
@@ -126,25 +165,25 @@ pub struct CpuModelExpansionInfo {
     /// as deprecated.  Present where the target knows them (QEMU
     /// reports them for s390x only).  (since 9.1)
     ///
+    /// Wire name: `deprecated-props`.
+    ///
     /// Since: 9.1
-    #[serde(rename = "deprecated-props")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deprecated_props: Option<Vec<String>>,
     /// whether `model` is a static CPU model: true for every static
     /// expansion; for a full expansion, whether the model itself is
     /// static (since 2.9)
     ///
+    /// Wire name: `static`.
+    ///
     /// Since: 2.9
-    #[serde(rename = "static")]
-    #[serde(default)]
     pub q_static: bool,
     /// whether `model` is migration-safe: it describes the
     /// same CPU on any host and in any later version, so a guest using
     /// it can be migrated (since 2.9)
     ///
+    /// Wire name: `migration-safe`.
+    ///
     /// Since: 2.9
-    #[serde(rename = "migration-safe")]
-    #[serde(default)]
     pub migration_safe: bool,
 }
 
@@ -162,15 +201,64 @@ impl CpuModelExpansionInfo {
     }
 }
 
+impl ::qapi_support::Members for CpuModelExpansionInfo {
+    const NAME: &'static str = "CpuModelExpansionInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("model", &self.model);
+        w.opt("deprecated-props", &self.deprecated_props);
+        w.req("static", &self.q_static);
+        w.req("migration-safe", &self.migration_safe);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (
+            r.req("model"),
+            r.opt("deprecated-props"),
+            r.req_or_default("static"),
+            r.req_or_default("migration-safe"),
+        ) {
+            (
+                Some(model),
+                Some(deprecated_props),
+                Some(q_static),
+                Some(migration_safe),
+            ) => {
+                Some(Self {
+                    model,
+                    deprecated_props,
+                    q_static,
+                    migration_safe,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for CpuModelExpansionInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "CpuModelExpansionInfo")?;
-        Ok(Self {
-            model: o.req("model")?,
-            deprecated_props: o.opt("deprecated-props")?,
-            q_static: o.req_or_default("static")?,
-            migration_safe: o.req_or_default("migration-safe")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for CpuModelExpansionInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for CpuModelExpansionInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -192,22 +280,55 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
 ///    - if the target does not support the expansion type
 ///
 /// Since: 2.8
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct QueryCpuModelExpansion {
     /// how far to expand
-    #[serde(rename = "type")]
+    ///
+    /// Wire name: `type`.
     pub q_type: CpuModelExpansionType,
     /// the model to expand, possibly with properties to change
     pub model: CpuModelInfo,
 }
 
+impl ::qapi_support::Members for QueryCpuModelExpansion {
+    const NAME: &'static str = "query-cpu-model-expansion";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("type", &self.q_type);
+        w.req("model", &self.model);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("type"), r.req("model")) {
+            (Some(q_type), Some(model)) => Some(Self { q_type, model }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for QueryCpuModelExpansion {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelExpansion {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-expansion")?;
-        Ok(Self {
-            q_type: o.req("type")?,
-            model: o.req("model")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for QueryCpuModelExpansion {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for QueryCpuModelExpansion {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -235,7 +356,7 @@ impl ::qapi_support::Command for QueryCpuModelExpansion {
 /// One CPU model the server knows.
 ///
 /// Since: 1.2
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct CpuDefinitionInfo {
     /// the model's name, for use in `CpuModelInfo` and `-cpu`
     pub name: String,
@@ -245,16 +366,17 @@ pub struct CpuDefinitionInfo {
     /// be migrated.  Absent when the server cannot tell; a client
     /// should then not rely on it being migration-safe.  (since 2.8)
     ///
+    /// Wire name: `migration-safe`.
+    ///
     /// Since: 2.8
-    #[serde(rename = "migration-safe")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migration_safe: Option<bool>,
     /// whether the model is static: the same in every version and
     /// with every machine type, machine option and accelerator.  A
     /// static model is also migration-safe.  (since 2.8)
     ///
+    /// Wire name: `static`.
+    ///
     /// Since: 2.8
-    #[serde(rename = "static")]
     pub q_static: bool,
     /// why the model cannot run on this host with
     /// this machine type, as names of properties.  A property that can
@@ -263,9 +385,9 @@ pub struct CpuDefinitionInfo {
     /// server does not break down.  An empty list means the model can
     /// run; absent means the server does not know.  (since 2.8)
     ///
+    /// Wire name: `unavailable-features`.
+    ///
     /// Since: 2.8
-    #[serde(rename = "unavailable-features")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable_features: Option<Vec<String>>,
     /// the name of the model's QOM type, whose properties (those
     /// that `-cpu` and `-global` can set) `device-list-properties`
@@ -277,9 +399,9 @@ pub struct CpuDefinitionInfo {
     /// resolves to may depend on the machine type, so a client should
     /// store the resolved name rather than the alias.  (since 4.1)
     ///
+    /// Wire name: `alias-of`.
+    ///
     /// Since: 4.1
-    #[serde(rename = "alias-of")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alias_of: Option<String>,
     /// whether the model is deprecated, that is, may be
     /// removed in a later version (since 5.2)
@@ -310,18 +432,76 @@ impl CpuDefinitionInfo {
     }
 }
 
+impl ::qapi_support::Members for CpuDefinitionInfo {
+    const NAME: &'static str = "CpuDefinitionInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("name", &self.name);
+        w.opt("migration-safe", &self.migration_safe);
+        w.req("static", &self.q_static);
+        w.opt("unavailable-features", &self.unavailable_features);
+        w.req("typename", &self.typename);
+        w.opt("alias-of", &self.alias_of);
+        w.req("deprecated", &self.deprecated);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (
+            r.req("name"),
+            r.opt("migration-safe"),
+            r.req("static"),
+            r.opt("unavailable-features"),
+            r.req("typename"),
+            r.opt("alias-of"),
+            r.req("deprecated"),
+        ) {
+            (
+                Some(name),
+                Some(migration_safe),
+                Some(q_static),
+                Some(unavailable_features),
+                Some(typename),
+                Some(alias_of),
+                Some(deprecated),
+            ) => {
+                Some(Self {
+                    name,
+                    migration_safe,
+                    q_static,
+                    unavailable_features,
+                    typename,
+                    alias_of,
+                    deprecated,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for CpuDefinitionInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "CpuDefinitionInfo")?;
-        Ok(Self {
-            name: o.req("name")?,
-            migration_safe: o.opt("migration-safe")?,
-            q_static: o.req("static")?,
-            unavailable_features: o.opt("unavailable-features")?,
-            typename: o.req("typename")?,
-            alias_of: o.opt("alias-of")?,
-            deprecated: o.req("deprecated")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for CpuDefinitionInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for CpuDefinitionInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -330,17 +510,22 @@ impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
 /// **Returns:** one entry per model
 ///
 /// Since: 1.2
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueryCpuDefinitions {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for QueryCpuDefinitions {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for QueryCpuDefinitions {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "query-cpu-definitions")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for QueryCpuDefinitions {
     const NAME: &'static str = "query-cpu-definitions";
@@ -359,20 +544,30 @@ impl ::qapi_support::Command for QueryCpuDefinitions {
 /// (for example by their CPU features or generations).
 ///
 /// Since: 2.8
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CpuModelCompareResult {
     /// neither model is sure to run where the other runs
-    #[serde(rename = "incompatible")]
+    ///
+    /// Wire name: `incompatible`.
     Incompatible,
     /// each model runs wherever the other runs
-    #[serde(rename = "identical")]
+    ///
+    /// Wire name: `identical`.
     Identical,
     /// B runs wherever A runs; A may not run where B runs
-    #[serde(rename = "superset")]
+    ///
+    /// Wire name: `superset`.
     Superset,
     /// A runs wherever B runs; B may not run where A runs
-    #[serde(rename = "subset")]
+    ///
+    /// Wire name: `subset`.
     Subset,
+}
+
+impl ::serde::Serialize for CpuModelCompareResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str((*self).as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelCompareResult {
@@ -430,7 +625,7 @@ impl std::fmt::Display for CpuModelCompareResult {
 /// The result of comparing two CPU models.
 ///
 /// Since: 2.8
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct CpuModelCompareInfo {
     /// how model A relates to model B
     pub result: CpuModelCompareResult,
@@ -440,7 +635,8 @@ pub struct CpuModelCompareInfo {
     /// cannot be changed.  If `type` is among them, the models differ
     /// in their very definition and no property change can make them
     /// identical.
-    #[serde(rename = "responsible-properties")]
+    ///
+    /// Wire name: `responsible-properties`.
     pub responsible_properties: Vec<String>,
 }
 
@@ -459,13 +655,50 @@ impl CpuModelCompareInfo {
     }
 }
 
+impl ::qapi_support::Members for CpuModelCompareInfo {
+    const NAME: &'static str = "CpuModelCompareInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("result", &self.result);
+        w.req("responsible-properties", &self.responsible_properties);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("result"), r.req("responsible-properties")) {
+            (Some(result), Some(responsible_properties)) => {
+                Some(Self {
+                    result,
+                    responsible_properties,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for CpuModelCompareInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "CpuModelCompareInfo")?;
-        Ok(Self {
-            result: o.req("result")?,
-            responsible_properties: o.req("responsible-properties")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for CpuModelCompareInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for CpuModelCompareInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -487,7 +720,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
 ///    properties or properties of the wrong type
 ///
 /// Since: 2.8
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct QueryCpuModelComparison {
     /// model A of `CpuModelCompareResult`
     pub modela: CpuModelInfo,
@@ -495,13 +728,45 @@ pub struct QueryCpuModelComparison {
     pub modelb: CpuModelInfo,
 }
 
+impl ::qapi_support::Members for QueryCpuModelComparison {
+    const NAME: &'static str = "query-cpu-model-comparison";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("modela", &self.modela);
+        w.req("modelb", &self.modelb);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("modela"), r.req("modelb")) {
+            (Some(modela), Some(modelb)) => Some(Self { modela, modelb }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for QueryCpuModelComparison {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelComparison {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-comparison")?;
-        Ok(Self {
-            modela: o.req("modela")?,
-            modelb: o.req("modelb")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for QueryCpuModelComparison {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for QueryCpuModelComparison {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -529,7 +794,7 @@ impl ::qapi_support::Command for QueryCpuModelComparison {
 /// The result of a CPU model baseline.
 ///
 /// Since: 2.8
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct CpuModelBaselineInfo {
     /// the baseline model, static and migration-safe
     pub model: CpuModelInfo,
@@ -544,10 +809,44 @@ impl CpuModelBaselineInfo {
     }
 }
 
+impl ::qapi_support::Members for CpuModelBaselineInfo {
+    const NAME: &'static str = "CpuModelBaselineInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("model", &self.model);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("model"),) {
+            (Some(model),) => Some(Self { model }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for CpuModelBaselineInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "CpuModelBaselineInfo")?;
-        Ok(Self { model: o.req("model")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for CpuModelBaselineInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for CpuModelBaselineInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -565,7 +864,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
 ///    properties or properties of the wrong type
 ///
 /// Since: 2.8
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct QueryCpuModelBaseline {
     /// the first model
     pub modela: CpuModelInfo,
@@ -573,13 +872,45 @@ pub struct QueryCpuModelBaseline {
     pub modelb: CpuModelInfo,
 }
 
+impl ::qapi_support::Members for QueryCpuModelBaseline {
+    const NAME: &'static str = "query-cpu-model-baseline";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("modela", &self.modela);
+        w.req("modelb", &self.modelb);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("modela"), r.req("modelb")) {
+            (Some(modela), Some(modelb)) => Some(Self { modela, modelb }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for QueryCpuModelBaseline {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelBaseline {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "query-cpu-model-baseline")?;
-        Ok(Self {
-            modela: o.req("modela")?,
-            modelb: o.req("modelb")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for QueryCpuModelBaseline {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for QueryCpuModelBaseline {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 

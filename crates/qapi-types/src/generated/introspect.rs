@@ -29,17 +29,22 @@
 /// order.  No two entries share a name, whatever their meta-type.
 ///
 /// Since: 2.5
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueryQmpSchema {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for QueryQmpSchema {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for QueryQmpSchema {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "query-qmp-schema")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for QueryQmpSchema {
     const NAME: &'static str = "query-qmp-schema";
@@ -57,32 +62,45 @@ impl ::qapi_support::Command for QueryQmpSchema {
 /// The kinds of entity that `query-qmp-schema` describes.
 ///
 /// Since: 2.5
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SchemaMetaType {
     /// a type the schema language predefines, for example `int`
     /// or `str`
-    #[serde(rename = "builtin")]
+    ///
+    /// Wire name: `builtin`.
     Builtin,
     /// an enumeration: a fixed set of strings
-    #[serde(rename = "enum")]
+    ///
+    /// Wire name: `enum`.
     Enum,
     /// a list whose elements all have one type
-    #[serde(rename = "array")]
+    ///
+    /// Wire name: `array`.
     Array,
     /// a JSON object with named members, possibly with variant
     /// members chosen by a tag (a struct or a union in the schema)
-    #[serde(rename = "object")]
+    ///
+    /// Wire name: `object`.
     Object,
     /// a value that may take one of several types, told apart
     /// by its JSON type
-    #[serde(rename = "alternate")]
+    ///
+    /// Wire name: `alternate`.
     Alternate,
     /// a command a client can send
-    #[serde(rename = "command")]
+    ///
+    /// Wire name: `command`.
     Command,
     /// an event the server can send
-    #[serde(rename = "event")]
+    ///
+    /// Wire name: `event`.
     Event,
+}
+
+impl ::serde::Serialize for SchemaMetaType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str((*self).as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SchemaMetaType {
@@ -154,7 +172,7 @@ impl std::fmt::Display for SchemaMetaType {
 /// `command` and `SchemaInfoEvent` for `event`.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfo {
     /// the entity's name, by which other entries refer to it.
     /// Commands and events carry their real names, which are part of
@@ -167,10 +185,8 @@ pub struct SchemaInfo {
     /// for the other kinds)
     ///
     /// Since: 4.1
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
     /// The members that depend on the discriminator.
-    #[serde(flatten)]
     pub u: SchemaInfoBranch,
 }
 
@@ -183,61 +199,123 @@ impl SchemaInfo {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfo {
+    const NAME: &'static str = "SchemaInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("name", &self.name);
+        w.req("meta-type", &::qapi_support::Branches::tag(&self.u));
+        w.opt("features", &self.features);
+        ::qapi_support::Branches::write(&self.u, w);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("name"), r.opt("features"), r.branches()) {
+            (Some(name), Some(features), Some(u)) => Some(Self { name, features, u }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfo")?;
-        Ok(Self {
-            name: o.req("name")?,
-            features: o.opt("features")?,
-            u: o.rest()?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// The branches of [`SchemaInfo`], selected by its discriminator `meta-type`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-#[serde(tag = "meta-type")]
+#[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum SchemaInfoBranch {
     /// Branch `builtin`.
-    #[serde(rename = "builtin")]
+    ///
+    /// Wire name: `builtin`.
     Builtin(SchemaInfoBuiltin),
     /// Branch `enum`.
-    #[serde(rename = "enum")]
+    ///
+    /// Wire name: `enum`.
     Enum(SchemaInfoEnum),
     /// Branch `array`.
-    #[serde(rename = "array")]
+    ///
+    /// Wire name: `array`.
     Array(SchemaInfoArray),
     /// Branch `object`.
-    #[serde(rename = "object")]
+    ///
+    /// Wire name: `object`.
     Object(SchemaInfoObject),
     /// Branch `alternate`.
-    #[serde(rename = "alternate")]
+    ///
+    /// Wire name: `alternate`.
     Alternate(SchemaInfoAlternate),
     /// Branch `command`.
-    #[serde(rename = "command")]
+    ///
+    /// Wire name: `command`.
     Command(SchemaInfoCommand),
     /// Branch `event`.
-    #[serde(rename = "event")]
+    ///
+    /// Wire name: `event`.
     Event(SchemaInfoEvent),
 }
 
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoBranch {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut)]
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfo")?;
-        let tag = o.tag("meta-type")?;
+#[allow(unused_variables)]
+impl ::qapi_support::Branches for SchemaInfoBranch {
+    const TAG: &'static str = "meta-type";
 
+    fn tag(&self) -> &'static str {
+        match *self {
+            Self::Builtin(_) => "builtin",
+            Self::Enum(_) => "enum",
+            Self::Array(_) => "array",
+            Self::Object(_) => "object",
+            Self::Alternate(_) => "alternate",
+            Self::Command(_) => "command",
+            Self::Event(_) => "event",
+        }
+    }
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        match *self {
+            Self::Builtin(ref b) => ::qapi_support::Members::write(b, w),
+            Self::Enum(ref b) => ::qapi_support::Members::write(b, w),
+            Self::Array(ref b) => ::qapi_support::Members::write(b, w),
+            Self::Object(ref b) => ::qapi_support::Members::write(b, w),
+            Self::Alternate(ref b) => ::qapi_support::Members::write(b, w),
+            Self::Command(ref b) => ::qapi_support::Members::write(b, w),
+            Self::Event(ref b) => ::qapi_support::Members::write(b, w),
+        }
+    }
+
+    fn read(tag: &str, r: &mut ::qapi_support::Reader) -> Option<Self> {
         #[allow(clippy::match_single_binding)]
-        match tag.as_str() {
-            "builtin" => o.rest().map(Self::Builtin),
-            "enum" => o.rest().map(Self::Enum),
-            "array" => o.rest().map(Self::Array),
-            "object" => o.rest().map(Self::Object),
-            "alternate" => o.rest().map(Self::Alternate),
-            "command" => o.rest().map(Self::Command),
-            "event" => o.rest().map(Self::Event),
-            other => Err(o.unknown_tag("meta-type", other)),
+        match tag {
+            "builtin" => Some(Self::Builtin(r.branch()?)),
+            "enum" => Some(Self::Enum(r.branch()?)),
+            "array" => Some(Self::Array(r.branch()?)),
+            "object" => Some(Self::Object(r.branch()?)),
+            "alternate" => Some(Self::Alternate(r.branch()?)),
+            "command" => Some(Self::Command(r.branch()?)),
+            "event" => Some(Self::Event(r.branch()?)),
+            other => r.unknown_tag(Self::TAG, other),
         }
     }
 }
@@ -245,10 +323,11 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoBranch {
 /// What a `SchemaInfo` entry of meta-type `builtin` adds.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoBuiltin {
     /// how values of the type look on the wire
-    #[serde(rename = "json-type")]
+    ///
+    /// Wire name: `json-type`.
     pub json_type: JSONType,
 }
 
@@ -261,44 +340,90 @@ impl SchemaInfoBuiltin {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoBuiltin {
+    const NAME: &'static str = "SchemaInfoBuiltin";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("json-type", &self.json_type);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("json-type"),) {
+            (Some(json_type),) => Some(Self { json_type }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoBuiltin {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoBuiltin")?;
-        Ok(Self {
-            json_type: o.req("json-type")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoBuiltin {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoBuiltin {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// The kinds of JSON value a built-in type may use on the wire.
 ///
 /// Since: 2.5
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum JSONType {
     /// a string
-    #[serde(rename = "string")]
+    ///
+    /// Wire name: `string`.
     String,
     /// a number, integral or not
-    #[serde(rename = "number")]
+    ///
+    /// Wire name: `number`.
     Number,
     /// a number without a fractional part
-    #[serde(rename = "int")]
+    ///
+    /// Wire name: `int`.
     Int,
     /// `true` or `false`
-    #[serde(rename = "boolean")]
+    ///
+    /// Wire name: `boolean`.
     Boolean,
     /// `null`
-    #[serde(rename = "null")]
+    ///
+    /// Wire name: `null`.
     Null,
     /// an object
-    #[serde(rename = "object")]
+    ///
+    /// Wire name: `object`.
     Object,
     /// an array
-    #[serde(rename = "array")]
+    ///
+    /// Wire name: `array`.
     Array,
     /// any JSON value at all
-    #[serde(rename = "value")]
+    ///
+    /// Wire name: `value`.
     Value,
+}
+
+impl ::serde::Serialize for JSONType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str((*self).as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for JSONType {
@@ -369,7 +494,7 @@ impl std::fmt::Display for JSONType {
 /// enumeration are strings on the wire.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoEnum {
     /// the enumeration's values with their features, in no
     /// particular order (since 6.2)
@@ -396,26 +521,57 @@ impl SchemaInfoEnum {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoEnum {
+    const NAME: &'static str = "SchemaInfoEnum";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("members", &self.members);
+        w.req("values", &self.values);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("members"), r.req("values")) {
+            (Some(members), Some(values)) => Some(Self { members, values }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoEnum {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEnum")?;
-        Ok(Self {
-            members: o.req("members")?,
-            values: o.req("values")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoEnum {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoEnum {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// One value of an enumeration.
 ///
 /// Since: 6.2
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoEnumMember {
     /// the value, as it appears on the wire
     pub name: String,
     /// the names of the features the value has, in no particular
     /// order
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
 }
 
@@ -428,13 +584,45 @@ impl SchemaInfoEnumMember {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoEnumMember {
+    const NAME: &'static str = "SchemaInfoEnumMember";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("name", &self.name);
+        w.opt("features", &self.features);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("name"), r.opt("features")) {
+            (Some(name), Some(features)) => Some(Self { name, features }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoEnumMember {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEnumMember")?;
-        Ok(Self {
-            name: o.req("name")?,
-            features: o.opt("features")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoEnumMember {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoEnumMember {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -442,10 +630,11 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
 /// JSON arrays on the wire.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoArray {
     /// the name of the entry that describes the elements
-    #[serde(rename = "element-type")]
+    ///
+    /// Wire name: `element-type`.
     pub element_type: String,
 }
 
@@ -458,12 +647,44 @@ impl SchemaInfoArray {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoArray {
+    const NAME: &'static str = "SchemaInfoArray";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("element-type", &self.element_type);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("element-type"),) {
+            (Some(element_type),) => Some(Self { element_type }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoArray {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoArray")?;
-        Ok(Self {
-            element_type: o.req("element-type")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoArray {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoArray {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -471,20 +692,18 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
 /// JSON objects on the wire.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoObject {
     /// the members every value has or may have, whatever its
     /// variant, in no particular order
     pub members: Vec<SchemaInfoObjectMember>,
     /// the name of the member whose value selects the variant; it is
     /// one of `members`.  Absent when the object has no variants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// for each value of `tag` that brings further members, the
     /// type that holds them.  Present if and only if `tag` is.  The
     /// order is unspecified and need not follow the order of the tag's
     /// enumeration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variants: Option<Vec<SchemaInfoObjectVariant>>,
 }
 
@@ -501,38 +720,71 @@ impl SchemaInfoObject {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoObject {
+    const NAME: &'static str = "SchemaInfoObject";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("members", &self.members);
+        w.opt("tag", &self.tag);
+        w.opt("variants", &self.variants);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("members"), r.opt("tag"), r.opt("variants")) {
+            (Some(members), Some(tag), Some(variants)) => {
+                Some(Self { members, tag, variants })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoObject {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObject")?;
-        Ok(Self {
-            members: o.req("members")?,
-            tag: o.opt("tag")?,
-            variants: o.opt("variants")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoObject {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoObject {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// One member of an object.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoObjectMember {
     /// the member's name, as it appears on the wire
     pub name: String,
     /// the name of the entry that describes the member's type
-    #[serde(rename = "type")]
+    ///
+    /// Wire name: `type`.
     pub q_type: String,
     /// present when the member may be left out.  For now its
     /// value is always `null`, which says nothing about what leaving
     /// the member out means.  A later version may put the actual
     /// default here, of the member's type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<::serde_json::Value>,
     /// the names of the features the member has, in no
     /// particular order (since 5.0)
     ///
     /// Since: 5.0
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
 }
 
@@ -550,28 +802,68 @@ impl SchemaInfoObjectMember {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoObjectMember {
+    const NAME: &'static str = "SchemaInfoObjectMember";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("name", &self.name);
+        w.req("type", &self.q_type);
+        w.opt("default", &self.default);
+        w.opt("features", &self.features);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("name"), r.req("type"), r.opt("default"), r.opt("features")) {
+            (Some(name), Some(q_type), Some(default), Some(features)) => {
+                Some(Self {
+                    name,
+                    q_type,
+                    default,
+                    features,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoObjectMember {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObjectMember")?;
-        Ok(Self {
-            name: o.req("name")?,
-            q_type: o.req("type")?,
-            default: o.opt("default")?,
-            features: o.opt("features")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoObjectMember {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoObjectMember {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// The further members an object has for one value of its tag.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoObjectVariant {
     /// the value of the tag
     pub case: String,
     /// the name of the object entry whose members are added when the
     /// tag has value `case`
-    #[serde(rename = "type")]
+    ///
+    /// Wire name: `type`.
     pub q_type: String,
 }
 
@@ -584,13 +876,45 @@ impl SchemaInfoObjectVariant {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoObjectVariant {
+    const NAME: &'static str = "SchemaInfoObjectVariant";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("case", &self.case);
+        w.req("type", &self.q_type);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("case"), r.req("type")) {
+            (Some(case), Some(q_type)) => Some(Self { case, q_type }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoObjectVariant {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoObjectVariant")?;
-        Ok(Self {
-            case: o.req("case")?,
-            q_type: o.req("type")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoObjectVariant {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoObjectVariant {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -598,7 +922,7 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
 /// on the wire is a value of any one of the alternatives.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoAlternate {
     /// the alternatives, in no particular order.  Each has a
     /// different JSON type, which is how a reader tells them apart.
@@ -614,20 +938,55 @@ impl SchemaInfoAlternate {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoAlternate {
+    const NAME: &'static str = "SchemaInfoAlternate";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("members", &self.members);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("members"),) {
+            (Some(members),) => Some(Self { members }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoAlternate {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoAlternate")?;
-        Ok(Self { members: o.req("members")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoAlternate {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoAlternate {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// One alternative of an alternate.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoAlternateMember {
     /// the name of the entry that describes the alternative's type
-    #[serde(rename = "type")]
+    ///
+    /// Wire name: `type`.
     pub q_type: String,
 }
 
@@ -640,31 +999,67 @@ impl SchemaInfoAlternateMember {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoAlternateMember {
+    const NAME: &'static str = "SchemaInfoAlternateMember";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("type", &self.q_type);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("type"),) {
+            (Some(q_type),) => Some(Self { q_type }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoAlternateMember {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoAlternateMember")?;
-        Ok(Self { q_type: o.req("type")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoAlternateMember {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoAlternateMember {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// What a `SchemaInfo` entry of meta-type `command` adds.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoCommand {
     /// the name of the object entry that describes the command's
     /// arguments
-    #[serde(rename = "arg-type")]
+    ///
+    /// Wire name: `arg-type`.
     pub arg_type: String,
     /// the name of the entry that describes the command's result
-    #[serde(rename = "ret-type")]
+    ///
+    /// Wire name: `ret-type`.
     pub ret_type: String,
     /// whether the command may run out of band; false when
     /// absent (since 2.12)
     ///
+    /// Wire name: `allow-oob`.
+    ///
     /// Since: 2.12
-    #[serde(rename = "allow-oob")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_oob: Option<bool>,
 }
 
@@ -681,25 +1076,64 @@ impl SchemaInfoCommand {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoCommand {
+    const NAME: &'static str = "SchemaInfoCommand";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("arg-type", &self.arg_type);
+        w.req("ret-type", &self.ret_type);
+        w.opt("allow-oob", &self.allow_oob);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("arg-type"), r.req("ret-type"), r.opt("allow-oob")) {
+            (Some(arg_type), Some(ret_type), Some(allow_oob)) => {
+                Some(Self {
+                    arg_type,
+                    ret_type,
+                    allow_oob,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoCommand {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoCommand")?;
-        Ok(Self {
-            arg_type: o.req("arg-type")?,
-            ret_type: o.req("ret-type")?,
-            allow_oob: o.opt("allow-oob")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoCommand {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoCommand {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// What a `SchemaInfo` entry of meta-type `event` adds.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct SchemaInfoEvent {
     /// the name of the object entry that describes the event's
     /// data
-    #[serde(rename = "arg-type")]
+    ///
+    /// Wire name: `arg-type`.
     pub arg_type: String,
 }
 
@@ -712,11 +1146,43 @@ impl SchemaInfoEvent {
     }
 }
 
+impl ::qapi_support::Members for SchemaInfoEvent {
+    const NAME: &'static str = "SchemaInfoEvent";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("arg-type", &self.arg_type);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("arg-type"),) {
+            (Some(arg_type),) => Some(Self { arg_type }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for SchemaInfoEvent {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "SchemaInfoEvent")?;
-        Ok(Self {
-            arg_type: o.req("arg-type")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for SchemaInfoEvent {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for SchemaInfoEvent {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }

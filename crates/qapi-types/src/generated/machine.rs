@@ -16,101 +16,136 @@
 /// this enumeration may use `_`).
 ///
 /// Since: 3.0
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SysEmuTarget {
     /// 64-bit Arm (AArch64)
-    #[serde(rename = "aarch64")]
+    ///
+    /// Wire name: `aarch64`.
     Aarch64,
     /// DEC Alpha
-    #[serde(rename = "alpha")]
+    ///
+    /// Wire name: `alpha`.
     Alpha,
     /// 32-bit Arm
-    #[serde(rename = "arm")]
+    ///
+    /// Wire name: `arm`.
     Arm,
     /// 8-bit AVR microcontrollers (since 5.1)
     ///
+    /// Wire name: `avr`.
+    ///
     /// Since: 5.1
-    #[serde(rename = "avr")]
     Avr,
     /// HP PA-RISC
-    #[serde(rename = "hppa")]
+    ///
+    /// Wire name: `hppa`.
     Hppa,
     /// 32-bit x86
-    #[serde(rename = "i386")]
+    ///
+    /// Wire name: `i386`.
     I386,
     /// 64-bit LoongArch (since 7.1)
     ///
+    /// Wire name: `loongarch64`.
+    ///
     /// Since: 7.1
-    #[serde(rename = "loongarch64")]
     Loongarch64,
     /// Motorola 68000 family and ColdFire
-    #[serde(rename = "m68k")]
+    ///
+    /// Wire name: `m68k`.
     M68k,
     /// Xilinx MicroBlaze, big-endian
-    #[serde(rename = "microblaze")]
+    ///
+    /// Wire name: `microblaze`.
     Microblaze,
     /// Xilinx MicroBlaze, little-endian
-    #[serde(rename = "microblazeel")]
+    ///
+    /// Wire name: `microblazeel`.
     Microblazeel,
     /// 32-bit MIPS, big-endian
-    #[serde(rename = "mips")]
+    ///
+    /// Wire name: `mips`.
     Mips,
     /// 64-bit MIPS, big-endian
-    #[serde(rename = "mips64")]
+    ///
+    /// Wire name: `mips64`.
     Mips64,
     /// 64-bit MIPS, little-endian
-    #[serde(rename = "mips64el")]
+    ///
+    /// Wire name: `mips64el`.
     Mips64el,
     /// 32-bit MIPS, little-endian
-    #[serde(rename = "mipsel")]
+    ///
+    /// Wire name: `mipsel`.
     Mipsel,
     /// OpenRISC 1000
-    #[serde(rename = "or1k")]
+    ///
+    /// Wire name: `or1k`.
     Or1k,
     /// 32-bit PowerPC
-    #[serde(rename = "ppc")]
+    ///
+    /// Wire name: `ppc`.
     Ppc,
     /// 64-bit PowerPC and POWER
-    #[serde(rename = "ppc64")]
+    ///
+    /// Wire name: `ppc64`.
     Ppc64,
     /// 32-bit RISC-V
-    #[serde(rename = "riscv32")]
+    ///
+    /// Wire name: `riscv32`.
     Riscv32,
     /// 64-bit RISC-V
-    #[serde(rename = "riscv64")]
+    ///
+    /// Wire name: `riscv64`.
     Riscv64,
     /// Renesas RX (since 5.0)
     ///
+    /// Wire name: `rx`.
+    ///
     /// Since: 5.0
-    #[serde(rename = "rx")]
     Rx,
     /// IBM Z (z/Architecture)
-    #[serde(rename = "s390x")]
+    ///
+    /// Wire name: `s390x`.
     S390x,
     /// SuperH SH-4, little-endian
-    #[serde(rename = "sh4")]
+    ///
+    /// Wire name: `sh4`.
     Sh4,
     /// SuperH SH-4, big-endian
-    #[serde(rename = "sh4eb")]
+    ///
+    /// Wire name: `sh4eb`.
     Sh4eb,
     /// 32-bit SPARC
-    #[serde(rename = "sparc")]
+    ///
+    /// Wire name: `sparc`.
     Sparc,
     /// 64-bit SPARC
-    #[serde(rename = "sparc64")]
+    ///
+    /// Wire name: `sparc64`.
     Sparc64,
     /// Infineon TriCore
-    #[serde(rename = "tricore")]
+    ///
+    /// Wire name: `tricore`.
     Tricore,
     /// 64-bit x86 (AMD64 and Intel 64)
-    #[serde(rename = "x86_64")]
+    ///
+    /// Wire name: `x86_64`.
     X86_64,
     /// Tensilica Xtensa, little-endian
-    #[serde(rename = "xtensa")]
+    ///
+    /// Wire name: `xtensa`.
     Xtensa,
     /// Tensilica Xtensa, big-endian
-    #[serde(rename = "xtensaeb")]
+    ///
+    /// Wire name: `xtensaeb`.
     Xtensaeb,
+}
+
+impl ::serde::Serialize for SysEmuTarget {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str((*self).as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for SysEmuTarget {
@@ -243,7 +278,7 @@ impl std::fmt::Display for SysEmuTarget {
 /// What the server emulates.
 ///
 /// Since: 1.2
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct TargetInfo {
     /// the emulated architecture
     pub arch: SysEmuTarget,
@@ -258,10 +293,44 @@ impl TargetInfo {
     }
 }
 
+impl ::qapi_support::Members for TargetInfo {
+    const NAME: &'static str = "TargetInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("arch", &self.arch);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("arch"),) {
+            (Some(arch),) => Some(Self { arch }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for TargetInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for TargetInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "TargetInfo")?;
-        Ok(Self { arch: o.req("arch")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for TargetInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for TargetInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -270,17 +339,22 @@ impl<'de> ::serde::Deserialize<'de> for TargetInfo {
 /// **Returns:** the emulated target
 ///
 /// Since: 1.2
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct QueryTarget {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for QueryTarget {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for QueryTarget {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "query-target")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for QueryTarget {
     const NAME: &'static str = "query-target";

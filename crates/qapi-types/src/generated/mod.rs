@@ -38,22 +38,46 @@ pub use cpu_model::*;
 /// Every event of the schema, in QMP's wire shape: `event` names
 /// it, `data` holds its data.  A whole message with its timestamp
 /// is a [`qapi_support::EventMessage<Event>`].
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-#[serde(tag = "event", content = "data")]
+#[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant, deprecated)]
 pub enum Event {}
 
-#[allow(deprecated)]
+#[allow(deprecated, unused_variables)]
+impl ::qapi_support::Branches for Event {
+    const TAG: &'static str = "event";
+
+    fn tag(&self) -> &'static str {
+        self.name()
+    }
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        #[allow(
+            unreachable_patterns,
+            clippy::single_match,
+            clippy::match_single_binding
+        )]
+        match *self {
+            _ => {}
+        }
+    }
+
+    fn read(tag: &str, r: &mut ::qapi_support::Reader) -> Option<Self> {
+        #[allow(clippy::match_single_binding)]
+        match tag {
+            other => r.unknown_tag(Self::TAG, other),
+        }
+    }
+}
+
+impl ::serde::Serialize for Event {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::tagged(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for Event {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut)]
-        let mut o = ::qapi_support::de::Object::read(d, "Event")?;
-        let name = o.tag("event")?;
-
-        #[allow(clippy::match_single_binding)]
-        match name.as_str() {
-            other => Err(o.unknown_tag("event", other)),
-        }
+        ::qapi_support::de::tagged(d, "Event")
     }
 }
 
@@ -66,6 +90,7 @@ impl Event {
 }
 
 /// The commands of the schema, in schema order, with their flags.
+#[cfg(feature = "server")]
 pub static COMMANDS: &[::qapi_support::CommandMeta] = &[
     ::qapi_support::CommandMeta {
         name: "qmp_capabilities",
@@ -135,6 +160,7 @@ pub static COMMANDS: &[::qapi_support::CommandMeta] = &[
 /// The server side: one method per command.  Implement the ones you
 /// serve; the others answer `CommandNotFound` as QEMU does for a
 /// command it was built without.
+#[cfg(feature = "server")]
 #[allow(deprecated)]
 pub trait QmpHandler {
     /// Runs `qmp_capabilities` (see [`control::QmpCapabilities`]).
@@ -235,6 +261,7 @@ pub trait QmpHandler {
 /// Runs one `execute`: checks `arguments` with QEMU's rules and
 /// error texts, decodes them, calls the handler and encodes its
 /// reply (`{}` for commands that return nothing).
+#[cfg(feature = "server")]
 #[allow(deprecated, unused_variables)]
 pub fn dispatch<H: QmpHandler + ?Sized>(
     handler: &H,
@@ -291,10 +318,12 @@ pub fn dispatch<H: QmpHandler + ?Sized>(
 
 /// The reply to `query-qmp-schema`: this schema's `SchemaInfo` list
 /// as QEMU computes it (type names masked as numbers).
+#[cfg(feature = "server")]
 pub static SCHEMA_INFO: &[::qapi_support::introspect::SchemaInfo] = __qapi_introspect::SCHEMA_INFO;
 
 /// The data behind [`SCHEMA_INFO`]; not an API.
 #[doc(hidden)]
+#[cfg(feature = "server")]
 pub mod __qapi_introspect {
     use ::qapi_support::introspect::build::*;
 
@@ -570,6 +599,7 @@ pub mod __qapi_introspect {
 
 /// Tables for [`check_arguments`]; not an API.
 #[doc(hidden)]
+#[cfg(feature = "server")]
 #[allow(missing_docs)]
 pub mod __qapi_input {
     use ::qapi_support::input as qi;
@@ -637,6 +667,7 @@ pub mod __qapi_input {
 
 /// Checks a call's `arguments` (an empty object when the call has
 /// none) as QEMU does, returning QEMU's first error.
+#[cfg(feature = "server")]
 pub fn check_arguments(
     command: &str,
     args: &::serde_json::Value,

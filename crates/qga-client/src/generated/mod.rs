@@ -20,22 +20,46 @@ pub use qga_schema::*;
 /// Every event of the schema, in QMP's wire shape: `event` names
 /// it, `data` holds its data.  A whole message with its timestamp
 /// is a [`qapi_support::EventMessage<Event>`].
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-#[serde(tag = "event", content = "data")]
+#[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant, deprecated)]
 pub enum Event {}
 
-#[allow(deprecated)]
+#[allow(deprecated, unused_variables)]
+impl ::qapi_support::Branches for Event {
+    const TAG: &'static str = "event";
+
+    fn tag(&self) -> &'static str {
+        self.name()
+    }
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        #[allow(
+            unreachable_patterns,
+            clippy::single_match,
+            clippy::match_single_binding
+        )]
+        match *self {
+            _ => {}
+        }
+    }
+
+    fn read(tag: &str, r: &mut ::qapi_support::Reader) -> Option<Self> {
+        #[allow(clippy::match_single_binding)]
+        match tag {
+            other => r.unknown_tag(Self::TAG, other),
+        }
+    }
+}
+
+impl ::serde::Serialize for Event {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::tagged(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for Event {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut)]
-        let mut o = ::qapi_support::de::Object::read(d, "Event")?;
-        let name = o.tag("event")?;
-
-        #[allow(clippy::match_single_binding)]
-        match name.as_str() {
-            other => Err(o.unknown_tag("event", other)),
-        }
+        ::qapi_support::de::tagged(d, "Event")
     }
 }
 

@@ -19,16 +19,50 @@
 /// **Returns:** `id`
 ///
 /// Since: 1.1
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestSyncDelimited {
     /// the number to echo, chosen at random by the client
     pub id: i64,
 }
 
+impl ::qapi_support::Members for GuestSyncDelimited {
+    const NAME: &'static str = "guest-sync-delimited";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("id", &self.id);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("id"),) {
+            (Some(id),) => Some(Self { id }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestSyncDelimited {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestSyncDelimited {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-sync-delimited")?;
-        Ok(Self { id: o.req("id")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestSyncDelimited {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestSyncDelimited {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -59,16 +93,50 @@ impl ::qapi_support::Command for GuestSyncDelimited {
 /// **Returns:** `id`
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestSync {
     /// the number to echo
     pub id: i64,
 }
 
+impl ::qapi_support::Members for GuestSync {
+    const NAME: &'static str = "guest-sync";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("id", &self.id);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("id"),) {
+            (Some(id),) => Some(Self { id }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestSync {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestSync {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-sync")?;
-        Ok(Self { id: o.req("id")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestSync {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestSync {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -96,17 +164,22 @@ impl ::qapi_support::Command for GuestSync {
 /// Checks that the agent is alive.
 ///
 /// Since: 0.15.0
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestPing {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestPing {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestPing {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-ping")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestPing {
     const NAME: &'static str = "guest-ping";
@@ -126,17 +199,22 @@ impl ::qapi_support::Command for GuestPing {
 /// **Returns:** nanoseconds since the Unix epoch
 ///
 /// Since: 1.5
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestGetTime {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestGetTime {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestGetTime {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-get-time")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestGetTime {
     const NAME: &'static str = "guest-get-time";
@@ -154,18 +232,51 @@ impl ::qapi_support::Command for GuestGetTime {
 /// Sets the guest's clock.
 ///
 /// Since: 1.5
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize)]
+#[derive(Clone, Default)]
 pub struct GuestSetTime {
     /// nanoseconds since the Unix epoch; without it the guest's
     /// system clock is set from its hardware clock
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<i64>,
+}
+
+impl ::qapi_support::Members for GuestSetTime {
+    const NAME: &'static str = "guest-set-time";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.opt("time", &self.time);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.opt("time"),) {
+            (Some(time),) => Some(Self { time }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestSetTime {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestSetTime {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-set-time")?;
-        Ok(Self { time: o.opt("time")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestSetTime {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestSetTime {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -193,7 +304,7 @@ impl ::qapi_support::Command for GuestSetTime {
 /// One command the agent was built with.
 ///
 /// Since: 1.1.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestAgentCommandInfo {
     /// the command's name
     pub name: String,
@@ -201,7 +312,8 @@ pub struct GuestAgentCommandInfo {
     pub enabled: bool,
     /// whether the agent replies when the command
     /// succeeds
-    #[serde(rename = "success-response")]
+    ///
+    /// Wire name: `success-response`.
     pub success_response: bool,
 }
 
@@ -218,21 +330,59 @@ impl GuestAgentCommandInfo {
     }
 }
 
+impl ::qapi_support::Members for GuestAgentCommandInfo {
+    const NAME: &'static str = "GuestAgentCommandInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("name", &self.name);
+        w.req("enabled", &self.enabled);
+        w.req("success-response", &self.success_response);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("name"), r.req("enabled"), r.req("success-response")) {
+            (Some(name), Some(enabled), Some(success_response)) => {
+                Some(Self {
+                    name,
+                    enabled,
+                    success_response,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestAgentCommandInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestAgentCommandInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestAgentCommandInfo")?;
-        Ok(Self {
-            name: o.req("name")?,
-            enabled: o.req("enabled")?,
-            success_response: o.req("success-response")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestAgentCommandInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestAgentCommandInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// What the agent is and can do.
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestAgentInfo {
     /// the agent's version (QEMU's version string)
     pub version: String,
@@ -252,13 +402,50 @@ impl GuestAgentInfo {
     }
 }
 
+impl ::qapi_support::Members for GuestAgentInfo {
+    const NAME: &'static str = "GuestAgentInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("version", &self.version);
+        w.req("supported_commands", &self.supported_commands);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("version"), r.req("supported_commands")) {
+            (Some(version), Some(supported_commands)) => {
+                Some(Self {
+                    version,
+                    supported_commands,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestAgentInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestAgentInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestAgentInfo")?;
-        Ok(Self {
-            version: o.req("version")?,
-            supported_commands: o.req("supported_commands")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestAgentInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestAgentInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -267,17 +454,22 @@ impl<'de> ::serde::Deserialize<'de> for GuestAgentInfo {
 /// **Returns:** the agent's description
 ///
 /// Since: 0.15.0
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestInfo {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-info")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestInfo {
     const NAME: &'static str = "guest-info";
@@ -296,17 +488,50 @@ impl ::qapi_support::Command for GuestInfo {
 /// when the request is accepted.
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize)]
+#[derive(Clone, Default)]
 pub struct GuestShutdown {
     /// "powerdown" (the default), "halt" or "reboot"
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+}
+
+impl ::qapi_support::Members for GuestShutdown {
+    const NAME: &'static str = "guest-shutdown";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.opt("mode", &self.mode);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.opt("mode"),) {
+            (Some(mode),) => Some(Self { mode }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestShutdown {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestShutdown {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-shutdown")?;
-        Ok(Self { mode: o.opt("mode")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestShutdown {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestShutdown {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -336,22 +561,53 @@ impl ::qapi_support::Command for GuestShutdown {
 /// **Returns:** a handle for the other file commands
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestFileOpen {
     /// the file's path in the guest
     pub path: String,
     /// an fopen() mode ("r" by default)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+}
+
+impl ::qapi_support::Members for GuestFileOpen {
+    const NAME: &'static str = "guest-file-open";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("path", &self.path);
+        w.opt("mode", &self.mode);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("path"), r.opt("mode")) {
+            (Some(path), Some(mode)) => Some(Self { path, mode }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestFileOpen {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileOpen {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-file-open")?;
-        Ok(Self {
-            path: o.req("path")?,
-            mode: o.opt("mode")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestFileOpen {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestFileOpen {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -379,16 +635,50 @@ impl ::qapi_support::Command for GuestFileOpen {
 /// Closes a handle from `guest-file-open`.
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestFileClose {
     /// the handle
     pub handle: i64,
 }
 
+impl ::qapi_support::Members for GuestFileClose {
+    const NAME: &'static str = "guest-file-close";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("handle", &self.handle);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("handle"),) {
+            (Some(handle),) => Some(Self { handle }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestFileClose {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestFileClose {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-file-close")?;
-        Ok(Self { handle: o.req("handle")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestFileClose {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestFileClose {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -416,12 +706,13 @@ impl ::qapi_support::Command for GuestFileClose {
 /// What one read returned.
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestFileRead {
     /// how many bytes were read
     pub count: i64,
     /// the bytes, base64-encoded
-    #[serde(rename = "buf-b64")]
+    ///
+    /// Wire name: `buf-b64`.
     pub buf_b64: String,
     /// whether the end of the file was reached
     pub eof: bool,
@@ -436,14 +727,46 @@ impl GuestFileRead {
     }
 }
 
+impl ::qapi_support::Members for GuestFileRead {
+    const NAME: &'static str = "GuestFileRead";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("count", &self.count);
+        w.req("buf-b64", &self.buf_b64);
+        w.req("eof", &self.eof);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("count"), r.req("buf-b64"), r.req("eof")) {
+            (Some(count), Some(buf_b64), Some(eof)) => Some(Self { count, buf_b64, eof }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestFileRead {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestFileRead")?;
-        Ok(Self {
-            count: o.req("count")?,
-            buf_b64: o.req("buf-b64")?,
-            eof: o.req("eof")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestFileRead {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestFileRead {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -452,23 +775,54 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
 /// **Returns:** the bytes read
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestFileReadCommand {
     /// the handle
     pub handle: i64,
     /// at most this many bytes (4096 by default; the agent refuses
     /// more than 48 MiB)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+
+impl ::qapi_support::Members for GuestFileReadCommand {
+    const NAME: &'static str = "guest-file-read";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("handle", &self.handle);
+        w.opt("count", &self.count);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("handle"), r.opt("count")) {
+            (Some(handle), Some(count)) => Some(Self { handle, count }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestFileReadCommand {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileReadCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-file-read")?;
-        Ok(Self {
-            handle: o.req("handle")?,
-            count: o.opt("count")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestFileReadCommand {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestFileReadCommand {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -496,7 +850,7 @@ impl ::qapi_support::Command for GuestFileReadCommand {
 /// What one write did.
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestFileWrite {
     /// how many bytes were written
     pub count: i64,
@@ -513,13 +867,45 @@ impl GuestFileWrite {
     }
 }
 
+impl ::qapi_support::Members for GuestFileWrite {
+    const NAME: &'static str = "GuestFileWrite";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("count", &self.count);
+        w.req("eof", &self.eof);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("count"), r.req("eof")) {
+            (Some(count), Some(eof)) => Some(Self { count, eof }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestFileWrite {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestFileWrite")?;
-        Ok(Self {
-            count: o.req("count")?,
-            eof: o.req("eof")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestFileWrite {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestFileWrite {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -528,26 +914,60 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
 /// **Returns:** what was written
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestFileWriteCommand {
     /// the handle
     pub handle: i64,
     /// the bytes, base64-encoded
-    #[serde(rename = "buf-b64")]
+    ///
+    /// Wire name: `buf-b64`.
     pub buf_b64: String,
     /// write only this many of the bytes (all by default)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+}
+
+impl ::qapi_support::Members for GuestFileWriteCommand {
+    const NAME: &'static str = "guest-file-write";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("handle", &self.handle);
+        w.req("buf-b64", &self.buf_b64);
+        w.opt("count", &self.count);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("handle"), r.req("buf-b64"), r.opt("count")) {
+            (Some(handle), Some(buf_b64), Some(count)) => {
+                Some(Self { handle, buf_b64, count })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestFileWriteCommand {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileWriteCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-file-write")?;
-        Ok(Self {
-            handle: o.req("handle")?,
-            buf_b64: o.req("buf-b64")?,
-            count: o.opt("count")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestFileWriteCommand {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestFileWriteCommand {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -579,7 +999,7 @@ impl ::qapi_support::Command for GuestFileWriteCommand {
 /// Where a seek left the file position.
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestFileSeek {
     /// the new position, in bytes from the start
     pub position: i64,
@@ -596,33 +1016,73 @@ impl GuestFileSeek {
     }
 }
 
+impl ::qapi_support::Members for GuestFileSeek {
+    const NAME: &'static str = "GuestFileSeek";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("position", &self.position);
+        w.req("eof", &self.eof);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("position"), r.req("eof")) {
+            (Some(position), Some(eof)) => Some(Self { position, eof }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestFileSeek {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestFileSeek")?;
-        Ok(Self {
-            position: o.req("position")?,
-            eof: o.req("eof")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestFileSeek {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestFileSeek {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// What a seek offset counts from.
 ///
 /// Since: 2.6
-#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum QGASeek {
     /// the start of the file
-    #[serde(rename = "set")]
+    ///
+    /// Wire name: `set`.
     Set,
     /// the current position
-    #[serde(rename = "cur")]
+    ///
+    /// Wire name: `cur`.
     Cur,
     /// the end of the file
-    #[serde(rename = "end")]
+    ///
+    /// Wire name: `end`.
     End,
     /// A value this schema does not know (sent by a newer peer).
-    #[serde(untagged)]
     Unknown(String),
+}
+
+impl ::serde::Serialize for QGASeek {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for QGASeek {
@@ -666,14 +1126,23 @@ impl std::fmt::Display for QGASeek {
 /// What a seek offset counts from, by name or by number.
 ///
 /// Since: 2.6
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum GuestFileWhence {
     /// 0 (start), 1 (current position) or 2 (end)
     Value(i64),
     /// by name
     Name(QGASeek),
+}
+
+/// Encodes what it holds.
+impl ::serde::Serialize for GuestFileWhence {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Self::Value(ref v) => ::serde::Serialize::serialize(v, s),
+            Self::Name(ref v) => ::serde::Serialize::serialize(v, s),
+        }
+    }
 }
 
 /// Picks the branch by the value's JSON type, as QEMU does.
@@ -708,7 +1177,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWhence {
 /// **Returns:** the new position
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestFileSeekCommand {
     /// the handle
     pub handle: i64,
@@ -718,14 +1187,48 @@ pub struct GuestFileSeekCommand {
     pub whence: GuestFileWhence,
 }
 
+impl ::qapi_support::Members for GuestFileSeekCommand {
+    const NAME: &'static str = "guest-file-seek";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("handle", &self.handle);
+        w.req("offset", &self.offset);
+        w.req("whence", &self.whence);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("handle"), r.req("offset"), r.req("whence")) {
+            (Some(handle), Some(offset), Some(whence)) => {
+                Some(Self { handle, offset, whence })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestFileSeekCommand {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestFileSeekCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-file-seek")?;
-        Ok(Self {
-            handle: o.req("handle")?,
-            offset: o.req("offset")?,
-            whence: o.req("whence")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestFileSeekCommand {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestFileSeekCommand {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -753,16 +1256,50 @@ impl ::qapi_support::Command for GuestFileSeekCommand {
 /// Writes an open file's buffered data out.
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestFileFlush {
     /// the handle
     pub handle: i64,
 }
 
+impl ::qapi_support::Members for GuestFileFlush {
+    const NAME: &'static str = "guest-file-flush";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("handle", &self.handle);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("handle"),) {
+            (Some(handle),) => Some(Self { handle }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestFileFlush {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestFileFlush {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-file-flush")?;
-        Ok(Self { handle: o.req("handle")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestFileFlush {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestFileFlush {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -790,17 +1327,24 @@ impl ::qapi_support::Command for GuestFileFlush {
 /// Whether the guest's filesystems are frozen.
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum GuestFsfreezeStatus {
     /// writes proceed
-    #[serde(rename = "thawed")]
+    ///
+    /// Wire name: `thawed`.
     Thawed,
     /// writes are held until thawed
-    #[serde(rename = "frozen")]
+    ///
+    /// Wire name: `frozen`.
     Frozen,
     /// A value this schema does not know (sent by a newer peer).
-    #[serde(untagged)]
     Unknown(String),
+}
+
+impl ::serde::Serialize for GuestFsfreezeStatus {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeStatus {
@@ -844,17 +1388,22 @@ impl std::fmt::Display for GuestFsfreezeStatus {
 /// **Returns:** the state
 ///
 /// Since: 0.15.0
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestFsfreezeStatusCommand {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestFsfreezeStatusCommand {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeStatusCommand {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-fsfreeze-status")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestFsfreezeStatusCommand {
     const NAME: &'static str = "guest-fsfreeze-status";
@@ -876,17 +1425,22 @@ impl ::qapi_support::Command for GuestFsfreezeStatusCommand {
 /// **Returns:** how many filesystems were frozen
 ///
 /// Since: 0.15.0
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestFsfreezeFreeze {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestFsfreezeFreeze {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeFreeze {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-fsfreeze-freeze")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestFsfreezeFreeze {
     const NAME: &'static str = "guest-fsfreeze-freeze";
@@ -906,19 +1460,50 @@ impl ::qapi_support::Command for GuestFsfreezeFreeze {
 /// **Returns:** how many filesystems were frozen
 ///
 /// Since: 2.2
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize)]
+#[derive(Clone, Default)]
 pub struct GuestFsfreezeFreezeList {
     /// the mount points (all filesystems when absent)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mountpoints: Option<Vec<String>>,
+}
+
+impl ::qapi_support::Members for GuestFsfreezeFreezeList {
+    const NAME: &'static str = "guest-fsfreeze-freeze-list";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.opt("mountpoints", &self.mountpoints);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.opt("mountpoints"),) {
+            (Some(mountpoints),) => Some(Self { mountpoints }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestFsfreezeFreezeList {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeFreezeList {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-fsfreeze-freeze-list")?;
-        Ok(Self {
-            mountpoints: o.opt("mountpoints")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestFsfreezeFreezeList {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestFsfreezeFreezeList {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -948,17 +1533,22 @@ impl ::qapi_support::Command for GuestFsfreezeFreezeList {
 /// **Returns:** how many filesystems were thawed
 ///
 /// Since: 0.15.0
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestFsfreezeThaw {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestFsfreezeThaw {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeThaw {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-fsfreeze-thaw")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestFsfreezeThaw {
     const NAME: &'static str = "guest-fsfreeze-thaw";
@@ -977,17 +1567,22 @@ impl ::qapi_support::Command for GuestFsfreezeThaw {
 /// is accepted.
 ///
 /// Since: 1.1
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestSuspendDisk {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestSuspendDisk {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestSuspendDisk {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-suspend-disk")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestSuspendDisk {
     const NAME: &'static str = "guest-suspend-disk";
@@ -1006,17 +1601,22 @@ impl ::qapi_support::Command for GuestSuspendDisk {
 /// is accepted.
 ///
 /// Since: 1.1
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestSuspendRam {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestSuspendRam {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestSuspendRam {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-suspend-ram")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestSuspendRam {
     const NAME: &'static str = "guest-suspend-ram";
@@ -1035,17 +1635,22 @@ impl ::qapi_support::Command for GuestSuspendRam {
 /// sent back when the request is accepted.
 ///
 /// Since: 1.1
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestSuspendHybrid {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestSuspendHybrid {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestSuspendHybrid {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-suspend-hybrid")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestSuspendHybrid {
     const NAME: &'static str = "guest-suspend-hybrid";
@@ -1063,7 +1668,7 @@ impl ::qapi_support::Command for GuestSuspendHybrid {
 /// A started process.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestExec {
     /// its process id, for `guest-exec-status`
     pub pid: i64,
@@ -1078,36 +1683,80 @@ impl GuestExec {
     }
 }
 
+impl ::qapi_support::Members for GuestExec {
+    const NAME: &'static str = "GuestExec";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("pid", &self.pid);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("pid"),) {
+            (Some(pid),) => Some(Self { pid }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestExec {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestExec {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestExec")?;
-        Ok(Self { pid: o.req("pid")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestExec {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestExec {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// Which output streams of a process are kept.
 ///
 /// Since: 8.0
-#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum GuestExecCaptureOutputMode {
     /// neither
-    #[serde(rename = "none")]
+    ///
+    /// Wire name: `none`.
     None,
     /// standard output only
-    #[serde(rename = "stdout")]
+    ///
+    /// Wire name: `stdout`.
     Stdout,
     /// standard error only
-    #[serde(rename = "stderr")]
+    ///
+    /// Wire name: `stderr`.
     Stderr,
     /// both, each on its own
-    #[serde(rename = "separated")]
+    ///
+    /// Wire name: `separated`.
     Separated,
     /// both, interleaved as standard output (not on Windows)
-    #[serde(rename = "merged")]
+    ///
+    /// Wire name: `merged`.
     Merged,
     /// A value this schema does not know (sent by a newer peer).
-    #[serde(untagged)]
     Unknown(String),
+}
+
+impl ::serde::Serialize for GuestExecCaptureOutputMode {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestExecCaptureOutputMode {
@@ -1156,14 +1805,23 @@ impl std::fmt::Display for GuestExecCaptureOutputMode {
 /// none, or a mode.
 ///
 /// Since: 8.0
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum GuestExecCaptureOutput {
     /// both streams (true) or none (false)
     Flag(bool),
     /// a mode
     Mode(GuestExecCaptureOutputMode),
+}
+
+/// Encodes what it holds.
+impl ::serde::Serialize for GuestExecCaptureOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Self::Flag(ref v) => ::serde::Serialize::serialize(v, s),
+            Self::Mode(ref v) => ::serde::Serialize::serialize(v, s),
+        }
+    }
 }
 
 /// Picks the branch by the value's JSON type, as QEMU does.
@@ -1198,37 +1856,87 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecCaptureOutput {
 /// **Returns:** the process id
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestExecCommand {
     /// the program
     pub path: String,
     /// its arguments, after the program name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arg: Option<Vec<String>>,
     /// its environment, as "NAME=value" strings
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
     /// its standard input, base64-encoded
-    #[serde(rename = "input-data")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `input-data`.
     pub input_data: Option<String>,
     /// which output to keep for `guest-exec-status`
     /// (none by default)
-    #[serde(rename = "capture-output")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `capture-output`.
     pub capture_output: Option<GuestExecCaptureOutput>,
+}
+
+impl ::qapi_support::Members for GuestExecCommand {
+    const NAME: &'static str = "guest-exec";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("path", &self.path);
+        w.opt("arg", &self.arg);
+        w.opt("env", &self.env);
+        w.opt("input-data", &self.input_data);
+        w.opt("capture-output", &self.capture_output);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (
+            r.req("path"),
+            r.opt("arg"),
+            r.opt("env"),
+            r.opt("input-data"),
+            r.opt("capture-output"),
+        ) {
+            (
+                Some(path),
+                Some(arg),
+                Some(env),
+                Some(input_data),
+                Some(capture_output),
+            ) => {
+                Some(Self {
+                    path,
+                    arg,
+                    env,
+                    input_data,
+                    capture_output,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestExecCommand {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestExecCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-exec")?;
-        Ok(Self {
-            path: o.req("path")?,
-            arg: o.opt("arg")?,
-            env: o.opt("env")?,
-            input_data: o.opt("input-data")?,
-            capture_output: o.opt("capture-output")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestExecCommand {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestExecCommand {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -1262,31 +1970,29 @@ impl ::qapi_support::Command for GuestExecCommand {
 /// The state of a process started by `guest-exec`.
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestExecStatus {
     /// whether it has ended; the other members come only then
     pub exited: bool,
     /// its exit status, when it exited normally
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exitcode: Option<i64>,
     /// the signal that ended it, otherwise
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<i64>,
     /// its standard output, base64-encoded
-    #[serde(rename = "out-data")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `out-data`.
     pub out_data: Option<String>,
     /// its standard error, base64-encoded
-    #[serde(rename = "err-data")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `err-data`.
     pub err_data: Option<String>,
     /// whether standard output was cut at the agent's limit
-    #[serde(rename = "out-truncated")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `out-truncated`.
     pub out_truncated: Option<bool>,
     /// whether standard error was cut at the agent's limit
-    #[serde(rename = "err-truncated")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `err-truncated`.
     pub err_truncated: Option<bool>,
 }
 
@@ -1307,18 +2013,76 @@ impl GuestExecStatus {
     }
 }
 
+impl ::qapi_support::Members for GuestExecStatus {
+    const NAME: &'static str = "GuestExecStatus";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("exited", &self.exited);
+        w.opt("exitcode", &self.exitcode);
+        w.opt("signal", &self.signal);
+        w.opt("out-data", &self.out_data);
+        w.opt("err-data", &self.err_data);
+        w.opt("out-truncated", &self.out_truncated);
+        w.opt("err-truncated", &self.err_truncated);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (
+            r.req("exited"),
+            r.opt("exitcode"),
+            r.opt("signal"),
+            r.opt("out-data"),
+            r.opt("err-data"),
+            r.opt("out-truncated"),
+            r.opt("err-truncated"),
+        ) {
+            (
+                Some(exited),
+                Some(exitcode),
+                Some(signal),
+                Some(out_data),
+                Some(err_data),
+                Some(out_truncated),
+                Some(err_truncated),
+            ) => {
+                Some(Self {
+                    exited,
+                    exitcode,
+                    signal,
+                    out_data,
+                    err_data,
+                    out_truncated,
+                    err_truncated,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestExecStatus {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestExecStatus")?;
-        Ok(Self {
-            exited: o.req("exited")?,
-            exitcode: o.opt("exitcode")?,
-            signal: o.opt("signal")?,
-            out_data: o.opt("out-data")?,
-            err_data: o.opt("err-data")?,
-            out_truncated: o.opt("out-truncated")?,
-            err_truncated: o.opt("err-truncated")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestExecStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestExecStatus {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -1328,16 +2092,50 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
 /// **Returns:** its state
 ///
 /// Since: 2.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestExecStatusCommand {
     /// the process id `guest-exec` returned
     pub pid: i64,
 }
 
+impl ::qapi_support::Members for GuestExecStatusCommand {
+    const NAME: &'static str = "guest-exec-status";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("pid", &self.pid);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("pid"),) {
+            (Some(pid),) => Some(Self { pid }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestExecStatusCommand {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestExecStatusCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "guest-exec-status")?;
-        Ok(Self { pid: o.req("pid")? })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestExecStatusCommand {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestExecStatusCommand {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -1365,10 +2163,11 @@ impl ::qapi_support::Command for GuestExecStatusCommand {
 /// The guest's host name.
 ///
 /// Since: 2.10
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestHostName {
     /// the name
-    #[serde(rename = "host-name")]
+    ///
+    /// Wire name: `host-name`.
     pub host_name: String,
 }
 
@@ -1381,12 +2180,44 @@ impl GuestHostName {
     }
 }
 
+impl ::qapi_support::Members for GuestHostName {
+    const NAME: &'static str = "GuestHostName";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("host-name", &self.host_name);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("host-name"),) {
+            (Some(host_name),) => Some(Self { host_name }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestHostName {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestHostName {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestHostName")?;
-        Ok(Self {
-            host_name: o.req("host-name")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestHostName {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestHostName {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -1395,17 +2226,22 @@ impl<'de> ::serde::Deserialize<'de> for GuestHostName {
 /// **Returns:** the name
 ///
 /// Since: 2.10
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestGetHostName {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestGetHostName {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestGetHostName {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-get-host-name")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestGetHostName {
     const NAME: &'static str = "guest-get-host-name";
@@ -1423,15 +2259,15 @@ impl ::qapi_support::Command for GuestGetHostName {
 /// A user logged in to the guest.
 ///
 /// Since: 2.10
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestUser {
     /// the user name
     pub user: String,
     /// when the user logged in, in seconds since the epoch
-    #[serde(rename = "login-time")]
+    ///
+    /// Wire name: `login-time`.
     pub login_time: f64,
     /// the logon domain (Windows guests)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
 }
 
@@ -1448,14 +2284,48 @@ impl GuestUser {
     }
 }
 
+impl ::qapi_support::Members for GuestUser {
+    const NAME: &'static str = "GuestUser";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("user", &self.user);
+        w.req("login-time", &self.login_time);
+        w.opt("domain", &self.domain);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("user"), r.req("login-time"), r.opt("domain")) {
+            (Some(user), Some(login_time), Some(domain)) => {
+                Some(Self { user, login_time, domain })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestUser {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestUser {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestUser")?;
-        Ok(Self {
-            user: o.req("user")?,
-            login_time: o.req("login-time")?,
-            domain: o.opt("domain")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestUser {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestUser {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -1464,17 +2334,22 @@ impl<'de> ::serde::Deserialize<'de> for GuestUser {
 /// **Returns:** the users
 ///
 /// Since: 2.10
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestGetUsers {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestGetUsers {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestGetUsers {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-get-users")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestGetUsers {
     const NAME: &'static str = "guest-get-users";
@@ -1492,10 +2367,9 @@ impl ::qapi_support::Command for GuestGetUsers {
 /// The guest's time zone.
 ///
 /// Since: 2.10
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestTimezone {
     /// its name, when the guest knows one
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
     /// seconds east of UTC
     pub offset: i64,
@@ -1510,13 +2384,45 @@ impl GuestTimezone {
     }
 }
 
+impl ::qapi_support::Members for GuestTimezone {
+    const NAME: &'static str = "GuestTimezone";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.opt("zone", &self.zone);
+        w.req("offset", &self.offset);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.opt("zone"), r.req("offset")) {
+            (Some(zone), Some(offset)) => Some(Self { zone, offset }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestTimezone {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestTimezone {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestTimezone")?;
-        Ok(Self {
-            zone: o.opt("zone")?,
-            offset: o.req("offset")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestTimezone {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestTimezone {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -1525,17 +2431,22 @@ impl<'de> ::serde::Deserialize<'de> for GuestTimezone {
 /// **Returns:** the time zone
 ///
 /// Since: 2.10
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestGetTimezone {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestGetTimezone {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestGetTimezone {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-get-timezone")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestGetTimezone {
     const NAME: &'static str = "guest-get-timezone";
@@ -1554,42 +2465,37 @@ impl ::qapi_support::Command for GuestGetTimezone {
 /// file.  Any member the guest cannot tell is left out.
 ///
 /// Since: 2.10
-#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize)]
+#[derive(Clone, Default)]
 pub struct GuestOSInfo {
     /// the kernel's release
-    #[serde(rename = "kernel-release")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `kernel-release`.
     pub kernel_release: Option<String>,
     /// the kernel's version
-    #[serde(rename = "kernel-version")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `kernel-version`.
     pub kernel_version: Option<String>,
     /// the machine hardware name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<String>,
     /// the operating system's short identifier
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// its name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// its name for display
-    #[serde(rename = "pretty-name")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `pretty-name`.
     pub pretty_name: Option<String>,
     /// its version
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// its version's short identifier
-    #[serde(rename = "version-id")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `version-id`.
     pub version_id: Option<String>,
     /// its edition
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
     /// its edition's short identifier
-    #[serde(rename = "variant-id")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `variant-id`.
     pub variant_id: Option<String>,
 }
 
@@ -1613,21 +2519,88 @@ impl GuestOSInfo {
     }
 }
 
+impl ::qapi_support::Members for GuestOSInfo {
+    const NAME: &'static str = "GuestOSInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.opt("kernel-release", &self.kernel_release);
+        w.opt("kernel-version", &self.kernel_version);
+        w.opt("machine", &self.machine);
+        w.opt("id", &self.id);
+        w.opt("name", &self.name);
+        w.opt("pretty-name", &self.pretty_name);
+        w.opt("version", &self.version);
+        w.opt("version-id", &self.version_id);
+        w.opt("variant", &self.variant);
+        w.opt("variant-id", &self.variant_id);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (
+            r.opt("kernel-release"),
+            r.opt("kernel-version"),
+            r.opt("machine"),
+            r.opt("id"),
+            r.opt("name"),
+            r.opt("pretty-name"),
+            r.opt("version"),
+            r.opt("version-id"),
+            r.opt("variant"),
+            r.opt("variant-id"),
+        ) {
+            (
+                Some(kernel_release),
+                Some(kernel_version),
+                Some(machine),
+                Some(id),
+                Some(name),
+                Some(pretty_name),
+                Some(version),
+                Some(version_id),
+                Some(variant),
+                Some(variant_id),
+            ) => {
+                Some(Self {
+                    kernel_release,
+                    kernel_version,
+                    machine,
+                    id,
+                    name,
+                    pretty_name,
+                    version,
+                    version_id,
+                    variant,
+                    variant_id,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestOSInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestOSInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestOSInfo")?;
-        Ok(Self {
-            kernel_release: o.opt("kernel-release")?,
-            kernel_version: o.opt("kernel-version")?,
-            machine: o.opt("machine")?,
-            id: o.opt("id")?,
-            name: o.opt("name")?,
-            pretty_name: o.opt("pretty-name")?,
-            version: o.opt("version")?,
-            version_id: o.opt("version-id")?,
-            variant: o.opt("variant")?,
-            variant_id: o.opt("variant-id")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestOSInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestOSInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -1636,17 +2609,22 @@ impl<'de> ::serde::Deserialize<'de> for GuestOSInfo {
 /// **Returns:** the operating system
 ///
 /// Since: 2.10
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestGetOsinfo {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestGetOsinfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestGetOsinfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-get-osinfo")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestGetOsinfo {
     const NAME: &'static str = "guest-get-osinfo";
@@ -1664,16 +2642,17 @@ impl ::qapi_support::Command for GuestGetOsinfo {
 /// One virtual CPU as the guest sees it.
 ///
 /// Since: 1.5
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestLogicalProcessor {
     /// the guest's number for it
-    #[serde(rename = "logical-id")]
+    ///
+    /// Wire name: `logical-id`.
     pub logical_id: i64,
     /// whether it is online
     pub online: bool,
     /// whether the guest can take it offline
-    #[serde(rename = "can-offline")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `can-offline`.
     pub can_offline: Option<bool>,
 }
 
@@ -1690,14 +2669,52 @@ impl GuestLogicalProcessor {
     }
 }
 
+impl ::qapi_support::Members for GuestLogicalProcessor {
+    const NAME: &'static str = "GuestLogicalProcessor";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("logical-id", &self.logical_id);
+        w.req("online", &self.online);
+        w.opt("can-offline", &self.can_offline);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("logical-id"), r.req("online"), r.opt("can-offline")) {
+            (Some(logical_id), Some(online), Some(can_offline)) => {
+                Some(Self {
+                    logical_id,
+                    online,
+                    can_offline,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestLogicalProcessor {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestLogicalProcessor {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestLogicalProcessor")?;
-        Ok(Self {
-            logical_id: o.req("logical-id")?,
-            online: o.req("online")?,
-            can_offline: o.opt("can-offline")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestLogicalProcessor {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestLogicalProcessor {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -1706,17 +2723,22 @@ impl<'de> ::serde::Deserialize<'de> for GuestLogicalProcessor {
 /// **Returns:** the CPUs
 ///
 /// Since: 1.5
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestGetVcpus {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestGetVcpus {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestGetVcpus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-get-vcpus")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestGetVcpus {
     const NAME: &'static str = "guest-get-vcpus";
@@ -1734,17 +2756,24 @@ impl ::qapi_support::Command for GuestGetVcpus {
 /// An IP address family.
 ///
 /// Since: 1.1
-#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum GuestIpAddressType {
     /// IPv4
-    #[serde(rename = "ipv4")]
+    ///
+    /// Wire name: `ipv4`.
     Ipv4,
     /// IPv6
-    #[serde(rename = "ipv6")]
+    ///
+    /// Wire name: `ipv6`.
     Ipv6,
     /// A value this schema does not know (sent by a newer peer).
-    #[serde(untagged)]
     Unknown(String),
+}
+
+impl ::serde::Serialize for GuestIpAddressType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestIpAddressType {
@@ -1786,13 +2815,15 @@ impl std::fmt::Display for GuestIpAddressType {
 /// An address of a network interface.
 ///
 /// Since: 1.1
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestIpAddress {
     /// the address
-    #[serde(rename = "ip-address")]
+    ///
+    /// Wire name: `ip-address`.
     pub ip_address: String,
     /// its family
-    #[serde(rename = "ip-address-type")]
+    ///
+    /// Wire name: `ip-address-type`.
     pub ip_address_type: GuestIpAddressType,
     /// its network prefix length
     pub prefix: i64,
@@ -1815,45 +2846,91 @@ impl GuestIpAddress {
     }
 }
 
+impl ::qapi_support::Members for GuestIpAddress {
+    const NAME: &'static str = "GuestIpAddress";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("ip-address", &self.ip_address);
+        w.req("ip-address-type", &self.ip_address_type);
+        w.req("prefix", &self.prefix);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("ip-address"), r.req("ip-address-type"), r.req("prefix")) {
+            (Some(ip_address), Some(ip_address_type), Some(prefix)) => {
+                Some(Self {
+                    ip_address,
+                    ip_address_type,
+                    prefix,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestIpAddress {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestIpAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestIpAddress")?;
-        Ok(Self {
-            ip_address: o.req("ip-address")?,
-            ip_address_type: o.req("ip-address-type")?,
-            prefix: o.req("prefix")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestIpAddress {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestIpAddress {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// Traffic counters of a network interface.
 ///
 /// Since: 2.11
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestNetworkInterfaceStat {
     /// bytes received
-    #[serde(rename = "rx-bytes")]
+    ///
+    /// Wire name: `rx-bytes`.
     pub rx_bytes: u64,
     /// packets received
-    #[serde(rename = "rx-packets")]
+    ///
+    /// Wire name: `rx-packets`.
     pub rx_packets: u64,
     /// receive errors
-    #[serde(rename = "rx-errs")]
+    ///
+    /// Wire name: `rx-errs`.
     pub rx_errs: u64,
     /// received packets dropped
-    #[serde(rename = "rx-dropped")]
+    ///
+    /// Wire name: `rx-dropped`.
     pub rx_dropped: u64,
     /// bytes sent
-    #[serde(rename = "tx-bytes")]
+    ///
+    /// Wire name: `tx-bytes`.
     pub tx_bytes: u64,
     /// packets sent
-    #[serde(rename = "tx-packets")]
+    ///
+    /// Wire name: `tx-packets`.
     pub tx_packets: u64,
     /// send errors
-    #[serde(rename = "tx-errs")]
+    ///
+    /// Wire name: `tx-errs`.
     pub tx_errs: u64,
     /// packets dropped before sending
-    #[serde(rename = "tx-dropped")]
+    ///
+    /// Wire name: `tx-dropped`.
     pub tx_dropped: u64,
 }
 
@@ -1885,41 +2962,101 @@ impl GuestNetworkInterfaceStat {
     }
 }
 
+impl ::qapi_support::Members for GuestNetworkInterfaceStat {
+    const NAME: &'static str = "GuestNetworkInterfaceStat";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("rx-bytes", &self.rx_bytes);
+        w.req("rx-packets", &self.rx_packets);
+        w.req("rx-errs", &self.rx_errs);
+        w.req("rx-dropped", &self.rx_dropped);
+        w.req("tx-bytes", &self.tx_bytes);
+        w.req("tx-packets", &self.tx_packets);
+        w.req("tx-errs", &self.tx_errs);
+        w.req("tx-dropped", &self.tx_dropped);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (
+            r.req("rx-bytes"),
+            r.req("rx-packets"),
+            r.req("rx-errs"),
+            r.req("rx-dropped"),
+            r.req("tx-bytes"),
+            r.req("tx-packets"),
+            r.req("tx-errs"),
+            r.req("tx-dropped"),
+        ) {
+            (
+                Some(rx_bytes),
+                Some(rx_packets),
+                Some(rx_errs),
+                Some(rx_dropped),
+                Some(tx_bytes),
+                Some(tx_packets),
+                Some(tx_errs),
+                Some(tx_dropped),
+            ) => {
+                Some(Self {
+                    rx_bytes,
+                    rx_packets,
+                    rx_errs,
+                    rx_dropped,
+                    tx_bytes,
+                    tx_packets,
+                    tx_errs,
+                    tx_dropped,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestNetworkInterfaceStat {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterfaceStat {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestNetworkInterfaceStat")?;
-        Ok(Self {
-            rx_bytes: o.req("rx-bytes")?,
-            rx_packets: o.req("rx-packets")?,
-            rx_errs: o.req("rx-errs")?,
-            rx_dropped: o.req("rx-dropped")?,
-            tx_bytes: o.req("tx-bytes")?,
-            tx_packets: o.req("tx-packets")?,
-            tx_errs: o.req("tx-errs")?,
-            tx_dropped: o.req("tx-dropped")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestNetworkInterfaceStat {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestNetworkInterfaceStat {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// A network interface of the guest.
 ///
 /// Since: 1.1
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestNetworkInterface {
     /// its name
     pub name: String,
     /// its MAC address
-    #[serde(rename = "hardware-address")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `hardware-address`.
     pub hardware_address: Option<String>,
     /// its addresses
-    #[serde(rename = "ip-addresses")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `ip-addresses`.
     pub ip_addresses: Option<Vec<GuestIpAddress>>,
     /// its counters (since 2.11)
     ///
     /// Since: 2.11
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statistics: Option<GuestNetworkInterfaceStat>,
 }
 
@@ -1937,15 +3074,64 @@ impl GuestNetworkInterface {
     }
 }
 
+impl ::qapi_support::Members for GuestNetworkInterface {
+    const NAME: &'static str = "GuestNetworkInterface";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("name", &self.name);
+        w.opt("hardware-address", &self.hardware_address);
+        w.opt("ip-addresses", &self.ip_addresses);
+        w.opt("statistics", &self.statistics);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (
+            r.req("name"),
+            r.opt("hardware-address"),
+            r.opt("ip-addresses"),
+            r.opt("statistics"),
+        ) {
+            (
+                Some(name),
+                Some(hardware_address),
+                Some(ip_addresses),
+                Some(statistics),
+            ) => {
+                Some(Self {
+                    name,
+                    hardware_address,
+                    ip_addresses,
+                    statistics,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestNetworkInterface {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterface {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestNetworkInterface")?;
-        Ok(Self {
-            name: o.req("name")?,
-            hardware_address: o.opt("hardware-address")?,
-            ip_addresses: o.opt("ip-addresses")?,
-            statistics: o.opt("statistics")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestNetworkInterface {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestNetworkInterface {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -1954,17 +3140,22 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterface {
 /// **Returns:** the interfaces
 ///
 /// Since: 1.1
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestNetworkGetInterfaces {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestNetworkGetInterfaces {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestNetworkGetInterfaces {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-network-get-interfaces")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestNetworkGetInterfaces {
     const NAME: &'static str = "guest-network-get-interfaces";
@@ -1982,13 +3173,15 @@ impl ::qapi_support::Command for GuestNetworkGetInterfaces {
 /// A PCI device's identifiers.
 ///
 /// Since: 5.2
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestDeviceIdPCI {
     /// the vendor
-    #[serde(rename = "vendor-id")]
+    ///
+    /// Wire name: `vendor-id`.
     pub vendor_id: u16,
     /// the device
-    #[serde(rename = "device-id")]
+    ///
+    /// Wire name: `device-id`.
     pub device_id: u16,
 }
 
@@ -2001,27 +3194,65 @@ impl GuestDeviceIdPCI {
     }
 }
 
+impl ::qapi_support::Members for GuestDeviceIdPCI {
+    const NAME: &'static str = "GuestDeviceIdPCI";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("vendor-id", &self.vendor_id);
+        w.req("device-id", &self.device_id);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (r.req("vendor-id"), r.req("device-id")) {
+            (Some(vendor_id), Some(device_id)) => Some(Self { vendor_id, device_id }),
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestDeviceIdPCI {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestDeviceIdPCI {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestDeviceIdPCI")?;
-        Ok(Self {
-            vendor_id: o.req("vendor-id")?,
-            device_id: o.req("device-id")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestDeviceIdPCI {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestDeviceIdPCI {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
 /// The bus a device sits on.
 ///
 /// Since: 5.2
-#[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum GuestDeviceType {
     /// PCI
-    #[serde(rename = "pci")]
+    ///
+    /// Wire name: `pci`.
     Pci,
     /// A value this schema does not know (sent by a newer peer).
-    #[serde(untagged)]
     Unknown(String),
+}
+
+impl ::serde::Serialize for GuestDeviceType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestDeviceType {
@@ -2061,47 +3292,82 @@ impl std::fmt::Display for GuestDeviceType {
 /// A device's identifiers, by bus.
 ///
 /// Since: 5.2
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-#[serde(tag = "type")]
+#[derive(Clone, Debug, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum GuestDeviceId {
     /// Branch `pci`.
-    #[serde(rename = "pci")]
+    ///
+    /// Wire name: `pci`.
     Pci(GuestDeviceIdPCI),
+}
+
+#[allow(unused_variables)]
+impl ::qapi_support::Branches for GuestDeviceId {
+    const TAG: &'static str = "type";
+
+    fn tag(&self) -> &'static str {
+        match *self {
+            Self::Pci(_) => "pci",
+        }
+    }
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        match *self {
+            Self::Pci(ref b) => ::qapi_support::Members::write(b, w),
+        }
+    }
+
+    fn read(tag: &str, r: &mut ::qapi_support::Reader) -> Option<Self> {
+        #[allow(clippy::match_single_binding)]
+        match tag {
+            "pci" => Some(Self::Pci(r.branch()?)),
+            other => r.unknown_tag(Self::TAG, other),
+        }
+    }
+}
+
+impl ::qapi_support::Members for GuestDeviceId {
+    const NAME: &'static str = "GuestDeviceId";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        ::qapi_support::ser::tag_and_branch(self, w)
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        r.branches()
+    }
+}
+
+impl ::serde::Serialize for GuestDeviceId {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
 }
 
 impl<'de> ::serde::Deserialize<'de> for GuestDeviceId {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[allow(unused_mut)]
-        let mut o = ::qapi_support::de::Object::read(d, "GuestDeviceId")?;
-        let tag = o.tag("type")?;
-
-        #[allow(clippy::match_single_binding)]
-        match tag.as_str() {
-            "pci" => o.rest().map(Self::Pci),
-            other => Err(o.unknown_tag("type", other)),
-        }
+        ::qapi_support::de::deserialize(d)
     }
 }
 
 /// A device of the guest and its driver.
 ///
 /// Since: 5.2
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+#[derive(Clone)]
 pub struct GuestDeviceInfo {
     /// the driver's name
-    #[serde(rename = "driver-name")]
+    ///
+    /// Wire name: `driver-name`.
     pub driver_name: String,
     /// the driver's date, in nanoseconds since the epoch
-    #[serde(rename = "driver-date")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `driver-date`.
     pub driver_date: Option<i64>,
     /// the driver's version
-    #[serde(rename = "driver-version")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ///
+    /// Wire name: `driver-version`.
     pub driver_version: Option<String>,
     /// the device's identifiers
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<GuestDeviceId>,
 }
 
@@ -2119,15 +3385,59 @@ impl GuestDeviceInfo {
     }
 }
 
+impl ::qapi_support::Members for GuestDeviceInfo {
+    const NAME: &'static str = "GuestDeviceInfo";
+
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        w.req("driver-name", &self.driver_name);
+        w.opt("driver-date", &self.driver_date);
+        w.opt("driver-version", &self.driver_version);
+        w.opt("id", &self.id);
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        match (
+            r.req("driver-name"),
+            r.opt("driver-date"),
+            r.opt("driver-version"),
+            r.opt("id"),
+        ) {
+            (Some(driver_name), Some(driver_date), Some(driver_version), Some(id)) => {
+                Some(Self {
+                    driver_name,
+                    driver_date,
+                    driver_version,
+                    id,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ::serde::Serialize for GuestDeviceInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::serialize(self, s)
+    }
+}
+
 impl<'de> ::serde::Deserialize<'de> for GuestDeviceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut o = ::qapi_support::de::Object::read(d, "GuestDeviceInfo")?;
-        Ok(Self {
-            driver_name: o.req("driver-name")?,
-            driver_date: o.opt("driver-date")?,
-            driver_version: o.opt("driver-version")?,
-            id: o.opt("id")?,
-        })
+        ::qapi_support::de::deserialize(d)
+    }
+}
+
+/// Shows the members present by their wire names.
+impl ::std::fmt::Debug for GuestDeviceInfo {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        ::qapi_support::ser::debug(self, f)
+    }
+}
+
+/// Equal when the same members are present with equal values.
+impl ::std::cmp::PartialEq for GuestDeviceInfo {
+    fn eq(&self, other: &Self) -> bool {
+        ::qapi_support::ser::eq(self, other)
     }
 }
 
@@ -2137,17 +3447,22 @@ impl<'de> ::serde::Deserialize<'de> for GuestDeviceInfo {
 /// **Returns:** the devices
 ///
 /// Since: 5.2
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::serde::Serialize,
-    ::serde::Deserialize
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GuestGetDevices {}
+
+/// Encodes as `{}`.
+impl ::serde::Serialize for GuestGetDevices {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ::qapi_support::ser::empty(s)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for GuestGetDevices {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ::qapi_support::de::empty(d, "guest-get-devices")?;
+        Ok(Self {})
+    }
+}
 
 impl ::qapi_support::Command for GuestGetDevices {
     const NAME: &'static str = "guest-get-devices";

@@ -5,10 +5,10 @@
 use quote::quote;
 use syn::{Attribute, Item};
 
-use super::syntax::{
-    self, add_attrs, arm, call, lit_str, method, path_expr, path_pat, str_pat, Fill, Template,
+use super::syntax::{self, add_attrs, arm, lit_str, path_pat, str_pat, Fill, Template};
+use super::types::{
+    add_item_attrs, definition_attrs, fields, struct_with_impls, type_fill, StructDef,
 };
-use super::types::{definition_attrs, fields, struct_with_impls, StructDef};
 use super::{ident, Gen};
 use crate::backend::cond::Cond;
 use crate::backend::naming;
@@ -31,17 +31,43 @@ const COMMAND_IMPL: Template = Template(
 /// A command whose arguments are a named type.
 const NEWTYPE_ARGS: Template = Template(
     r#"
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-    #[serde(transparent)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct __Self(pub __Args);
+
+    /// Encodes as the arguments type.
+    impl ::serde::Serialize for __Self {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
+            ::serde::Serialize::serialize(&self.0, s)
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for __Self {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            ::serde::Deserialize::deserialize(d).map(Self)
+        }
+    }
     "#,
 );
 
 /// A command without arguments.
 const NO_ARGS: Template = Template(
     r#"
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
     pub struct __Self {}
+
+    /// Encodes as `{}`.
+    impl ::serde::Serialize for __Self {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
+            ::qapi_support::ser::empty(s)
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for __Self {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            ::qapi_support::de::empty(d, __WIRE)?;
+            Ok(Self {})
+        }
+    }
     "#,
 );
 
@@ -65,7 +91,7 @@ pub(super) fn command_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Ve
     let mut items = match c.arg_type {
         Some(t) if s.entity(t).is_implicit() && &*s.entity(t).name != "q_empty" => {
             let members = s.members(t);
-            let f = fields(g, t, wire, &members)?;
+            let f = fields(g, t, wire, &members, None)?;
             let def = StructDef {
                 name: &name,
                 qapi_name: wire,
@@ -81,15 +107,15 @@ pub(super) fn command_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Ve
         }
         Some(t) if &*s.entity(t).name != "q_empty" => {
             let ty = g.type_ref(t, None);
-            let mut def = NEWTYPE_ARGS
-                .item(&mut Fill::new().ident("__Self", name.clone()).ty("__Args", ty))?;
-            add_attrs(&mut def, def_attrs);
-            vec![def]
+            let mut items = NEWTYPE_ARGS.fill(&mut type_fill(g, &name).ty("__Args", ty))?;
+            add_item_attrs(&mut items, def_attrs, &cfg);
+            items
         }
         _ => {
-            let mut def = NO_ARGS.item(&mut Fill::new().ident("__Self", name.clone()))?;
-            add_attrs(&mut def, def_attrs);
-            vec![def]
+            let mut items =
+                NO_ARGS.fill(&mut type_fill(g, &name).expr("__WIRE", syntax::lit_str(wire)))?;
+            add_item_attrs(&mut items, def_attrs, &cfg);
+            items
         }
     };
     let mut imp = COMMAND_IMPL.item(
@@ -136,7 +162,7 @@ pub(super) fn event_data_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result
     let name = ident(&data);
     let cfg = cond.cfg_attr();
     let members = s.members(t);
-    let f = fields(g, t, &e.name, &members)?;
+    let f = fields(g, t, &e.name, &members, None)?;
     let doc = format!(" The data of event `{}` (see [`super::Event`]).", e.name);
     struct_with_impls(
         g,
@@ -190,24 +216,43 @@ const EVENT: Template = Template(
     /// Every event of the schema, in QMP's wire shape: `event` names
     /// it, `data` holds its data.  A whole message with its timestamp
     /// is a [`qapi_support::EventMessage<Event>`].
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-    #[serde(tag = "event", content = "data")]
+    #[derive(Clone, Debug, PartialEq)]
     #[allow(clippy::large_enum_variant, deprecated)]
     pub enum Event {
         __VARIANTS
     }
 
-    #[allow(deprecated)]
+    #[allow(deprecated, unused_variables)]
+    impl ::qapi_support::Branches for Event {
+        const TAG: &'static str = "event";
+        fn tag(&self) -> &'static str {
+            self.name()
+        }
+        fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+            #[allow(unreachable_patterns, clippy::single_match, clippy::match_single_binding)]
+            match *self {
+                __WRITES => {}
+                _ => {}
+            }
+        }
+        fn read(tag: &str, r: &mut ::qapi_support::Reader) -> __Option<Self> {
+            #[allow(clippy::match_single_binding)]
+            match tag {
+                __ARMS => {}
+                other => r.unknown_tag(Self::TAG, other),
+            }
+        }
+    }
+
+    impl ::serde::Serialize for Event {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
+            ::qapi_support::ser::tagged(self, s)
+        }
+    }
+
     impl<'de> ::serde::Deserialize<'de> for Event {
         fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
-            #[allow(unused_mut)]
-            let mut o = ::qapi_support::de::Object::read(d, "Event")?;
-            let name = o.tag("event")?;
-            #[allow(clippy::match_single_binding)]
-            match name.as_str() {
-                __ARMS => {}
-                other => Err(o.unknown_tag("event", other)),
-            }
+            ::qapi_support::de::tagged(d, "Event")
         }
     }
     "#,
@@ -363,6 +408,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
     let mut name_arms = Vec::new();
     let mut release_arms = Vec::new();
     let mut de_arms = Vec::new();
+    let mut write_arms = Vec::new();
     let mut methods = Vec::new();
     let mut arms = Vec::new();
     let mut metas = Vec::new();
@@ -381,12 +427,14 @@ pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
                     (None, Some(t)) if &*s.entity(t).name != "q_empty" => Some(g.type_ref(t, None)),
                     _ => None,
                 };
+                let wire_doc = format!(" Wire name: `{wire}`.");
                 let attrs: Vec<Attribute> = docs
                     .into_iter()
+                    .chain([syntax::doc_attr(""), syntax::doc_attr(&wire_doc)])
                     .chain(cfg.iter().cloned())
                     .chain(dep)
-                    .chain([syntax::list_attr("serde", quote!(rename = #wire))])
                     .collect();
+                let v = ident(&vname);
                 let (name_pat, de_body) = if data.is_some() {
                     let pat = syn::Pat::TupleStruct(syn::PatTupleStruct {
                         attrs: Vec::new(),
@@ -399,14 +447,14 @@ pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
                         }))
                         .collect(),
                     });
-                    let body = method(
-                        method(path_expr("o"), "data", []),
-                        "map",
-                        [path_expr(&self_v)],
-                    );
-                    (pat, body)
+                    write_arms.push(arm(
+                        cfg.clone(),
+                        syn::parse_quote!(Self::#v(ref d)),
+                        syn::parse_quote!(w.req("data", d)),
+                    ));
+                    (pat, syn::parse_quote!(Some(Self::#v(r.data()?))))
                 } else {
-                    (path_pat(&self_v), call("Ok", [path_expr(&self_v)]))
+                    (path_pat(&self_v), syn::parse_quote!(Some(Self::#v)))
                 };
                 variants.push(syntax::variant(attrs, ident(&vname), data));
                 if let Some(names) = releases_of(g, id) {
@@ -473,7 +521,9 @@ pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
     let mut out = EVENT.fill(
         &mut Fill::new()
             .path("__Result", result.clone())
+            .path("__Option", g.prelude_path("Option"))
             .variants("__VARIANTS", variants)
+            .arms("__WRITES", write_arms)
             .arms("__ARMS", de_arms),
     )?;
     out.push(if name_arms.is_empty() {
@@ -503,7 +553,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
             t.items = std::mem::take(&mut methods);
         }
     }
-    out.extend(server);
+    out.extend(super::server_items(g.opts, server));
     Ok(out)
 }
 

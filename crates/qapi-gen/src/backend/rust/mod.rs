@@ -60,6 +60,9 @@ pub struct Options {
     /// Emit introspection data, the argument checker, the handler trait
     /// and the dispatcher (the server side).
     pub server: bool,
+    /// Put the server side behind cargo feature `server`, so that clients
+    /// do not compile it ([`package::package`] sets it).
+    pub server_feature: bool,
 }
 
 impl Default for Options {
@@ -70,6 +73,7 @@ impl Default for Options {
             unknown_enum_values: false,
             absent_as_default: Vec::new(),
             server: true,
+            server_feature: false,
         }
     }
 }
@@ -202,6 +206,19 @@ pub fn generate(schema: &Schema, opts: &Options) -> Result<Output, Error> {
     })
 }
 
+/// Server-side items, behind feature `server` when the options say so.
+pub(super) fn server_items(opts: &Options, mut items: Vec<syn::Item>) -> Vec<syn::Item> {
+    if opts.server_feature {
+        for item in &mut items {
+            syntax::add_attrs(
+                item,
+                vec![syntax::list_attr("cfg", quote::quote!(feature = "server"))],
+            );
+        }
+    }
+    items
+}
+
 /// A piece of the output that can be generated on its own, on any thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
@@ -290,8 +307,17 @@ impl<'a> Prepared<'a> {
                 g.cur_module = usize::MAX;
                 (commands::root_items(g)?, None)
             }
-            Part::SchemaInfo => (introspect::schema_info_items(schema, conds)?, None),
-            Part::Arguments => (introspect::argument_items(schema, conds)?, None),
+            Part::SchemaInfo => (
+                server_items(
+                    self.names.opts,
+                    introspect::schema_info_items(schema, conds)?,
+                ),
+                None,
+            ),
+            Part::Arguments => (
+                server_items(self.names.opts, introspect::argument_items(schema, conds)?),
+                None,
+            ),
         })
     }
 
@@ -504,13 +530,15 @@ impl<'a> Gen<'a> {
     }
 
     /// Doc attributes for a member, value or branch.
-    /// `range` is what [`Gen::range_note`] says of it.
+    /// `range` is what [`Gen::range_note`] says of it; `wire_name` is
+    /// given when the Rust name differs from it.
     pub(crate) fn member_docs(
         &mut self,
         doc: Option<DocRef>,
         features: &[Feature],
         fallback: &str,
         range: Option<String>,
+        wire_name: Option<&str>,
     ) -> Vec<syn::Attribute> {
         let s = self.schema;
         let mut text = String::new();
@@ -520,6 +548,10 @@ impl<'a> Gen<'a> {
             None => push_para(&mut text, fallback),
         }
         push_features(&mut text, s, features);
+        // rustdoc shows the Rust name only: say what the wire calls it.
+        if let Some(w) = wire_name {
+            push_para(&mut text, &format!("Wire name: `{w}`."));
+        }
         if let Some(v) = described.and_then(crate::model::since_in_text) {
             push_para(&mut text, &format!("Since: {v}"));
         }

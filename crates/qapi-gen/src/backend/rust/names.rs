@@ -348,11 +348,6 @@ impl<'a> Names<'a> {
         out
     }
 
-    /// Whether a schema type takes the name of prelude type `short`.
-    pub(crate) fn is_shadowed(&self, short: &str) -> bool {
-        self.shadowed.contains(&short)
-    }
-
     /// A prelude type (`String`, `Vec`, `Box`, `Option`, `Result`): its
     /// short name, or its full path when a schema type shadows it.
     pub(crate) fn prelude_path(&self, short: &'static str) -> syn::Path {

@@ -390,7 +390,7 @@ fn cargo_toml(
         SupportDep::Workspace => t.push_str("qapi-support = { workspace = true }\n"),
         SupportDep::Version(v) => t.push_str(&format!("qapi-support = \"{v}\"\n")),
     }
-    t.push_str("serde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n");
+    t.push_str("serde = \"1\"\nserde_json = \"1\"\n");
     let mut features: BTreeSet<String> = BTreeSet::new();
     let mut lines = Vec::new();
     if opts.module_features {
@@ -408,6 +408,13 @@ fn cargo_toml(
             lines.push(format!("{} = [{}]", m.feature, deps.join(", ")));
             features.insert(m.feature.clone());
         }
+    }
+    if opts.server_feature && features.insert("server".into()) {
+        lines.push(
+            "# The server side: `QmpHandler`, `dispatch`, `SCHEMA_INFO`, the argument checker."
+                .into(),
+        );
+        lines.push("server = []".into());
     }
     for f in cond_features {
         if features.insert(f.clone()) {

@@ -301,11 +301,6 @@ pub(crate) fn first_fn_attrs(item: &mut Item) -> Option<&mut Vec<Attribute>> {
     first_fn(item).map(|f| &mut f.attrs)
 }
 
-/// The statements of an impl's first function.
-pub(crate) fn first_fn_stmts(item: &mut Item) -> Option<&mut Vec<syn::Stmt>> {
-    first_fn(item).map(|f| &mut f.block.stmts)
-}
-
 /// `Path { field: value, ... }`.
 pub(crate) fn struct_expr<const N: usize>(path: &str, fields: [(&str, Expr); N]) -> Expr {
     Expr::Struct(syn::ExprStruct {
@@ -462,7 +457,8 @@ pub(crate) fn str_pat(s: &str) -> Pat {
 /// * `mod m { struct __X; }` gets the given items in the struct's place;
 /// * `Self { __X }` gets the given fields, `match v { __X => {} }` the given
 ///   arms, `enum E { __X }` the given variants, `struct S { __X: () }` the
-///   given fields, `fn f(__X: ())` the given parameters (the `*s` lists).
+///   given fields, `fn f(__X: ())` the given parameters, a statement
+///   `__X;` the given statements (the `*s` lists).
 pub(crate) struct Template(pub &'static str);
 
 thread_local! {
@@ -514,6 +510,7 @@ pub(crate) struct Fill {
     variants: Vec<(&'static str, Option<Vec<Variant>>)>,
     fields: Vec<(&'static str, Option<Vec<Field>>)>,
     params: Vec<(&'static str, Option<Vec<syn::FnArg>>)>,
+    stmts: Vec<(&'static str, Option<Vec<syn::Stmt>>)>,
 }
 
 impl Fill {
@@ -560,6 +557,10 @@ impl Fill {
         self.params.push((hole, Some(v)));
         self
     }
+    pub(crate) fn stmts(mut self, hole: &'static str, v: Vec<syn::Stmt>) -> Self {
+        self.stmts.push((hole, Some(v)));
+        self
+    }
 
     /// Fills the holes of `items` (made some other way than by a
     /// [`Template`]).
@@ -592,6 +593,7 @@ impl Fill {
             .or_else(|| open(&self.variants))
             .or_else(|| open(&self.fields))
             .or_else(|| open(&self.params))
+            .or_else(|| open(&self.stmts))
     }
 }
 
@@ -746,6 +748,24 @@ impl VisitMut for Fill {
         f.named = out;
     }
 
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        visit_mut::visit_block_mut(self, b);
+        let mut out = Vec::with_capacity(b.stmts.len());
+        for stmt in std::mem::take(&mut b.stmts) {
+            let list = match &stmt {
+                syn::Stmt::Expr(Expr::Path(p), Some(_)) => {
+                    single_ident(&p.path).and_then(|name| take(&mut self.stmts, name))
+                }
+                _ => None,
+            };
+            match list {
+                Some(list) => out.extend(list),
+                None => out.push(stmt),
+            }
+        }
+        b.stmts = out;
+    }
+
     fn visit_signature_mut(&mut self, s: &mut syn::Signature) {
         visit_mut::visit_signature_mut(self, s);
         let mut out = Punctuated::new();
@@ -816,6 +836,7 @@ mod tests {
             "impl __Self {
                 fn f(__PARAMS: ()) -> __Result<Self, ()> {
                     let x = __VALUE;
+                    __STMTS;
                     match x { __ARMS => {} }
                     Ok(Self { __INITS })
                 }
@@ -828,6 +849,10 @@ mod tests {
             .path("__Result", path("::core::result::Result"))
             .expr("__VALUE", lit_str("v"))
             .params("__PARAMS", vec![param(Vec::new(), id("a"), ty("u8"))])
+            .stmts(
+                "__STMTS",
+                vec![syn::parse_quote!(g(1);), syn::parse_quote!(#[cfg(x)] g(2);)],
+            )
             .arms(
                 "__ARMS",
                 vec![arm(Vec::new(), str_pat("v"), path_expr("Self::A"))],
@@ -853,6 +878,9 @@ mod tests {
                 impl Foo {
                     fn f(a: u8) -> ::core::result::Result<Self, ()> {
                         let x = "v";
+                        g(1);
+                        #[cfg(x)]
+                        g(2);
                         match x { "v" => Self::A, }
                         Ok(Self { a, b: false })
                     }

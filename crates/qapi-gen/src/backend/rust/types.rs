@@ -5,8 +5,8 @@ use quote::quote;
 use syn::{Attribute, Item};
 
 use super::syntax::{
-    self, add_attrs, arm, call, field, field_value, first_fn_attrs, first_fn_stmts, lit_str,
-    method, param, path_expr, path_pat, slice, str_pat, try_, variant, with_attrs, Fill, Template,
+    self, add_attrs, arm, call, field, field_value, first_fn_attrs, lit_str, method, param,
+    path_expr, path_pat, slice, str_pat, try_, variant, with_attrs, Fill, Template,
 };
 use super::{ident, Gen};
 use crate::backend::cond::Cond;
@@ -159,29 +159,28 @@ pub(super) struct PartAttrs {
 
 /// The attributes of part `p` of `owner` (where range notes are looked
 /// up; `optional` as the emitted field is), or `None` when its condition
-/// leaves it out.  The one place the per-part steps are written.
+/// leaves it out.  `rust` is its Rust name when it has one on the wire
+/// (a member, value or branch; the docs say the wire name when the two
+/// differ).  The one place the per-part steps are written.
 pub(super) fn part_attrs(
     g: &mut Gen,
     owner: Option<EntityId>,
     p: PartRef,
     fallback: &str,
     optional: bool,
+    rust: Option<&str>,
 ) -> Option<PartAttrs> {
     let c = g.cond(p.ifcond);
     if !c.emitted() {
         return None;
     }
     let note = owner.and_then(|o| g.range_note(o, p.wire, optional));
+    let wire_name = rust.filter(|r| *r != p.wire).map(|_| p.wire);
     Some(PartAttrs {
         cfg: c.cfg_attr().into_iter().collect(),
-        docs: g.member_docs(p.doc, p.features, fallback, note),
+        docs: g.member_docs(p.doc, p.features, fallback, note, wire_name),
         dep: g.deprecated_attr(p.features),
     })
-}
-
-/// `#[serde(rename = "wire")]` when the Rust name differs.
-fn rename(wire: &str, rust: &str) -> Option<Attribute> {
-    (wire != rust).then(|| syntax::list_attr("serde", quote!(rename = #wire)))
 }
 
 /// A definition's own attributes: its docs, its `cfg`, its deprecation.
@@ -204,9 +203,15 @@ fn attrs<const N: usize>(groups: [Vec<Attribute>; N]) -> Vec<Attribute> {
 /// An enum whose values are exactly the schema's.
 const ENUM: Template = Template(
     r#"
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     pub enum __Self {
         __VARIANTS
+    }
+
+    impl ::serde::Serialize for __Self {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
+            s.serialize_str((*self).as_str())
+        }
     }
 
     impl<'de> ::serde::Deserialize<'de> for __Self {
@@ -251,12 +256,17 @@ const ENUM: Template = Template(
 /// An enum with a catch-all for values a newer peer may send.
 const OPEN_ENUM: Template = Template(
     r#"
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, ::serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     pub enum __Self {
         __VARIANTS,
         /// A value this schema does not know (sent by a newer peer).
-        #[serde(untagged)]
         __Unknown(__String),
+    }
+
+    impl ::serde::Serialize for __Self {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
+            s.serialize_str(self.as_str())
+        }
     }
 
     impl<'de> ::serde::Deserialize<'de> for __Self {
@@ -296,16 +306,17 @@ const OPEN_ENUM: Template = Template(
 
 /// Fills the holes every type template has: its name, `Result`,
 /// `String`.
-fn type_fill(g: &Gen, name: &Ident) -> Fill {
+pub(super) fn type_fill(g: &Gen, name: &Ident) -> Fill {
     Fill::new()
         .ident("__Self", name.clone())
+        .path("__Option", g.prelude_path("Option"))
         .path("__Result", g.prelude_path("Result"))
         .path("__String", g.prelude_path("String"))
 }
 
 /// Adds the definition's attributes to the first item (docs, cfg,
 /// deprecation) and the cfg to the others.
-fn add_item_attrs(items: &mut [Item], first: Vec<Attribute>, cfg: &Option<Attribute>) {
+pub(super) fn add_item_attrs(items: &mut [Item], first: Vec<Attribute>, cfg: &Option<Attribute>) {
     let mut it = items.iter_mut();
     if let Some(def) = it.next() {
         add_attrs(def, first);
@@ -332,20 +343,16 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<I
     let mut all = Vec::new();
     for m in members {
         let wire = &*m.name;
-        let Some(p) = part_attrs(g, Some(id), m.into(), &format!("`{wire}`"), false) else {
+        let vname = naming::variant_name(wire);
+        let fallback = format!("`{wire}`");
+        let Some(p) = part_attrs(g, Some(id), m.into(), &fallback, false, Some(&vname)) else {
             continue;
         };
         let mcfg = p.cfg;
-        let vname = naming::variant_name(wire);
         let v = ident(&vname);
         let self_v = format!("Self::{vname}");
         variants.push(variant(
-            attrs([
-                p.docs,
-                mcfg.clone(),
-                p.dep.into_iter().collect(),
-                rename(wire, &vname).into_iter().collect(),
-            ]),
+            attrs([p.docs, mcfg.clone(), p.dep.into_iter().collect()]),
             v,
             None,
         ));
@@ -375,78 +382,162 @@ pub(super) fn enum_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<I
     Ok(items)
 }
 
-/// The fields of a struct made of `members`, plus what `new` needs.
+/// The fields of a struct made of `members`, plus what `new` and its
+/// member walk need.
 pub(super) struct Fields {
     pub fields: Vec<syn::Field>,
     pub new_params: Vec<syn::FnArg>,
     pub new_inits: Vec<syn::FieldValue>,
-    /// `field: o.req("wire")?` for the `Deserialize` impl.
-    pub de_inits: Vec<syn::FieldValue>,
+    /// `w.req("wire", &self.field);`, in wire order, for `Members::write`.
+    pub writes: Vec<syn::Stmt>,
+    /// `field: r.req("wire")` for `Members::read`.
+    pub reads: Vec<syn::FieldValue>,
     pub required: usize,
 }
 
-const STRUCT_DE: Template = Template(
+/// The impls of an object type: its member walk, and `Serialize`,
+/// `Deserialize` and `Debug` on top of it (one call each into
+/// `qapi_support`, where derived impls would be a body per type).
+const OBJECT_IMPLS: Template = Template(
     r#"
+    impl ::qapi_support::Members for __Self {
+        const NAME: &'static str = __QAPI_NAME;
+        fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+            __WRITES;
+        }
+        fn read(r: &mut ::qapi_support::Reader) -> __Option<Self> {
+            __READ
+        }
+    }
+
+    impl ::serde::Serialize for __Self {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
+            ::qapi_support::ser::serialize(self, s)
+        }
+    }
+
     impl<'de> ::serde::Deserialize<'de> for __Self {
         fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
-            let mut o = ::qapi_support::de::Object::read(d, __QAPI_NAME)?;
-            Ok(Self { __INITS })
+            ::qapi_support::de::deserialize(d)
+        }
+    }
+
+    /// Shows the members present by their wire names.
+    impl ::std::fmt::Debug for __Self {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::qapi_support::ser::debug(self, f)
+        }
+    }
+
+    /// Equal when the same members are present with equal values.
+    impl ::std::cmp::PartialEq for __Self {
+        fn eq(&self, other: &Self) -> bool {
+            ::qapi_support::ser::eq(self, other)
         }
     }
     "#,
 );
 
-/// The `Deserialize` impl of a struct: read the object, take each member.
-pub(super) fn struct_de_impl(
+/// The body of `Members::read`: every member read, then the struct built
+/// when all were.  One `match` on a tuple of them, rather than a `?` per
+/// member: each `?` is a trait-resolved branch, and on QEMU's schema they
+/// cost half a second of type-checking.  Members under `#[cfg]` cannot
+/// be tuple elements and patterns alike, so such a struct takes the `?`
+/// form.
+fn read_body(reads: Vec<syn::FieldValue>) -> syn::Expr {
+    if reads.is_empty() {
+        return syn::parse_quote!(Some(Self {}));
+    }
+    if reads.iter().any(|f| !f.attrs.is_empty()) {
+        let fields = reads.into_iter().map(|mut f| {
+            f.expr = try_(f.expr);
+            f
+        });
+        return syn::parse_quote!(Some(Self { #(#fields),* }));
+    }
+    let exprs = reads.iter().map(|f| &f.expr);
+    let names: Vec<&syn::Member> = reads.iter().map(|f| &f.member).collect();
+    syn::parse_quote!(
+        match (#(#exprs,)*) {
+            (#(Some(#names),)*) => Some(Self { #(#names),* }),
+            _ => None,
+        }
+    )
+}
+
+/// The impls of an object type with the walk of `writes` and `reads`.
+pub(super) fn object_impls(
     g: &Gen,
     name: &Ident,
     qapi_name: &str,
-    de_inits: Vec<syn::FieldValue>,
+    writes: Vec<syn::Stmt>,
+    reads: Vec<syn::FieldValue>,
     cfg: &Option<Attribute>,
-) -> Result<Item, Error> {
-    // With no member, or every one under `#[cfg]`, `o` may go unused.
-    let lax = de_inits.iter().all(|f| !f.attrs.is_empty());
-    let mut item = STRUCT_DE.item(
+) -> Result<Vec<Item>, Error> {
+    // With no member, or every one under `#[cfg]`, `w` and `r` may go
+    // unused.
+    let lax = reads.iter().all(|f| !f.attrs.is_empty())
+        && writes.iter().all(|w| match w {
+            syn::Stmt::Expr(syn::Expr::MethodCall(m), _) => !m.attrs.is_empty(),
+            _ => false,
+        });
+    let mut items = OBJECT_IMPLS.fill(
         &mut type_fill(g, name)
             .expr("__QAPI_NAME", lit_str(qapi_name))
-            .field_values("__INITS", de_inits),
+            .stmts("__WRITES", writes)
+            .expr("__READ", read_body(reads)),
     )?;
-    if lax {
-        if let Some(syn::Stmt::Local(o)) = first_fn_stmts(&mut item).and_then(|s| s.first_mut()) {
-            o.attrs.push(syntax::list_attr(
-                "allow",
-                quote!(unused_mut, unused_variables),
-            ));
+    for (i, item) in items.iter_mut().enumerate() {
+        let mut a: Vec<Attribute> = cfg.iter().cloned().collect();
+        if i == 0 && lax {
+            a.push(syntax::list_attr("allow", quote!(unused_variables)));
         }
+        add_attrs(item, a);
     }
-    add_attrs(&mut item, cfg.iter().cloned().collect());
-    Ok(item)
+    Ok(items)
 }
 
+/// The fields of `members`; `tag` is a union's discriminator, which is
+/// no field but is written where it stands, from the branch.
 pub(super) fn fields(
     g: &mut Gen,
     owner: EntityId,
     owner_name: &str,
     members: &[&Member],
+    tag: Option<&str>,
 ) -> Result<Fields, Error> {
     let s = g.schema;
     let mut out = Fields {
         fields: Vec::new(),
         new_params: Vec::new(),
         new_inits: Vec::new(),
-        de_inits: Vec::new(),
+        writes: Vec::new(),
+        reads: Vec::new(),
         required: 0,
     };
     let mut seen: std::collections::HashMap<String, &str> = Default::default();
     let option = g.prelude_path("Option");
     for m in members {
         let wire = &*m.name;
+        if Some(wire) == tag {
+            out.writes.push(syn::parse_quote!(
+                w.req(#wire, &::qapi_support::Branches::tag(&self.u));
+            ));
+            continue;
+        }
         let declared_in = s.lookup(&m.defined_in);
         let fallback = format!("`{wire}`");
-        let Some(p) = part_attrs(g, declared_in, (*m).into(), &fallback, m.optional) else {
+        let fname = naming::field_name(&m.name);
+        let Some(p) = part_attrs(
+            g,
+            declared_in,
+            (*m).into(),
+            &fallback,
+            m.optional,
+            Some(&fname),
+        ) else {
             continue;
         };
-        let fname = naming::field_name(&m.name);
         if let Some(other) = seen.insert(fname.clone(), &m.name) {
             let msg = format!(
                 "members '{other}' and '{}' of {} both become Rust field '{fname}'; rename one of them",
@@ -465,27 +556,14 @@ pub(super) fn fields(
             docs,
             dep,
         } = p;
-        let ren = rename(wire, &fname);
-        let read = |how: &str| try_(method(path_expr("o"), how, [lit_str(wire)]));
+        let read = |how: &str| method(path_expr("r"), how, [lit_str(wire)]);
+        let how = if m.optional { "opt" } else { "req" };
+        let how = syntax::id(how);
+        out.writes
+            .push(syn::parse_quote!(#(#mcfg)* w.#how(#wire, &self.#f);));
         if m.optional {
             out.fields.push(field(
-                attrs([
-                    docs,
-                    mcfg.clone(),
-                    dep.into_iter().collect(),
-                    ren.into_iter().collect(),
-                    vec![syntax::list_attr(
-                        "serde",
-                        if g.is_shadowed("Option") {
-                            quote!(
-                                default,
-                                skip_serializing_if = "::core::option::Option::is_none"
-                            )
-                        } else {
-                            quote!(default, skip_serializing_if = "Option::is_none")
-                        },
-                    )],
-                ]),
+                attrs([docs, mcfg.clone(), dep.into_iter().collect()]),
                 f.clone(),
                 syntax::generic(option.clone(), ty),
             ));
@@ -494,29 +572,17 @@ pub(super) fn fields(
                 f.clone(),
                 Some(path_expr("None")),
             ));
-            out.de_inits.push(field_value(mcfg, f, Some(read("opt"))));
+            out.reads.push(field_value(mcfg, f, Some(read("opt"))));
         } else {
-            let absent_default = g.is_absent_as_default(owner_name, wire);
-            let default = if absent_default {
-                out.de_inits.push(field_value(
-                    mcfg.clone(),
-                    f.clone(),
-                    Some(read("req_or_default")),
-                ));
-                Some(syntax::list_attr("serde", quote!(default)))
+            let how = if g.is_absent_as_default(owner_name, wire) {
+                "req_or_default"
             } else {
-                out.de_inits
-                    .push(field_value(mcfg.clone(), f.clone(), Some(read("req"))));
-                None
+                "req"
             };
+            out.reads
+                .push(field_value(mcfg.clone(), f.clone(), Some(read(how))));
             out.fields.push(field(
-                attrs([
-                    docs,
-                    mcfg.clone(),
-                    dep.into_iter().collect(),
-                    ren.into_iter().collect(),
-                    default.into_iter().collect(),
-                ]),
+                attrs([docs, mcfg.clone(), dep.into_iter().collect()]),
                 f.clone(),
                 ty.clone(),
             ));
@@ -575,7 +641,7 @@ pub(super) fn constructor(
 
 const STRUCT: Template = Template(
     r#"
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
+    #[derive(Clone)]
     pub struct __Self {
         __FIELDS: (),
     }
@@ -584,7 +650,7 @@ const STRUCT: Template = Template(
 
 const STRUCT_DEFAULT: Template = Template(
     r#"
-    #[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize)]
+    #[derive(Clone, Default)]
     pub struct __Self {
         __FIELDS: (),
     }
@@ -602,18 +668,19 @@ pub(super) struct StructDef<'a> {
     pub cfg: &'a Option<Attribute>,
     /// What `new` says of itself, one string per line.
     pub new_doc: &'a [&'a str],
-    /// `Deserialize` before `new` (commands and events) rather than after.
+    /// The impls before `new` (commands and events) rather than after.
     pub de_first: bool,
 }
 
-/// A struct of `f`, its `new` and its `Deserialize`.
+/// A struct of `f`, its `new` and its impls.
 pub(super) fn struct_with_impls(
     g: &Gen,
     def: StructDef,
     mut f: Fields,
 ) -> Result<Vec<Item>, Error> {
     let fields = std::mem::take(&mut f.fields);
-    let de_inits = std::mem::take(&mut f.de_inits);
+    let writes = std::mem::take(&mut f.writes);
+    let reads = std::mem::take(&mut f.reads);
     let (new, derive_default) = constructor(def.name, f, def.cfg, def.new_doc)?;
     let template = if derive_default {
         &STRUCT_DEFAULT
@@ -626,12 +693,16 @@ pub(super) fn struct_with_impls(
             .fields("__FIELDS", fields),
     )?;
     add_attrs(&mut item, def.attrs);
-    let de = struct_de_impl(g, def.name, def.qapi_name, de_inits, def.cfg)?;
-    Ok(if def.de_first {
-        vec![item, de, new]
+    let impls = object_impls(g, def.name, def.qapi_name, writes, reads, def.cfg)?;
+    let mut out = vec![item];
+    if def.de_first {
+        out.extend(impls);
+        out.push(new);
     } else {
-        vec![item, new, de]
-    })
+        out.push(new);
+        out.extend(impls);
+    }
+    Ok(out)
 }
 
 pub(super) fn struct_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
@@ -642,7 +713,7 @@ pub(super) fn struct_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec
     let docs = g.entity_docs(id);
     let cfg = cond.cfg_attr();
     let dep = g.deprecated_attr(&e.features);
-    let f = fields(g, id, &e.name, &members)?;
+    let f = fields(g, id, &e.name, &members, None)?;
     struct_with_impls(
         g,
         StructDef {
@@ -657,112 +728,153 @@ pub(super) fn struct_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec
     )
 }
 
-/// The variants of a union's branch enum, and the arms of its
-/// `Deserialize` (`"wire" => o.rest().map(Self::V),`).
-fn branch_variants(g: &mut Gen, id: EntityId) -> (Vec<syn::Variant>, Vec<syn::Arm>) {
+/// A union's branch enum, as its emitters see it: the variants, and the
+/// arms of `Branches::tag`, `Branches::write` and `Branches::read`.
+#[derive(Default)]
+struct BranchParts {
+    variants: Vec<syn::Variant>,
+    tags: Vec<syn::Arm>,
+    writes: Vec<syn::Arm>,
+    reads: Vec<syn::Arm>,
+}
+
+fn branch_parts(g: &mut Gen, id: EntityId) -> BranchParts {
     let s = g.schema;
+    let mut out = BranchParts::default();
     let Some(o) = s.entity(id).as_object() else {
-        return Default::default();
+        return out;
     };
     let Some(b) = &o.branches else {
-        return Default::default();
+        return out;
     };
-    let mut out = Vec::new();
-    let mut arms = Vec::new();
     for v in &b.variants {
         let wire = &*v.name;
         let fallback = format!("Branch `{wire}`.");
+        let vname = naming::variant_name(wire);
         let Some(PartAttrs {
             cfg: vcfg, docs, ..
-        }) = part_attrs(g, Some(id), v.into(), &fallback, false)
+        }) = part_attrs(g, Some(id), v.into(), &fallback, false, Some(&vname))
         else {
             continue;
         };
-        let vname = naming::variant_name(wire);
-        let ren = rename(wire, &vname);
         let t = v.type_id();
         let empty = &*s.entity(t).name == "q_empty";
-        let self_v = format!("Self::{vname}");
+        let vi = ident(&vname);
         let ty = (!empty).then(|| g.type_ref(t, Some(id)));
-        let body = if empty {
-            call("Ok", [path_expr(&self_v)])
+        out.variants
+            .push(variant(attrs([docs, vcfg.clone()]), vi.clone(), ty));
+        let (tag_pat, write, read): (syn::Pat, syn::Expr, syn::Expr) = if empty {
+            (
+                syn::parse_quote!(Self::#vi),
+                syn::parse_quote!({}),
+                syn::parse_quote!(Some(Self::#vi)),
+            )
         } else {
-            method(
-                method(path_expr("o"), "rest", []),
-                "map",
-                [path_expr(&self_v)],
+            (
+                syn::parse_quote!(Self::#vi(_)),
+                syn::parse_quote!(::qapi_support::Members::write(b, w)),
+                syn::parse_quote!(Some(Self::#vi(r.branch()?))),
             )
         };
-        out.push(variant(
-            attrs([docs, vcfg.clone(), ren.into_iter().collect()]),
-            ident(&vname),
-            ty,
-        ));
-        arms.push(arm(vcfg, str_pat(wire), body));
+        let write_pat: syn::Pat = if empty {
+            syn::parse_quote!(Self::#vi)
+        } else {
+            syn::parse_quote!(Self::#vi(ref b))
+        };
+        out.tags.push(arm(vcfg.clone(), tag_pat, lit_str(wire)));
+        out.writes.push(arm(vcfg.clone(), write_pat, write));
+        out.reads.push(arm(vcfg, str_pat(wire), read));
     }
-    (out, arms)
+    out
 }
 
-const BRANCH_DE: Template = Template(
+/// A union's branches: the enum and its `Branches` impl.
+const BRANCHES: Template = Template(
     r#"
-    impl<'de> ::serde::Deserialize<'de> for __Self {
-        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
-            #[allow(unused_mut)]
-            let mut o = ::qapi_support::de::Object::read(d, __QAPI_NAME)?;
-            let tag = o.tag(__TAG)?;
+    #[derive(Clone, Debug, PartialEq)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum __Self {
+        __VARIANTS
+    }
+
+    #[allow(unused_variables)]
+    impl ::qapi_support::Branches for __Self {
+        const TAG: &'static str = __TAG;
+        fn tag(&self) -> &'static str {
+            match *self {
+                __TAGS => {}
+            }
+        }
+        fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+            match *self {
+                __WRITES => {}
+            }
+        }
+        fn read(tag: &str, r: &mut ::qapi_support::Reader) -> __Option<Self> {
             #[allow(clippy::match_single_binding)]
-            match tag.as_str() {
+            match tag {
                 __ARMS => {}
-                other => Err(o.unknown_tag(__TAG2, other)),
+                other => r.unknown_tag(Self::TAG, other),
             }
         }
     }
     "#,
 );
 
-const BRANCH_ENUM: Template = Template(
+/// A union without common members is its branch enum; its member walk
+/// is the discriminator, then the branch's members.
+const TAGGED_IMPLS: Template = Template(
     r#"
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-    #[serde(tag = __TAG)]
-    #[allow(clippy::large_enum_variant)]
-    pub enum __Self {
-        __VARIANTS
+    impl ::qapi_support::Members for __Self {
+        const NAME: &'static str = __QAPI_NAME;
+        fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+            ::qapi_support::ser::tag_and_branch(self, w)
+        }
+        fn read(r: &mut ::qapi_support::Reader) -> __Option<Self> {
+            r.branches()
+        }
+    }
+
+    impl ::serde::Serialize for __Self {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
+            ::qapi_support::ser::serialize(self, s)
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for __Self {
+        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
+            ::qapi_support::de::deserialize(d)
+        }
     }
     "#,
 );
 
-/// A union's branch enum (`#[serde(tag)]`) and its `Deserialize`.
+/// A union's branch enum and its impls; when the enum is the union's
+/// type, `standalone` gives its QAPI name, and it gets the object impls.
 fn branch_enum(
     g: &Gen,
     name: &Ident,
-    qapi_name: &str,
     tag: &str,
-    (variants, arms): (Vec<syn::Variant>, Vec<syn::Arm>),
+    parts: BranchParts,
     def_attrs: Vec<Attribute>,
     cfg: &Option<Attribute>,
+    standalone: Option<&str>,
 ) -> Result<Vec<Item>, Error> {
-    let mut def = BRANCH_ENUM.item(
-        &mut Fill::new()
-            .ident("__Self", name.clone())
-            .variants("__VARIANTS", variants),
-    )?;
-    // `#[serde(tag = "...")]`: the attribute's tokens are not an
-    // expression, so the hole is filled here.
-    if let Item::Enum(en) = &mut def {
-        if let Some(a) = en.attrs.get_mut(1) {
-            *a = syntax::list_attr("serde", quote!(tag = #tag));
-        }
-    }
-    add_attrs(&mut def, def_attrs);
-    let mut de = BRANCH_DE.item(
+    let mut items = BRANCHES.fill(
         &mut type_fill(g, name)
-            .expr("__QAPI_NAME", lit_str(qapi_name))
             .expr("__TAG", lit_str(tag))
-            .expr("__TAG2", lit_str(tag))
-            .arms("__ARMS", arms),
+            .variants("__VARIANTS", parts.variants)
+            .arms("__TAGS", parts.tags)
+            .arms("__WRITES", parts.writes)
+            .arms("__ARMS", parts.reads),
     )?;
-    add_attrs(&mut de, cfg.iter().cloned().collect());
-    Ok(vec![def, de])
+    if let Some(qapi_name) = standalone {
+        items.extend(
+            TAGGED_IMPLS.fill(&mut type_fill(g, name).expr("__QAPI_NAME", lit_str(qapi_name)))?,
+        );
+    }
+    add_item_attrs(&mut items, def_attrs, cfg);
+    Ok(items)
 }
 
 pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
@@ -775,41 +887,36 @@ pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<
     let docs = g.entity_docs(id);
     let cfg = cond.cfg_attr();
     let dep = g.deprecated_attr(&e.features);
-    let branches = branch_variants(g, id);
+    let parts = branch_parts(g, id);
     if g.union_is_enum(id) {
         return branch_enum(
             g,
             &name,
-            &e.name,
             tag,
-            branches,
+            parts,
             definition_attrs(docs, &cfg, dep),
             &cfg,
+            Some(&e.name),
         );
     }
-    let members: Vec<&Member> = s
-        .members(id)
-        .into_iter()
-        .filter(|m| &*m.name != tag)
-        .collect();
-    let mut f = fields(g, id, &e.name, &members)?;
+    let members = s.members(id);
+    let mut f = fields(g, id, &e.name, &members, Some(tag))?;
     let branch = ident(&format!("{name}Branch"));
     let branch_ty = syntax::path_ty(branch.clone().into());
     let u = ident("u");
     f.fields.push(field(
-        attrs([
-            syntax::doc_attrs("The members that depend on the discriminator."),
-            vec![syntax::list_attr("serde", quote!(flatten))],
-        ]),
+        syntax::doc_attrs("The members that depend on the discriminator."),
         u.clone(),
         branch_ty.clone(),
     ));
     f.new_params.push(param(Vec::new(), u.clone(), branch_ty));
     f.new_inits.push(field_value(Vec::new(), u.clone(), None));
-    f.de_inits.push(field_value(
+    f.writes
+        .push(syn::parse_quote!(::qapi_support::Branches::write(&self.u, w);));
+    f.reads.push(field_value(
         Vec::new(),
         u,
-        Some(try_(method(path_expr("o"), "rest", []))),
+        Some(method(path_expr("r"), "branches", [])),
     ));
     f.required += 1;
     let mut items = struct_with_impls(
@@ -828,25 +935,33 @@ pub(super) fn union_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<
     items.extend(branch_enum(
         g,
         &branch,
-        &e.name,
         tag,
-        branches,
+        parts,
         attrs([
             vec![syntax::doc_attr(&branch_doc)],
             cfg.iter().cloned().collect(),
         ]),
         &cfg,
+        None,
     )?);
     Ok(items)
 }
 
 const ALTERNATE: Template = Template(
     r#"
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-    #[serde(untagged)]
+    #[derive(Clone, Debug, PartialEq)]
     #[allow(clippy::large_enum_variant)]
     pub enum __Self {
         __VARIANTS
+    }
+
+    /// Encodes what it holds.
+    impl ::serde::Serialize for __Self {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
+            match *self {
+                __SER => {}
+            }
+        }
     }
 
     /// Picks the branch by the value's JSON type, as QEMU does.
@@ -867,11 +982,19 @@ const ALTERNATE: Template = Template(
 /// The forms of one member across the releases of range bindings.
 const FORMS: Template = Template(
     r#"
-    #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
-    #[serde(untagged)]
+    #[derive(Clone, Debug, PartialEq)]
     #[allow(clippy::large_enum_variant)]
     pub enum __Self {
         __VARIANTS
+    }
+
+    /// Encodes what it holds.
+    impl ::serde::Serialize for __Self {
+        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
+            match *self {
+                __SER => {}
+            }
+        }
     }
 
     /// Takes the first form that decodes the value, newest first.
@@ -896,6 +1019,24 @@ const FORMS: Template = Template(
     "#,
 );
 
+/// An arm of an alternate's `Serialize`: what the variant holds, or
+/// `null`.
+fn ser_arm(cfg: &[Attribute], vname: &str, null: bool) -> syn::Arm {
+    let v = ident(vname);
+    let (pat, body): (syn::Pat, syn::Expr) = if null {
+        (
+            syn::parse_quote!(Self::#v),
+            syn::parse_quote!(s.serialize_unit()),
+        )
+    } else {
+        (
+            syn::parse_quote!(Self::#v(ref v)),
+            syn::parse_quote!(::serde::Serialize::serialize(v, s)),
+        )
+    };
+    arm(cfg.to_vec(), pat, body)
+}
+
 /// The forms type of range bindings: one variant per type the member had,
 /// tried in order.
 fn forms_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Error> {
@@ -918,11 +1059,12 @@ fn forms_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Erro
          these bindings, newest first.  A value decodes as the first form \
          that accepts it; it encodes as what it holds."
     );
-    let docs = g.member_docs(None, &[], &text, None);
+    let docs = g.member_docs(None, &[], &text, None, None);
     let qapi_name = format!("{owner}.{member}");
     let cfg = cond.cfg_attr();
     let mut vs = Vec::new();
     let mut arms = Vec::new();
+    let mut ser = Vec::new();
     let mut forms = Vec::new();
     for v in variants {
         let fallback = format!("Type `{}`.", v.type_name);
@@ -935,13 +1077,18 @@ fn forms_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Erro
             cfg: vcfg,
             docs: vdocs,
             ..
-        }) = part_attrs(g, Some(id), form, &fallback, false)
+        }) = part_attrs(g, Some(id), form, &fallback, false, None)
         else {
             continue;
         };
         let vname = naming::variant_name(&v.name);
         let t = v.type_id();
         let self_v = format!("Self::{vname}");
+        ser.push(ser_arm(
+            &vcfg,
+            &vname,
+            s.entity(t).json_type() == Some("null"),
+        ));
         let body = if s.entity(t).json_type() == Some("null") {
             vs.push(variant(attrs([vdocs, vcfg.clone()]), ident(&vname), None));
             let wrap: syn::Expr = syn::parse_str(&format!("|()| {self_v}"))
@@ -977,6 +1124,7 @@ fn forms_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Vec<Item>, Erro
         &mut type_fill(g, &name)
             .variants("__VARIANTS", vs)
             .arms("__ARMS", arms)
+            .arms("__SER", ser)
             .expr("__FORMS", slice(forms)),
     )?;
     add_item_attrs(&mut items, definition_attrs(docs, &cfg, None), &cfg);
@@ -1002,12 +1150,13 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<
     let dep = g.deprecated_attr(&e.features);
     let mut vs = Vec::new();
     let mut arms = Vec::new();
+    let mut ser = Vec::new();
     let mut expected = Vec::new();
     for v in variants {
         let fallback = format!("Branch `{}`.", v.name);
         let Some(PartAttrs {
             cfg: vcfg, docs, ..
-        }) = part_attrs(g, Some(id), v.into(), &fallback, false)
+        }) = part_attrs(g, Some(id), v.into(), &fallback, false, None)
         else {
             continue;
         };
@@ -1016,6 +1165,7 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<
         let t = v.type_id();
         let te = s.entity(t);
         let json = te.json_type().unwrap_or("value");
+        ser.push(ser_arm(&vcfg, &vname, json == "null"));
         let kinds: &[&str] = match json {
             "null" => &["Null"],
             "boolean" => &["Bool"],
@@ -1074,6 +1224,7 @@ pub(super) fn alternate_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<
         &mut type_fill(g, &name)
             .variants("__VARIANTS", vs)
             .arms("__ARMS", arms)
+            .arms("__SER", ser)
             .expr("__QAPI_NAME", lit_str(qapi_name))
             .expr("__EXPECTED", lit_str(&expected)),
     )?;

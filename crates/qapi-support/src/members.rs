@@ -1,0 +1,56 @@
+//! What generated structs and unions implement instead of deriving
+//! `Serialize`, `Deserialize` and `Debug`: a walk over their members,
+//! written once per type and shared by all three.
+//!
+//! Derived serde impls are most of the compile time of a large schema's
+//! bindings: each is a body of generic code per type, type-checked and
+//! borrow-checked on every build.  A walk is one line per member, and the
+//! impls on top of it are one call each into this crate, which does the
+//! work once for every type ([`crate::ser`], [`crate::de`]).
+
+use crate::de::Reader;
+use crate::ser::Writer;
+
+/// A QAPI object type (struct, union, or a command's or event's
+/// arguments): its members in wire order.
+pub trait Members: Sized {
+    /// The QAPI name, as decoding errors and `Debug` show it.
+    const NAME: &'static str;
+
+    /// Writes each member that is present, in wire order: required
+    /// members always, optional ones when `Some`.
+    fn write(&self, w: &mut Writer<'_>);
+
+    /// Takes the members out of `r`.  `None` means one was missing or did
+    /// not decode; `r` holds the reason.
+    fn read(r: &mut Reader) -> Option<Self>;
+}
+
+/// The branches of a union: selected by the discriminator member `TAG`,
+/// each adding the members of its type.
+pub trait Branches: Sized {
+    /// The discriminator's wire name.
+    const TAG: &'static str;
+
+    /// The discriminator's value for this branch, as on the wire.
+    fn tag(&self) -> &'static str;
+
+    /// Writes the branch's own members (not the discriminator).
+    fn write(&self, w: &mut Writer<'_>);
+
+    /// Reads the branch that discriminator value `tag` selects.
+    fn read(tag: &str, r: &mut Reader) -> Option<Self>;
+}
+
+/// A boxed member type (a type that holds itself, through a branch).
+impl<T: Members> Members for Box<T> {
+    const NAME: &'static str = T::NAME;
+
+    fn write(&self, w: &mut Writer<'_>) {
+        (**self).write(w)
+    }
+
+    fn read(r: &mut Reader) -> Option<Self> {
+        T::read(r).map(Box::new)
+    }
+}
