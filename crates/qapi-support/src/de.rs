@@ -155,8 +155,12 @@ impl Reader {
 }
 
 /// `Deserialize` of an object type: reads the object, then its members.
-pub fn deserialize<'de, D: Deserializer<'de>, T: Members>(d: D) -> Result<T, D::Error> {
-    let mut r = Reader::new(read_map(d, T::NAME)?, T::NAME);
+/// `type_name` (the QAPI name) is what errors call it.
+pub fn deserialize<'de, D: Deserializer<'de>, T: Members>(
+    d: D,
+    type_name: &'static str,
+) -> Result<T, D::Error> {
+    let mut r = Reader::new(read_map(d, type_name)?, type_name);
     match T::read(&mut r) {
         Some(v) => Ok(v),
         None => Err(r.into_error()),

@@ -73,8 +73,6 @@ pub struct QmpError {
 }
 
 impl Members for QmpError {
-    const NAME: &'static str = "QmpError";
-
     fn write(&self, w: &mut Writer<'_>) {
         w.req("class", &self.class);
         w.req("desc", &self.desc);
@@ -96,7 +94,7 @@ impl serde::Serialize for QmpError {
 
 impl<'de> serde::Deserialize<'de> for QmpError {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::de::deserialize(d)
+        crate::de::deserialize(d, "QmpError")
     }
 }
 

@@ -14,9 +14,6 @@ use crate::ser::Writer;
 /// A QAPI object type (struct, union, or a command's or event's
 /// arguments): its members in wire order.
 pub trait Members: Sized {
-    /// The QAPI name, as decoding errors and `Debug` show it.
-    const NAME: &'static str;
-
     /// Writes each member that is present, in wire order: required
     /// members always, optional ones when `Some`.
     fn write(&self, w: &mut Writer<'_>);
@@ -44,8 +41,6 @@ pub trait Branches: Sized {
 
 /// A boxed member type (a type that holds itself, through a branch).
 impl<T: Members> Members for Box<T> {
-    const NAME: &'static str = T::NAME;
-
     fn write(&self, w: &mut Writer<'_>) {
         (**self).write(w)
     }

@@ -214,7 +214,6 @@ mod tests {
     }
 
     impl Members for Point {
-        const NAME: &'static str = "Point";
         fn write(&self, w: &mut Writer<'_>) {
             w.req("x", &self.x);
             w.opt("label", &self.label);

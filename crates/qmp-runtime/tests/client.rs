@@ -110,12 +110,14 @@ async fn typed_client_against_our_server() {
         arch: u32,
     }
     impl qapi_support::Command for Fake {
-        const NAME: &'static str = "x-echo";
+        const META: qapi_support::CommandMeta = qapi_support::CommandMeta {
+            name: "x-echo",
+            allow_oob: false,
+            allow_preconfig: true,
+            success_response: true,
+            deprecated: false,
+        };
         type Returns = qapi_types::TargetInfo;
-        const ALLOW_OOB: bool = false;
-        const ALLOW_PRECONFIG: bool = true;
-        const SUCCESS_RESPONSE: bool = true;
-        const BOXED: bool = false;
     }
     match c.execute(&Fake { arch: 7 }).await {
         Err(ClientError::Decode {

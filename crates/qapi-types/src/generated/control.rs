@@ -13,7 +13,7 @@
 /// Optional protocol features a client may turn on while negotiating.
 ///
 /// Since: 2.12
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Hash)]
 pub enum QMPCapability {
     /// the server runs commands marked `allow-oob` out of band when
     /// the request asks for it with `exec-oob`.
@@ -21,6 +21,8 @@ pub enum QMPCapability {
     /// Wire name: `oob`.
     Oob,
 }
+
+impl ::std::cmp::Eq for QMPCapability {}
 
 impl ::serde::Serialize for QMPCapability {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -83,8 +85,6 @@ pub struct QmpCapabilities {
 }
 
 impl ::qapi_support::Members for QmpCapabilities {
-    const NAME: &'static str = "qmp_capabilities";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.opt("enable", &self.enable);
     }
@@ -105,7 +105,7 @@ impl ::serde::Serialize for QmpCapabilities {
 
 impl<'de> ::serde::Deserialize<'de> for QmpCapabilities {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "qmp_capabilities")
     }
 }
 
@@ -132,16 +132,14 @@ impl QmpCapabilities {
 }
 
 impl ::qapi_support::Command for QmpCapabilities {
-    const NAME: &'static str = "qmp_capabilities";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "qmp_capabilities",
+        allow_oob: false,
+        allow_preconfig: true,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = ::qapi_support::Empty;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = true;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// A three-part version number.
@@ -167,8 +165,6 @@ impl VersionTriple {
 }
 
 impl ::qapi_support::Members for VersionTriple {
-    const NAME: &'static str = "VersionTriple";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("major", &self.major);
         w.req("minor", &self.minor);
@@ -191,7 +187,7 @@ impl ::serde::Serialize for VersionTriple {
 
 impl<'de> ::serde::Deserialize<'de> for VersionTriple {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "VersionTriple")
     }
 }
 
@@ -232,8 +228,6 @@ impl VersionInfo {
 }
 
 impl ::qapi_support::Members for VersionInfo {
-    const NAME: &'static str = "VersionInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("qemu", &self.qemu);
         w.req("package", &self.package);
@@ -255,7 +249,7 @@ impl ::serde::Serialize for VersionInfo {
 
 impl<'de> ::serde::Deserialize<'de> for VersionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "VersionInfo")
     }
 }
 
@@ -278,7 +272,7 @@ impl ::std::cmp::PartialEq for VersionInfo {
 /// **Returns:** the server's version
 ///
 /// Since: 0.14
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct QueryVersion {}
 
 /// Encodes as `{}`.
@@ -295,17 +289,17 @@ impl<'de> ::serde::Deserialize<'de> for QueryVersion {
     }
 }
 
+impl ::std::cmp::Eq for QueryVersion {}
+
 impl ::qapi_support::Command for QueryVersion {
-    const NAME: &'static str = "query-version";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "query-version",
+        allow_oob: false,
+        allow_preconfig: true,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = VersionInfo;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = true;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// One command the server knows.
@@ -327,8 +321,6 @@ impl CommandInfo {
 }
 
 impl ::qapi_support::Members for CommandInfo {
-    const NAME: &'static str = "CommandInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("name", &self.name);
     }
@@ -349,7 +341,7 @@ impl ::serde::Serialize for CommandInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CommandInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "CommandInfo")
     }
 }
 
@@ -372,7 +364,7 @@ impl ::std::cmp::PartialEq for CommandInfo {
 /// **Returns:** one entry per command
 ///
 /// Since: 0.14
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct QueryCommands {}
 
 /// Encodes as `{}`.
@@ -389,15 +381,15 @@ impl<'de> ::serde::Deserialize<'de> for QueryCommands {
     }
 }
 
+impl ::std::cmp::Eq for QueryCommands {}
+
 impl ::qapi_support::Command for QueryCommands {
-    const NAME: &'static str = "query-commands";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "query-commands",
+        allow_oob: false,
+        allow_preconfig: true,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = Vec<CommandInfo>;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = true;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }

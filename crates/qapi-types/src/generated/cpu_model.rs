@@ -33,8 +33,6 @@ impl CpuModelInfo {
 }
 
 impl ::qapi_support::Members for CpuModelInfo {
-    const NAME: &'static str = "CpuModelInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("name", &self.name);
         w.opt("props", &self.props);
@@ -56,7 +54,7 @@ impl ::serde::Serialize for CpuModelInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "CpuModelInfo")
     }
 }
 
@@ -87,7 +85,7 @@ impl ::std::cmp::PartialEq for CpuModelInfo {
 /// types, at the price of those features.
 ///
 /// Since: 2.8
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Hash)]
 pub enum CpuModelExpansionType {
     /// expand into a static base model plus properties.  A static
     /// model is the same in every QEMU version, with every machine
@@ -104,6 +102,8 @@ pub enum CpuModelExpansionType {
     /// Wire name: `full`.
     Full,
 }
+
+impl ::std::cmp::Eq for CpuModelExpansionType {}
 
 impl ::serde::Serialize for CpuModelExpansionType {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -202,8 +202,6 @@ impl CpuModelExpansionInfo {
 }
 
 impl ::qapi_support::Members for CpuModelExpansionInfo {
-    const NAME: &'static str = "CpuModelExpansionInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("model", &self.model);
         w.opt("deprecated-props", &self.deprecated_props);
@@ -244,7 +242,7 @@ impl ::serde::Serialize for CpuModelExpansionInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "CpuModelExpansionInfo")
     }
 }
 
@@ -291,8 +289,6 @@ pub struct QueryCpuModelExpansion {
 }
 
 impl ::qapi_support::Members for QueryCpuModelExpansion {
-    const NAME: &'static str = "query-cpu-model-expansion";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("type", &self.q_type);
         w.req("model", &self.model);
@@ -314,7 +310,7 @@ impl ::serde::Serialize for QueryCpuModelExpansion {
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelExpansion {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "query-cpu-model-expansion")
     }
 }
 
@@ -341,16 +337,14 @@ impl QueryCpuModelExpansion {
 }
 
 impl ::qapi_support::Command for QueryCpuModelExpansion {
-    const NAME: &'static str = "query-cpu-model-expansion";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "query-cpu-model-expansion",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = CpuModelExpansionInfo;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// One CPU model the server knows.
@@ -433,8 +427,6 @@ impl CpuDefinitionInfo {
 }
 
 impl ::qapi_support::Members for CpuDefinitionInfo {
-    const NAME: &'static str = "CpuDefinitionInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("name", &self.name);
         w.opt("migration-safe", &self.migration_safe);
@@ -487,7 +479,7 @@ impl ::serde::Serialize for CpuDefinitionInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "CpuDefinitionInfo")
     }
 }
 
@@ -510,7 +502,7 @@ impl ::std::cmp::PartialEq for CpuDefinitionInfo {
 /// **Returns:** one entry per model
 ///
 /// Since: 1.2
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct QueryCpuDefinitions {}
 
 /// Encodes as `{}`.
@@ -527,24 +519,24 @@ impl<'de> ::serde::Deserialize<'de> for QueryCpuDefinitions {
     }
 }
 
+impl ::std::cmp::Eq for QueryCpuDefinitions {}
+
 impl ::qapi_support::Command for QueryCpuDefinitions {
-    const NAME: &'static str = "query-cpu-definitions";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "query-cpu-definitions",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = Vec<CpuDefinitionInfo>;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// How CPU model A relates to CPU model B, judged by what each can run
 /// (for example by their CPU features or generations).
 ///
 /// Since: 2.8
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Hash)]
 pub enum CpuModelCompareResult {
     /// neither model is sure to run where the other runs
     ///
@@ -563,6 +555,8 @@ pub enum CpuModelCompareResult {
     /// Wire name: `subset`.
     Subset,
 }
+
+impl ::std::cmp::Eq for CpuModelCompareResult {}
 
 impl ::serde::Serialize for CpuModelCompareResult {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -656,8 +650,6 @@ impl CpuModelCompareInfo {
 }
 
 impl ::qapi_support::Members for CpuModelCompareInfo {
-    const NAME: &'static str = "CpuModelCompareInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("result", &self.result);
         w.req("responsible-properties", &self.responsible_properties);
@@ -684,7 +676,7 @@ impl ::serde::Serialize for CpuModelCompareInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "CpuModelCompareInfo")
     }
 }
 
@@ -729,8 +721,6 @@ pub struct QueryCpuModelComparison {
 }
 
 impl ::qapi_support::Members for QueryCpuModelComparison {
-    const NAME: &'static str = "query-cpu-model-comparison";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("modela", &self.modela);
         w.req("modelb", &self.modelb);
@@ -752,7 +742,7 @@ impl ::serde::Serialize for QueryCpuModelComparison {
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelComparison {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "query-cpu-model-comparison")
     }
 }
 
@@ -779,16 +769,14 @@ impl QueryCpuModelComparison {
 }
 
 impl ::qapi_support::Command for QueryCpuModelComparison {
-    const NAME: &'static str = "query-cpu-model-comparison";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "query-cpu-model-comparison",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = CpuModelCompareInfo;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// The result of a CPU model baseline.
@@ -810,8 +798,6 @@ impl CpuModelBaselineInfo {
 }
 
 impl ::qapi_support::Members for CpuModelBaselineInfo {
-    const NAME: &'static str = "CpuModelBaselineInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("model", &self.model);
     }
@@ -832,7 +818,7 @@ impl ::serde::Serialize for CpuModelBaselineInfo {
 
 impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "CpuModelBaselineInfo")
     }
 }
 
@@ -873,8 +859,6 @@ pub struct QueryCpuModelBaseline {
 }
 
 impl ::qapi_support::Members for QueryCpuModelBaseline {
-    const NAME: &'static str = "query-cpu-model-baseline";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("modela", &self.modela);
         w.req("modelb", &self.modelb);
@@ -896,7 +880,7 @@ impl ::serde::Serialize for QueryCpuModelBaseline {
 
 impl<'de> ::serde::Deserialize<'de> for QueryCpuModelBaseline {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "query-cpu-model-baseline")
     }
 }
 
@@ -923,14 +907,12 @@ impl QueryCpuModelBaseline {
 }
 
 impl ::qapi_support::Command for QueryCpuModelBaseline {
-    const NAME: &'static str = "query-cpu-model-baseline";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "query-cpu-model-baseline",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = CpuModelBaselineInfo;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }

@@ -29,7 +29,7 @@
 /// order.  No two entries share a name, whatever their meta-type.
 ///
 /// Since: 2.5
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct QueryQmpSchema {}
 
 /// Encodes as `{}`.
@@ -46,23 +46,23 @@ impl<'de> ::serde::Deserialize<'de> for QueryQmpSchema {
     }
 }
 
+impl ::std::cmp::Eq for QueryQmpSchema {}
+
 impl ::qapi_support::Command for QueryQmpSchema {
-    const NAME: &'static str = "query-qmp-schema";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "query-qmp-schema",
+        allow_oob: false,
+        allow_preconfig: true,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = Vec<SchemaInfo>;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = true;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// The kinds of entity that `query-qmp-schema` describes.
 ///
 /// Since: 2.5
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Hash)]
 pub enum SchemaMetaType {
     /// a type the schema language predefines, for example `int`
     /// or `str`
@@ -96,6 +96,8 @@ pub enum SchemaMetaType {
     /// Wire name: `event`.
     Event,
 }
+
+impl ::std::cmp::Eq for SchemaMetaType {}
 
 impl ::serde::Serialize for SchemaMetaType {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -200,8 +202,6 @@ impl SchemaInfo {
 }
 
 impl ::qapi_support::Members for SchemaInfo {
-    const NAME: &'static str = "SchemaInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("name", &self.name);
         w.req("meta-type", &::qapi_support::Branches::tag(&self.u));
@@ -225,7 +225,7 @@ impl ::serde::Serialize for SchemaInfo {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfo")
     }
 }
 
@@ -341,8 +341,6 @@ impl SchemaInfoBuiltin {
 }
 
 impl ::qapi_support::Members for SchemaInfoBuiltin {
-    const NAME: &'static str = "SchemaInfoBuiltin";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("json-type", &self.json_type);
     }
@@ -363,7 +361,7 @@ impl ::serde::Serialize for SchemaInfoBuiltin {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoBuiltin")
     }
 }
 
@@ -384,7 +382,7 @@ impl ::std::cmp::PartialEq for SchemaInfoBuiltin {
 /// The kinds of JSON value a built-in type may use on the wire.
 ///
 /// Since: 2.5
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Hash)]
 pub enum JSONType {
     /// a string
     ///
@@ -419,6 +417,8 @@ pub enum JSONType {
     /// Wire name: `value`.
     Value,
 }
+
+impl ::std::cmp::Eq for JSONType {}
 
 impl ::serde::Serialize for JSONType {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -522,8 +522,6 @@ impl SchemaInfoEnum {
 }
 
 impl ::qapi_support::Members for SchemaInfoEnum {
-    const NAME: &'static str = "SchemaInfoEnum";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("members", &self.members);
         w.req("values", &self.values);
@@ -545,7 +543,7 @@ impl ::serde::Serialize for SchemaInfoEnum {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoEnum")
     }
 }
 
@@ -585,8 +583,6 @@ impl SchemaInfoEnumMember {
 }
 
 impl ::qapi_support::Members for SchemaInfoEnumMember {
-    const NAME: &'static str = "SchemaInfoEnumMember";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("name", &self.name);
         w.opt("features", &self.features);
@@ -608,7 +604,7 @@ impl ::serde::Serialize for SchemaInfoEnumMember {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoEnumMember")
     }
 }
 
@@ -648,8 +644,6 @@ impl SchemaInfoArray {
 }
 
 impl ::qapi_support::Members for SchemaInfoArray {
-    const NAME: &'static str = "SchemaInfoArray";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("element-type", &self.element_type);
     }
@@ -670,7 +664,7 @@ impl ::serde::Serialize for SchemaInfoArray {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoArray")
     }
 }
 
@@ -721,8 +715,6 @@ impl SchemaInfoObject {
 }
 
 impl ::qapi_support::Members for SchemaInfoObject {
-    const NAME: &'static str = "SchemaInfoObject";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("members", &self.members);
         w.opt("tag", &self.tag);
@@ -747,7 +739,7 @@ impl ::serde::Serialize for SchemaInfoObject {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoObject")
     }
 }
 
@@ -803,8 +795,6 @@ impl SchemaInfoObjectMember {
 }
 
 impl ::qapi_support::Members for SchemaInfoObjectMember {
-    const NAME: &'static str = "SchemaInfoObjectMember";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("name", &self.name);
         w.req("type", &self.q_type);
@@ -835,7 +825,7 @@ impl ::serde::Serialize for SchemaInfoObjectMember {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoObjectMember")
     }
 }
 
@@ -877,8 +867,6 @@ impl SchemaInfoObjectVariant {
 }
 
 impl ::qapi_support::Members for SchemaInfoObjectVariant {
-    const NAME: &'static str = "SchemaInfoObjectVariant";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("case", &self.case);
         w.req("type", &self.q_type);
@@ -900,7 +888,7 @@ impl ::serde::Serialize for SchemaInfoObjectVariant {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoObjectVariant")
     }
 }
 
@@ -939,8 +927,6 @@ impl SchemaInfoAlternate {
 }
 
 impl ::qapi_support::Members for SchemaInfoAlternate {
-    const NAME: &'static str = "SchemaInfoAlternate";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("members", &self.members);
     }
@@ -961,7 +947,7 @@ impl ::serde::Serialize for SchemaInfoAlternate {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoAlternate")
     }
 }
 
@@ -1000,8 +986,6 @@ impl SchemaInfoAlternateMember {
 }
 
 impl ::qapi_support::Members for SchemaInfoAlternateMember {
-    const NAME: &'static str = "SchemaInfoAlternateMember";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("type", &self.q_type);
     }
@@ -1022,7 +1006,7 @@ impl ::serde::Serialize for SchemaInfoAlternateMember {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoAlternateMember")
     }
 }
 
@@ -1077,8 +1061,6 @@ impl SchemaInfoCommand {
 }
 
 impl ::qapi_support::Members for SchemaInfoCommand {
-    const NAME: &'static str = "SchemaInfoCommand";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("arg-type", &self.arg_type);
         w.req("ret-type", &self.ret_type);
@@ -1107,7 +1089,7 @@ impl ::serde::Serialize for SchemaInfoCommand {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoCommand")
     }
 }
 
@@ -1147,8 +1129,6 @@ impl SchemaInfoEvent {
 }
 
 impl ::qapi_support::Members for SchemaInfoEvent {
-    const NAME: &'static str = "SchemaInfoEvent";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("arg-type", &self.arg_type);
     }
@@ -1169,7 +1149,7 @@ impl ::serde::Serialize for SchemaInfoEvent {
 
 impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "SchemaInfoEvent")
     }
 }
 

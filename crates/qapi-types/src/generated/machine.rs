@@ -16,7 +16,7 @@
 /// this enumeration may use `_`).
 ///
 /// Since: 3.0
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Hash)]
 pub enum SysEmuTarget {
     /// 64-bit Arm (AArch64)
     ///
@@ -141,6 +141,8 @@ pub enum SysEmuTarget {
     /// Wire name: `xtensaeb`.
     Xtensaeb,
 }
+
+impl ::std::cmp::Eq for SysEmuTarget {}
 
 impl ::serde::Serialize for SysEmuTarget {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -294,8 +296,6 @@ impl TargetInfo {
 }
 
 impl ::qapi_support::Members for TargetInfo {
-    const NAME: &'static str = "TargetInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("arch", &self.arch);
     }
@@ -316,7 +316,7 @@ impl ::serde::Serialize for TargetInfo {
 
 impl<'de> ::serde::Deserialize<'de> for TargetInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "TargetInfo")
     }
 }
 
@@ -339,7 +339,7 @@ impl ::std::cmp::PartialEq for TargetInfo {
 /// **Returns:** the emulated target
 ///
 /// Since: 1.2
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct QueryTarget {}
 
 /// Encodes as `{}`.
@@ -356,15 +356,15 @@ impl<'de> ::serde::Deserialize<'de> for QueryTarget {
     }
 }
 
+impl ::std::cmp::Eq for QueryTarget {}
+
 impl ::qapi_support::Command for QueryTarget {
-    const NAME: &'static str = "query-target";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "query-target",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = TargetInfo;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }

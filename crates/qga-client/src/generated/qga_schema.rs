@@ -26,8 +26,6 @@ pub struct GuestSyncDelimited {
 }
 
 impl ::qapi_support::Members for GuestSyncDelimited {
-    const NAME: &'static str = "guest-sync-delimited";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("id", &self.id);
     }
@@ -48,7 +46,7 @@ impl ::serde::Serialize for GuestSyncDelimited {
 
 impl<'de> ::serde::Deserialize<'de> for GuestSyncDelimited {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-sync-delimited")
     }
 }
 
@@ -75,16 +73,14 @@ impl GuestSyncDelimited {
 }
 
 impl ::qapi_support::Command for GuestSyncDelimited {
-    const NAME: &'static str = "guest-sync-delimited";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-sync-delimited",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = i64;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Echoes a number back, without the 0xFF delimiter of
@@ -100,8 +96,6 @@ pub struct GuestSync {
 }
 
 impl ::qapi_support::Members for GuestSync {
-    const NAME: &'static str = "guest-sync";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("id", &self.id);
     }
@@ -122,7 +116,7 @@ impl ::serde::Serialize for GuestSync {
 
 impl<'de> ::serde::Deserialize<'de> for GuestSync {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-sync")
     }
 }
 
@@ -149,22 +143,20 @@ impl GuestSync {
 }
 
 impl ::qapi_support::Command for GuestSync {
-    const NAME: &'static str = "guest-sync";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-sync",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = i64;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Checks that the agent is alive.
 ///
 /// Since: 0.15.0
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestPing {}
 
 /// Encodes as `{}`.
@@ -181,17 +173,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestPing {
     }
 }
 
+impl ::std::cmp::Eq for GuestPing {}
+
 impl ::qapi_support::Command for GuestPing {
-    const NAME: &'static str = "guest-ping";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-ping",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = ::qapi_support::Empty;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Reads the guest's clock.
@@ -199,7 +191,7 @@ impl ::qapi_support::Command for GuestPing {
 /// **Returns:** nanoseconds since the Unix epoch
 ///
 /// Since: 1.5
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestGetTime {}
 
 /// Encodes as `{}`.
@@ -216,17 +208,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestGetTime {
     }
 }
 
+impl ::std::cmp::Eq for GuestGetTime {}
+
 impl ::qapi_support::Command for GuestGetTime {
-    const NAME: &'static str = "guest-get-time";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-get-time",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = i64;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Sets the guest's clock.
@@ -240,8 +232,6 @@ pub struct GuestSetTime {
 }
 
 impl ::qapi_support::Members for GuestSetTime {
-    const NAME: &'static str = "guest-set-time";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.opt("time", &self.time);
     }
@@ -262,7 +252,7 @@ impl ::serde::Serialize for GuestSetTime {
 
 impl<'de> ::serde::Deserialize<'de> for GuestSetTime {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-set-time")
     }
 }
 
@@ -289,16 +279,14 @@ impl GuestSetTime {
 }
 
 impl ::qapi_support::Command for GuestSetTime {
-    const NAME: &'static str = "guest-set-time";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-set-time",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = ::qapi_support::Empty;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// One command the agent was built with.
@@ -331,8 +319,6 @@ impl GuestAgentCommandInfo {
 }
 
 impl ::qapi_support::Members for GuestAgentCommandInfo {
-    const NAME: &'static str = "GuestAgentCommandInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("name", &self.name);
         w.req("enabled", &self.enabled);
@@ -361,7 +347,7 @@ impl ::serde::Serialize for GuestAgentCommandInfo {
 
 impl<'de> ::serde::Deserialize<'de> for GuestAgentCommandInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestAgentCommandInfo")
     }
 }
 
@@ -403,8 +389,6 @@ impl GuestAgentInfo {
 }
 
 impl ::qapi_support::Members for GuestAgentInfo {
-    const NAME: &'static str = "GuestAgentInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("version", &self.version);
         w.req("supported_commands", &self.supported_commands);
@@ -431,7 +415,7 @@ impl ::serde::Serialize for GuestAgentInfo {
 
 impl<'de> ::serde::Deserialize<'de> for GuestAgentInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestAgentInfo")
     }
 }
 
@@ -454,7 +438,7 @@ impl ::std::cmp::PartialEq for GuestAgentInfo {
 /// **Returns:** the agent's description
 ///
 /// Since: 0.15.0
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestInfo {}
 
 /// Encodes as `{}`.
@@ -471,17 +455,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestInfo {
     }
 }
 
+impl ::std::cmp::Eq for GuestInfo {}
+
 impl ::qapi_support::Command for GuestInfo {
-    const NAME: &'static str = "guest-info";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-info",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = GuestAgentInfo;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Powers the guest down, halts or reboots it.  Nothing is sent back
@@ -495,8 +479,6 @@ pub struct GuestShutdown {
 }
 
 impl ::qapi_support::Members for GuestShutdown {
-    const NAME: &'static str = "guest-shutdown";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.opt("mode", &self.mode);
     }
@@ -517,7 +499,7 @@ impl ::serde::Serialize for GuestShutdown {
 
 impl<'de> ::serde::Deserialize<'de> for GuestShutdown {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-shutdown")
     }
 }
 
@@ -544,16 +526,14 @@ impl GuestShutdown {
 }
 
 impl ::qapi_support::Command for GuestShutdown {
-    const NAME: &'static str = "guest-shutdown";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-shutdown",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: false,
+        deprecated: false,
+    };
     type Returns = ::qapi_support::Empty;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = false;
-
-    const BOXED: bool = false;
 }
 
 /// Opens a file in the guest.
@@ -570,8 +550,6 @@ pub struct GuestFileOpen {
 }
 
 impl ::qapi_support::Members for GuestFileOpen {
-    const NAME: &'static str = "guest-file-open";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("path", &self.path);
         w.opt("mode", &self.mode);
@@ -593,7 +571,7 @@ impl ::serde::Serialize for GuestFileOpen {
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileOpen {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-file-open")
     }
 }
 
@@ -620,16 +598,14 @@ impl GuestFileOpen {
 }
 
 impl ::qapi_support::Command for GuestFileOpen {
-    const NAME: &'static str = "guest-file-open";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-file-open",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = i64;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Closes a handle from `guest-file-open`.
@@ -642,8 +618,6 @@ pub struct GuestFileClose {
 }
 
 impl ::qapi_support::Members for GuestFileClose {
-    const NAME: &'static str = "guest-file-close";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("handle", &self.handle);
     }
@@ -664,7 +638,7 @@ impl ::serde::Serialize for GuestFileClose {
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileClose {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-file-close")
     }
 }
 
@@ -691,16 +665,14 @@ impl GuestFileClose {
 }
 
 impl ::qapi_support::Command for GuestFileClose {
-    const NAME: &'static str = "guest-file-close";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-file-close",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = ::qapi_support::Empty;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// What one read returned.
@@ -728,8 +700,6 @@ impl GuestFileRead {
 }
 
 impl ::qapi_support::Members for GuestFileRead {
-    const NAME: &'static str = "GuestFileRead";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("count", &self.count);
         w.req("buf-b64", &self.buf_b64);
@@ -752,7 +722,7 @@ impl ::serde::Serialize for GuestFileRead {
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestFileRead")
     }
 }
 
@@ -785,8 +755,6 @@ pub struct GuestFileReadCommand {
 }
 
 impl ::qapi_support::Members for GuestFileReadCommand {
-    const NAME: &'static str = "guest-file-read";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("handle", &self.handle);
         w.opt("count", &self.count);
@@ -808,7 +776,7 @@ impl ::serde::Serialize for GuestFileReadCommand {
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileReadCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-file-read")
     }
 }
 
@@ -835,16 +803,14 @@ impl GuestFileReadCommand {
 }
 
 impl ::qapi_support::Command for GuestFileReadCommand {
-    const NAME: &'static str = "guest-file-read";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-file-read",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = GuestFileRead;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// What one write did.
@@ -868,8 +834,6 @@ impl GuestFileWrite {
 }
 
 impl ::qapi_support::Members for GuestFileWrite {
-    const NAME: &'static str = "GuestFileWrite";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("count", &self.count);
         w.req("eof", &self.eof);
@@ -891,7 +855,7 @@ impl ::serde::Serialize for GuestFileWrite {
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestFileWrite")
     }
 }
 
@@ -927,8 +891,6 @@ pub struct GuestFileWriteCommand {
 }
 
 impl ::qapi_support::Members for GuestFileWriteCommand {
-    const NAME: &'static str = "guest-file-write";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("handle", &self.handle);
         w.req("buf-b64", &self.buf_b64);
@@ -953,7 +915,7 @@ impl ::serde::Serialize for GuestFileWriteCommand {
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileWriteCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-file-write")
     }
 }
 
@@ -984,16 +946,14 @@ impl GuestFileWriteCommand {
 }
 
 impl ::qapi_support::Command for GuestFileWriteCommand {
-    const NAME: &'static str = "guest-file-write";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-file-write",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = GuestFileWrite;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Where a seek left the file position.
@@ -1017,8 +977,6 @@ impl GuestFileSeek {
 }
 
 impl ::qapi_support::Members for GuestFileSeek {
-    const NAME: &'static str = "GuestFileSeek";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("position", &self.position);
         w.req("eof", &self.eof);
@@ -1040,7 +998,7 @@ impl ::serde::Serialize for GuestFileSeek {
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestFileSeek")
     }
 }
 
@@ -1061,7 +1019,7 @@ impl ::std::cmp::PartialEq for GuestFileSeek {
 /// What a seek offset counts from.
 ///
 /// Since: 2.6
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum QGASeek {
     /// the start of the file
     ///
@@ -1078,6 +1036,8 @@ pub enum QGASeek {
     /// A value this schema does not know (sent by a newer peer).
     Unknown(String),
 }
+
+impl ::std::cmp::Eq for QGASeek {}
 
 impl ::serde::Serialize for QGASeek {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -1188,8 +1148,6 @@ pub struct GuestFileSeekCommand {
 }
 
 impl ::qapi_support::Members for GuestFileSeekCommand {
-    const NAME: &'static str = "guest-file-seek";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("handle", &self.handle);
         w.req("offset", &self.offset);
@@ -1214,7 +1172,7 @@ impl ::serde::Serialize for GuestFileSeekCommand {
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileSeekCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-file-seek")
     }
 }
 
@@ -1241,16 +1199,14 @@ impl GuestFileSeekCommand {
 }
 
 impl ::qapi_support::Command for GuestFileSeekCommand {
-    const NAME: &'static str = "guest-file-seek";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-file-seek",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = GuestFileSeek;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Writes an open file's buffered data out.
@@ -1263,8 +1219,6 @@ pub struct GuestFileFlush {
 }
 
 impl ::qapi_support::Members for GuestFileFlush {
-    const NAME: &'static str = "guest-file-flush";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("handle", &self.handle);
     }
@@ -1285,7 +1239,7 @@ impl ::serde::Serialize for GuestFileFlush {
 
 impl<'de> ::serde::Deserialize<'de> for GuestFileFlush {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-file-flush")
     }
 }
 
@@ -1312,22 +1266,20 @@ impl GuestFileFlush {
 }
 
 impl ::qapi_support::Command for GuestFileFlush {
-    const NAME: &'static str = "guest-file-flush";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-file-flush",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = ::qapi_support::Empty;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Whether the guest's filesystems are frozen.
 ///
 /// Since: 0.15.0
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum GuestFsfreezeStatus {
     /// writes proceed
     ///
@@ -1340,6 +1292,8 @@ pub enum GuestFsfreezeStatus {
     /// A value this schema does not know (sent by a newer peer).
     Unknown(String),
 }
+
+impl ::std::cmp::Eq for GuestFsfreezeStatus {}
 
 impl ::serde::Serialize for GuestFsfreezeStatus {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -1388,7 +1342,7 @@ impl std::fmt::Display for GuestFsfreezeStatus {
 /// **Returns:** the state
 ///
 /// Since: 0.15.0
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestFsfreezeStatusCommand {}
 
 /// Encodes as `{}`.
@@ -1405,17 +1359,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeStatusCommand {
     }
 }
 
+impl ::std::cmp::Eq for GuestFsfreezeStatusCommand {}
+
 impl ::qapi_support::Command for GuestFsfreezeStatusCommand {
-    const NAME: &'static str = "guest-fsfreeze-status";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-fsfreeze-status",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = GuestFsfreezeStatus;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Freezes every freezable filesystem of the guest, for a consistent
@@ -1425,7 +1379,7 @@ impl ::qapi_support::Command for GuestFsfreezeStatusCommand {
 /// **Returns:** how many filesystems were frozen
 ///
 /// Since: 0.15.0
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestFsfreezeFreeze {}
 
 /// Encodes as `{}`.
@@ -1442,17 +1396,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeFreeze {
     }
 }
 
+impl ::std::cmp::Eq for GuestFsfreezeFreeze {}
+
 impl ::qapi_support::Command for GuestFsfreezeFreeze {
-    const NAME: &'static str = "guest-fsfreeze-freeze";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-fsfreeze-freeze",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = i64;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Freezes the filesystems mounted at the given points.
@@ -1467,8 +1421,6 @@ pub struct GuestFsfreezeFreezeList {
 }
 
 impl ::qapi_support::Members for GuestFsfreezeFreezeList {
-    const NAME: &'static str = "guest-fsfreeze-freeze-list";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.opt("mountpoints", &self.mountpoints);
     }
@@ -1489,7 +1441,7 @@ impl ::serde::Serialize for GuestFsfreezeFreezeList {
 
 impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeFreezeList {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-fsfreeze-freeze-list")
     }
 }
 
@@ -1516,16 +1468,14 @@ impl GuestFsfreezeFreezeList {
 }
 
 impl ::qapi_support::Command for GuestFsfreezeFreezeList {
-    const NAME: &'static str = "guest-fsfreeze-freeze-list";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-fsfreeze-freeze-list",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = i64;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Thaws the frozen filesystems.
@@ -1533,7 +1483,7 @@ impl ::qapi_support::Command for GuestFsfreezeFreezeList {
 /// **Returns:** how many filesystems were thawed
 ///
 /// Since: 0.15.0
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestFsfreezeThaw {}
 
 /// Encodes as `{}`.
@@ -1550,24 +1500,24 @@ impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeThaw {
     }
 }
 
+impl ::std::cmp::Eq for GuestFsfreezeThaw {}
+
 impl ::qapi_support::Command for GuestFsfreezeThaw {
-    const NAME: &'static str = "guest-fsfreeze-thaw";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-fsfreeze-thaw",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = i64;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// Suspends the guest to disk.  Nothing is sent back when the request
 /// is accepted.
 ///
 /// Since: 1.1
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestSuspendDisk {}
 
 /// Encodes as `{}`.
@@ -1584,24 +1534,24 @@ impl<'de> ::serde::Deserialize<'de> for GuestSuspendDisk {
     }
 }
 
+impl ::std::cmp::Eq for GuestSuspendDisk {}
+
 impl ::qapi_support::Command for GuestSuspendDisk {
-    const NAME: &'static str = "guest-suspend-disk";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-suspend-disk",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: false,
+        deprecated: false,
+    };
     type Returns = ::qapi_support::Empty;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = false;
-
-    const BOXED: bool = false;
 }
 
 /// Suspends the guest to memory.  Nothing is sent back when the request
 /// is accepted.
 ///
 /// Since: 1.1
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestSuspendRam {}
 
 /// Encodes as `{}`.
@@ -1618,24 +1568,24 @@ impl<'de> ::serde::Deserialize<'de> for GuestSuspendRam {
     }
 }
 
+impl ::std::cmp::Eq for GuestSuspendRam {}
+
 impl ::qapi_support::Command for GuestSuspendRam {
-    const NAME: &'static str = "guest-suspend-ram";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-suspend-ram",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: false,
+        deprecated: false,
+    };
     type Returns = ::qapi_support::Empty;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = false;
-
-    const BOXED: bool = false;
 }
 
 /// Saves the guest to disk, then suspends it to memory.  Nothing is
 /// sent back when the request is accepted.
 ///
 /// Since: 1.1
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestSuspendHybrid {}
 
 /// Encodes as `{}`.
@@ -1652,17 +1602,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestSuspendHybrid {
     }
 }
 
+impl ::std::cmp::Eq for GuestSuspendHybrid {}
+
 impl ::qapi_support::Command for GuestSuspendHybrid {
-    const NAME: &'static str = "guest-suspend-hybrid";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-suspend-hybrid",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: false,
+        deprecated: false,
+    };
     type Returns = ::qapi_support::Empty;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = false;
-
-    const BOXED: bool = false;
 }
 
 /// A started process.
@@ -1684,8 +1634,6 @@ impl GuestExec {
 }
 
 impl ::qapi_support::Members for GuestExec {
-    const NAME: &'static str = "GuestExec";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("pid", &self.pid);
     }
@@ -1706,7 +1654,7 @@ impl ::serde::Serialize for GuestExec {
 
 impl<'de> ::serde::Deserialize<'de> for GuestExec {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestExec")
     }
 }
 
@@ -1727,7 +1675,7 @@ impl ::std::cmp::PartialEq for GuestExec {
 /// Which output streams of a process are kept.
 ///
 /// Since: 8.0
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum GuestExecCaptureOutputMode {
     /// neither
     ///
@@ -1752,6 +1700,8 @@ pub enum GuestExecCaptureOutputMode {
     /// A value this schema does not know (sent by a newer peer).
     Unknown(String),
 }
+
+impl ::std::cmp::Eq for GuestExecCaptureOutputMode {}
 
 impl ::serde::Serialize for GuestExecCaptureOutputMode {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -1876,8 +1826,6 @@ pub struct GuestExecCommand {
 }
 
 impl ::qapi_support::Members for GuestExecCommand {
-    const NAME: &'static str = "guest-exec";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("path", &self.path);
         w.opt("arg", &self.arg);
@@ -1922,7 +1870,7 @@ impl ::serde::Serialize for GuestExecCommand {
 
 impl<'de> ::serde::Deserialize<'de> for GuestExecCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-exec")
     }
 }
 
@@ -1955,16 +1903,14 @@ impl GuestExecCommand {
 }
 
 impl ::qapi_support::Command for GuestExecCommand {
-    const NAME: &'static str = "guest-exec";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-exec",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = GuestExec;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// The state of a process started by `guest-exec`.
@@ -2014,8 +1960,6 @@ impl GuestExecStatus {
 }
 
 impl ::qapi_support::Members for GuestExecStatus {
-    const NAME: &'static str = "GuestExecStatus";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("exited", &self.exited);
         w.opt("exitcode", &self.exitcode);
@@ -2068,7 +2012,7 @@ impl ::serde::Serialize for GuestExecStatus {
 
 impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestExecStatus")
     }
 }
 
@@ -2099,8 +2043,6 @@ pub struct GuestExecStatusCommand {
 }
 
 impl ::qapi_support::Members for GuestExecStatusCommand {
-    const NAME: &'static str = "guest-exec-status";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("pid", &self.pid);
     }
@@ -2121,7 +2063,7 @@ impl ::serde::Serialize for GuestExecStatusCommand {
 
 impl<'de> ::serde::Deserialize<'de> for GuestExecStatusCommand {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "guest-exec-status")
     }
 }
 
@@ -2148,16 +2090,14 @@ impl GuestExecStatusCommand {
 }
 
 impl ::qapi_support::Command for GuestExecStatusCommand {
-    const NAME: &'static str = "guest-exec-status";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-exec-status",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = GuestExecStatus;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// The guest's host name.
@@ -2181,8 +2121,6 @@ impl GuestHostName {
 }
 
 impl ::qapi_support::Members for GuestHostName {
-    const NAME: &'static str = "GuestHostName";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("host-name", &self.host_name);
     }
@@ -2203,7 +2141,7 @@ impl ::serde::Serialize for GuestHostName {
 
 impl<'de> ::serde::Deserialize<'de> for GuestHostName {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestHostName")
     }
 }
 
@@ -2226,7 +2164,7 @@ impl ::std::cmp::PartialEq for GuestHostName {
 /// **Returns:** the name
 ///
 /// Since: 2.10
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestGetHostName {}
 
 /// Encodes as `{}`.
@@ -2243,17 +2181,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestGetHostName {
     }
 }
 
+impl ::std::cmp::Eq for GuestGetHostName {}
+
 impl ::qapi_support::Command for GuestGetHostName {
-    const NAME: &'static str = "guest-get-host-name";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-get-host-name",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = GuestHostName;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// A user logged in to the guest.
@@ -2285,8 +2223,6 @@ impl GuestUser {
 }
 
 impl ::qapi_support::Members for GuestUser {
-    const NAME: &'static str = "GuestUser";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("user", &self.user);
         w.req("login-time", &self.login_time);
@@ -2311,7 +2247,7 @@ impl ::serde::Serialize for GuestUser {
 
 impl<'de> ::serde::Deserialize<'de> for GuestUser {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestUser")
     }
 }
 
@@ -2334,7 +2270,7 @@ impl ::std::cmp::PartialEq for GuestUser {
 /// **Returns:** the users
 ///
 /// Since: 2.10
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestGetUsers {}
 
 /// Encodes as `{}`.
@@ -2351,17 +2287,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestGetUsers {
     }
 }
 
+impl ::std::cmp::Eq for GuestGetUsers {}
+
 impl ::qapi_support::Command for GuestGetUsers {
-    const NAME: &'static str = "guest-get-users";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-get-users",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = Vec<GuestUser>;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// The guest's time zone.
@@ -2385,8 +2321,6 @@ impl GuestTimezone {
 }
 
 impl ::qapi_support::Members for GuestTimezone {
-    const NAME: &'static str = "GuestTimezone";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.opt("zone", &self.zone);
         w.req("offset", &self.offset);
@@ -2408,7 +2342,7 @@ impl ::serde::Serialize for GuestTimezone {
 
 impl<'de> ::serde::Deserialize<'de> for GuestTimezone {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestTimezone")
     }
 }
 
@@ -2431,7 +2365,7 @@ impl ::std::cmp::PartialEq for GuestTimezone {
 /// **Returns:** the time zone
 ///
 /// Since: 2.10
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestGetTimezone {}
 
 /// Encodes as `{}`.
@@ -2448,17 +2382,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestGetTimezone {
     }
 }
 
+impl ::std::cmp::Eq for GuestGetTimezone {}
+
 impl ::qapi_support::Command for GuestGetTimezone {
-    const NAME: &'static str = "guest-get-timezone";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-get-timezone",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = GuestTimezone;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// The guest's operating system, from its kernel and its os-release
@@ -2520,8 +2454,6 @@ impl GuestOSInfo {
 }
 
 impl ::qapi_support::Members for GuestOSInfo {
-    const NAME: &'static str = "GuestOSInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.opt("kernel-release", &self.kernel_release);
         w.opt("kernel-version", &self.kernel_version);
@@ -2586,7 +2518,7 @@ impl ::serde::Serialize for GuestOSInfo {
 
 impl<'de> ::serde::Deserialize<'de> for GuestOSInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestOSInfo")
     }
 }
 
@@ -2609,7 +2541,7 @@ impl ::std::cmp::PartialEq for GuestOSInfo {
 /// **Returns:** the operating system
 ///
 /// Since: 2.10
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestGetOsinfo {}
 
 /// Encodes as `{}`.
@@ -2626,17 +2558,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestGetOsinfo {
     }
 }
 
+impl ::std::cmp::Eq for GuestGetOsinfo {}
+
 impl ::qapi_support::Command for GuestGetOsinfo {
-    const NAME: &'static str = "guest-get-osinfo";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-get-osinfo",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = GuestOSInfo;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// One virtual CPU as the guest sees it.
@@ -2670,8 +2602,6 @@ impl GuestLogicalProcessor {
 }
 
 impl ::qapi_support::Members for GuestLogicalProcessor {
-    const NAME: &'static str = "GuestLogicalProcessor";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("logical-id", &self.logical_id);
         w.req("online", &self.online);
@@ -2700,7 +2630,7 @@ impl ::serde::Serialize for GuestLogicalProcessor {
 
 impl<'de> ::serde::Deserialize<'de> for GuestLogicalProcessor {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestLogicalProcessor")
     }
 }
 
@@ -2723,7 +2653,7 @@ impl ::std::cmp::PartialEq for GuestLogicalProcessor {
 /// **Returns:** the CPUs
 ///
 /// Since: 1.5
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestGetVcpus {}
 
 /// Encodes as `{}`.
@@ -2740,23 +2670,23 @@ impl<'de> ::serde::Deserialize<'de> for GuestGetVcpus {
     }
 }
 
+impl ::std::cmp::Eq for GuestGetVcpus {}
+
 impl ::qapi_support::Command for GuestGetVcpus {
-    const NAME: &'static str = "guest-get-vcpus";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-get-vcpus",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = Vec<GuestLogicalProcessor>;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// An IP address family.
 ///
 /// Since: 1.1
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum GuestIpAddressType {
     /// IPv4
     ///
@@ -2769,6 +2699,8 @@ pub enum GuestIpAddressType {
     /// A value this schema does not know (sent by a newer peer).
     Unknown(String),
 }
+
+impl ::std::cmp::Eq for GuestIpAddressType {}
 
 impl ::serde::Serialize for GuestIpAddressType {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -2847,8 +2779,6 @@ impl GuestIpAddress {
 }
 
 impl ::qapi_support::Members for GuestIpAddress {
-    const NAME: &'static str = "GuestIpAddress";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("ip-address", &self.ip_address);
         w.req("ip-address-type", &self.ip_address_type);
@@ -2877,7 +2807,7 @@ impl ::serde::Serialize for GuestIpAddress {
 
 impl<'de> ::serde::Deserialize<'de> for GuestIpAddress {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestIpAddress")
     }
 }
 
@@ -2963,8 +2893,6 @@ impl GuestNetworkInterfaceStat {
 }
 
 impl ::qapi_support::Members for GuestNetworkInterfaceStat {
-    const NAME: &'static str = "GuestNetworkInterfaceStat";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("rx-bytes", &self.rx_bytes);
         w.req("rx-packets", &self.rx_packets);
@@ -3021,7 +2949,7 @@ impl ::serde::Serialize for GuestNetworkInterfaceStat {
 
 impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterfaceStat {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestNetworkInterfaceStat")
     }
 }
 
@@ -3075,8 +3003,6 @@ impl GuestNetworkInterface {
 }
 
 impl ::qapi_support::Members for GuestNetworkInterface {
-    const NAME: &'static str = "GuestNetworkInterface";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("name", &self.name);
         w.opt("hardware-address", &self.hardware_address);
@@ -3117,7 +3043,7 @@ impl ::serde::Serialize for GuestNetworkInterface {
 
 impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterface {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestNetworkInterface")
     }
 }
 
@@ -3140,7 +3066,7 @@ impl ::std::cmp::PartialEq for GuestNetworkInterface {
 /// **Returns:** the interfaces
 ///
 /// Since: 1.1
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestNetworkGetInterfaces {}
 
 /// Encodes as `{}`.
@@ -3157,17 +3083,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkGetInterfaces {
     }
 }
 
+impl ::std::cmp::Eq for GuestNetworkGetInterfaces {}
+
 impl ::qapi_support::Command for GuestNetworkGetInterfaces {
-    const NAME: &'static str = "guest-network-get-interfaces";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-network-get-interfaces",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = Vec<GuestNetworkInterface>;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }
 
 /// A PCI device's identifiers.
@@ -3195,8 +3121,6 @@ impl GuestDeviceIdPCI {
 }
 
 impl ::qapi_support::Members for GuestDeviceIdPCI {
-    const NAME: &'static str = "GuestDeviceIdPCI";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("vendor-id", &self.vendor_id);
         w.req("device-id", &self.device_id);
@@ -3218,7 +3142,7 @@ impl ::serde::Serialize for GuestDeviceIdPCI {
 
 impl<'de> ::serde::Deserialize<'de> for GuestDeviceIdPCI {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestDeviceIdPCI")
     }
 }
 
@@ -3239,7 +3163,7 @@ impl ::std::cmp::PartialEq for GuestDeviceIdPCI {
 /// The bus a device sits on.
 ///
 /// Since: 5.2
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Hash)]
 pub enum GuestDeviceType {
     /// PCI
     ///
@@ -3248,6 +3172,8 @@ pub enum GuestDeviceType {
     /// A value this schema does not know (sent by a newer peer).
     Unknown(String),
 }
+
+impl ::std::cmp::Eq for GuestDeviceType {}
 
 impl ::serde::Serialize for GuestDeviceType {
     fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -3327,8 +3253,6 @@ impl ::qapi_support::Branches for GuestDeviceId {
 }
 
 impl ::qapi_support::Members for GuestDeviceId {
-    const NAME: &'static str = "GuestDeviceId";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         ::qapi_support::ser::tag_and_branch(self, w)
     }
@@ -3346,7 +3270,7 @@ impl ::serde::Serialize for GuestDeviceId {
 
 impl<'de> ::serde::Deserialize<'de> for GuestDeviceId {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestDeviceId")
     }
 }
 
@@ -3386,8 +3310,6 @@ impl GuestDeviceInfo {
 }
 
 impl ::qapi_support::Members for GuestDeviceInfo {
-    const NAME: &'static str = "GuestDeviceInfo";
-
     fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
         w.req("driver-name", &self.driver_name);
         w.opt("driver-date", &self.driver_date);
@@ -3423,7 +3345,7 @@ impl ::serde::Serialize for GuestDeviceInfo {
 
 impl<'de> ::serde::Deserialize<'de> for GuestDeviceInfo {
     fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d)
+        ::qapi_support::de::deserialize(d, "GuestDeviceInfo")
     }
 }
 
@@ -3447,7 +3369,7 @@ impl ::std::cmp::PartialEq for GuestDeviceInfo {
 /// **Returns:** the devices
 ///
 /// Since: 5.2
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct GuestGetDevices {}
 
 /// Encodes as `{}`.
@@ -3464,15 +3386,15 @@ impl<'de> ::serde::Deserialize<'de> for GuestGetDevices {
     }
 }
 
+impl ::std::cmp::Eq for GuestGetDevices {}
+
 impl ::qapi_support::Command for GuestGetDevices {
-    const NAME: &'static str = "guest-get-devices";
+    const META: ::qapi_support::CommandMeta = ::qapi_support::CommandMeta {
+        name: "guest-get-devices",
+        allow_oob: false,
+        allow_preconfig: false,
+        success_response: true,
+        deprecated: false,
+    };
     type Returns = Vec<GuestDeviceInfo>;
-
-    const ALLOW_OOB: bool = false;
-
-    const ALLOW_PRECONFIG: bool = false;
-
-    const SUCCESS_RESPONSE: bool = true;
-
-    const BOXED: bool = false;
 }

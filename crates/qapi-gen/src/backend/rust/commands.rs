@@ -18,12 +18,8 @@ use crate::model::{EntityId, EntityKind};
 const COMMAND_IMPL: Template = Template(
     r#"
     impl ::qapi_support::Command for __Self {
-        const NAME: &'static str = __WIRE;
+        const META: ::qapi_support::CommandMeta = __META;
         type Returns = __Returns;
-        const ALLOW_OOB: bool = __OOB;
-        const ALLOW_PRECONFIG: bool = __PRECONFIG;
-        const SUCCESS_RESPONSE: bool = __SUCCESS;
-        const BOXED: bool = __BOXED;
     }
     "#,
 );
@@ -52,7 +48,7 @@ const NEWTYPE_ARGS: Template = Template(
 /// A command without arguments.
 const NO_ARGS: Template = Template(
     r#"
-    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
     pub struct __Self {}
 
     /// Encodes as `{}`.
@@ -68,6 +64,8 @@ const NO_ARGS: Template = Template(
             Ok(Self {})
         }
     }
+
+    impl ::std::cmp::Eq for __Self {}
     "#,
 );
 
@@ -121,21 +119,39 @@ pub(super) fn command_items(g: &mut Gen, id: EntityId, cond: &Cond) -> Result<Ve
     let mut imp = COMMAND_IMPL.item(
         &mut Fill::new()
             .ident("__Self", name)
-            .expr("__WIRE", syntax::lit_str(wire))
-            .ty("__Returns", returns)
-            .expr("__OOB", syntax::lit_bool(c.allow_oob))
-            .expr("__PRECONFIG", syntax::lit_bool(c.allow_preconfig))
-            .expr("__SUCCESS", syntax::lit_bool(c.success_response))
-            .expr("__BOXED", syntax::lit_bool(c.boxed)),
+            .expr("__META", command_meta(e, c))
+            .ty("__Returns", returns),
     )?;
-    if let (Some(names), Item::Impl(i)) = (releases_of(g, id), &mut imp) {
-        i.items.push(syn::parse_quote!(
-            const RELEASES: &'static [&'static str] = #names;
-        ));
+    if let Item::Impl(i) = &mut imp {
+        if c.boxed {
+            i.items.push(syn::parse_quote!(
+                const BOXED: bool = true;
+            ));
+        }
+        if let Some(names) = releases_of(g, id) {
+            i.items.push(syn::parse_quote!(
+                const RELEASES: &'static [&'static str] = #names;
+            ));
+        }
     }
     add_attrs(&mut imp, cfg.into_iter().collect());
     items.push(imp);
     Ok(items)
+}
+
+/// A command's `CommandMeta`: its name and flags.
+fn command_meta(e: &crate::model::Entity, c: &crate::model::Command) -> syn::Expr {
+    let deprecated = e.features.iter().any(|f| &*f.name == "deprecated");
+    syntax::struct_expr(
+        "::qapi_support::CommandMeta",
+        [
+            ("name", lit_str(&e.name)),
+            ("allow_oob", syntax::lit_bool(c.allow_oob)),
+            ("allow_preconfig", syntax::lit_bool(c.allow_preconfig)),
+            ("success_response", syntax::lit_bool(c.success_response)),
+            ("deprecated", syntax::lit_bool(deprecated)),
+        ],
+    )
 }
 
 /// Range bindings: `&["7.2", ...]`, the releases that have entity `id`.
@@ -501,18 +517,7 @@ pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
                 a.attrs = cfg.clone();
                 methods.push(m);
                 arms.push(a);
-                let deprecated = e.features.iter().any(|f| &*f.name == "deprecated");
-                let meta = syntax::struct_expr(
-                    "::qapi_support::CommandMeta",
-                    [
-                        ("name", lit_str(wire)),
-                        ("allow_oob", syntax::lit_bool(c.allow_oob)),
-                        ("allow_preconfig", syntax::lit_bool(c.allow_preconfig)),
-                        ("success_response", syntax::lit_bool(c.success_response)),
-                        ("deprecated", syntax::lit_bool(deprecated)),
-                    ],
-                );
-                metas.push(syntax::with_attrs(meta, cfg));
+                metas.push(syntax::with_attrs(command_meta(e, c), cfg));
             }
             _ => {}
         }

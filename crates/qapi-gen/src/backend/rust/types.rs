@@ -203,10 +203,12 @@ fn attrs<const N: usize>(groups: [Vec<Attribute>; N]) -> Vec<Attribute> {
 /// An enum whose values are exactly the schema's.
 const ENUM: Template = Template(
     r#"
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, Debug, PartialEq, Hash)]
     pub enum __Self {
         __VARIANTS
     }
+
+    impl ::std::cmp::Eq for __Self {}
 
     impl ::serde::Serialize for __Self {
         fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
@@ -256,12 +258,14 @@ const ENUM: Template = Template(
 /// An enum with a catch-all for values a newer peer may send.
 const OPEN_ENUM: Template = Template(
     r#"
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[derive(Clone, Debug, PartialEq, Hash)]
     pub enum __Self {
         __VARIANTS,
         /// A value this schema does not know (sent by a newer peer).
         __Unknown(__String),
     }
+
+    impl ::std::cmp::Eq for __Self {}
 
     impl ::serde::Serialize for __Self {
         fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
@@ -401,7 +405,6 @@ pub(super) struct Fields {
 const OBJECT_IMPLS: Template = Template(
     r#"
     impl ::qapi_support::Members for __Self {
-        const NAME: &'static str = __QAPI_NAME;
         fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
             __WRITES;
         }
@@ -418,7 +421,7 @@ const OBJECT_IMPLS: Template = Template(
 
     impl<'de> ::serde::Deserialize<'de> for __Self {
         fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
-            ::qapi_support::de::deserialize(d)
+            ::qapi_support::de::deserialize(d, __QAPI_NAME)
         }
     }
 
@@ -826,7 +829,6 @@ const BRANCHES: Template = Template(
 const TAGGED_IMPLS: Template = Template(
     r#"
     impl ::qapi_support::Members for __Self {
-        const NAME: &'static str = __QAPI_NAME;
         fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
             ::qapi_support::ser::tag_and_branch(self, w)
         }
@@ -843,7 +845,7 @@ const TAGGED_IMPLS: Template = Template(
 
     impl<'de> ::serde::Deserialize<'de> for __Self {
         fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
-            ::qapi_support::de::deserialize(d)
+            ::qapi_support::de::deserialize(d, __QAPI_NAME)
         }
     }
     "#,
