@@ -19,22 +19,75 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
-use serde::de::{DeserializeOwned, Deserializer, Error as _};
+use serde::de::{DeserializeOwned, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::members::{Branches, Members};
 
+/// An object's members as they arrived, in wire order.  A list rather
+/// than a map: an object type takes a few tens of members by name, which
+/// a scan finds sooner than hashing every key would, and a nested object
+/// decoded from a `Value` moves its members over instead of re-hashing.
+type Entries = Vec<(String, Value)>;
+
 /// Reads a JSON object for type `type_name`.
-fn read_map<'de, D: Deserializer<'de>>(
-    d: D,
-    type_name: &'static str,
-) -> Result<Map<String, Value>, D::Error> {
-    match <Value as serde::Deserialize>::deserialize(d)? {
-        Value::Object(map) => Ok(map),
-        other => Err(D::Error::custom(format_args!(
-            "{type_name}: expected an object, got {}",
-            Kind::of(&other).name()
-        ))),
+fn read_map<'de, D: Deserializer<'de>>(d: D, type_name: &'static str) -> Result<Entries, D::Error> {
+    d.deserialize_any(ObjectVisitor(type_name))
+}
+
+/// Collects an object's members; anything else is an error in the words
+/// alternates use (`T: expected an object, got an array`).
+struct ObjectVisitor(&'static str);
+
+impl ObjectVisitor {
+    fn not_an_object<E: serde::de::Error>(&self, kind: Kind) -> E {
+        E::custom(format_args!(
+            "{}: expected an object, got {}",
+            self.0,
+            kind.name()
+        ))
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectVisitor {
+    type Value = Entries;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: an object", self.0)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Entries, A::Error> {
+        // The hint is the peer's word: it sizes the list only up to a point.
+        let mut out = Vec::with_capacity(m.size_hint().unwrap_or(0).min(64));
+        while let Some(entry) = m.next_entry::<String, Value>()? {
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Entries, E> {
+        Err(self.not_an_object(Kind::Bool))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Entries, E> {
+        Err(self.not_an_object(Kind::Int))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Entries, E> {
+        Err(self.not_an_object(Kind::Int))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Entries, E> {
+        Err(self.not_an_object(Kind::Float))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Entries, E> {
+        Err(self.not_an_object(Kind::String))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Entries, E> {
+        Err(self.not_an_object(Kind::Null))
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Entries, E> {
+        Err(self.not_an_object(Kind::Null))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Entries, A::Error> {
+        Err(self.not_an_object(Kind::Array))
     }
 }
 
@@ -43,7 +96,7 @@ fn read_map<'de, D: Deserializer<'de>>(
 /// of a newer QEMU needs.  The first failure is kept and the walk stops
 /// (`None`): the type's `Deserialize` reports it.
 pub struct Reader {
-    map: Map<String, Value>,
+    entries: Entries,
     type_name: &'static str,
     error: Option<String>,
 }
@@ -52,10 +105,26 @@ impl Reader {
     /// A reader of `map` for type `type_name` (which errors name).
     pub fn new(map: Map<String, Value>, type_name: &'static str) -> Self {
         Reader {
-            map,
+            entries: map.into_iter().collect(),
             type_name,
             error: None,
         }
+    }
+
+    fn of(entries: Entries, type_name: &'static str) -> Self {
+        Reader {
+            entries,
+            type_name,
+            error: None,
+        }
+    }
+
+    /// Takes member `key` out: the last of that name, as a map keeps it.
+    /// The order of the members left does not matter (they are taken by
+    /// name), so the last one fills the hole.
+    fn take(&mut self, key: &str) -> Option<Value> {
+        let i = self.entries.iter().rposition(|(k, _)| k == key)?;
+        Some(self.entries.swap_remove(i).1)
     }
 
     /// Records a failure (the first is kept) and stops the walk.
@@ -78,7 +147,7 @@ impl Reader {
 
     /// Takes required member `key`.
     pub fn req<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
-        match self.map.remove(key) {
+        match self.take(key) {
             Some(v) => self.decode(key, v),
             None => {
                 let type_name = self.type_name;
@@ -90,7 +159,7 @@ impl Reader {
     /// Takes required member `key`, or its default when absent (for
     /// members marked absent-as-default at generation time).
     pub fn req_or_default<T: DeserializeOwned + Default>(&mut self, key: &str) -> Option<T> {
-        match self.map.remove(key) {
+        match self.take(key) {
             Some(v) => self.decode(key, v),
             None => Some(T::default()),
         }
@@ -98,7 +167,7 @@ impl Reader {
 
     /// Takes optional member `key`.
     pub fn opt<T: DeserializeOwned>(&mut self, key: &str) -> Option<Option<T>> {
-        match self.map.remove(key) {
+        match self.take(key) {
             Some(v) => self.decode(key, v).map(Some),
             None => Some(None),
         }
@@ -107,7 +176,7 @@ impl Reader {
     /// Takes a union's discriminator `key` (a string).
     fn tag(&mut self, key: &str) -> Option<String> {
         let type_name = self.type_name;
-        match self.map.remove(key) {
+        match self.take(key) {
             Some(Value::String(s)) => Some(s),
             Some(other) => self.fail(format_args!(
                 "{type_name}.{key}: expected a string, got {}",
@@ -138,8 +207,7 @@ impl Reader {
     /// Takes an event's `data` member as `T` (`{}` when absent).
     pub fn data<T: DeserializeOwned>(&mut self) -> Option<T> {
         let v = self
-            .map
-            .remove("data")
+            .take("data")
             .unwrap_or_else(|| Value::Object(Map::new()));
         self.decode("data", v)
     }
@@ -160,7 +228,7 @@ pub fn deserialize<'de, D: Deserializer<'de>, T: Members>(
     d: D,
     type_name: &'static str,
 ) -> Result<T, D::Error> {
-    let mut r = Reader::new(read_map(d, type_name)?, type_name);
+    let mut r = Reader::of(read_map(d, type_name)?, type_name);
     match T::read(&mut r) {
         Some(v) => Ok(v),
         None => Err(r.into_error()),
@@ -174,7 +242,7 @@ pub fn tagged<'de, D: Deserializer<'de>, T: Branches>(
     d: D,
     type_name: &'static str,
 ) -> Result<T, D::Error> {
-    let mut r = Reader::new(read_map(d, type_name)?, type_name);
+    let mut r = Reader::of(read_map(d, type_name)?, type_name);
     match r.branches() {
         Some(v) => Ok(v),
         None => Err(r.into_error()),
@@ -318,7 +386,7 @@ mod tests {
 
     fn reader(json: &str) -> Reader {
         let mut d = serde_json::Deserializer::from_str(json);
-        Reader::new(read_map(&mut d, "T").expect("an object"), "T")
+        Reader::of(read_map(&mut d, "T").expect("an object"), "T")
     }
 
     fn error(r: Reader) -> String {
@@ -350,8 +418,31 @@ mod tests {
         let mut r = reader("{}");
         assert_eq!(r.unknown_tag::<()>("t", "v"), None);
         assert_eq!(error(r), "T.t: unknown value 'v'");
-        let mut d = serde_json::Deserializer::from_str("[1]");
-        let e = read_map(&mut d, "T").map(|_| ()).unwrap_err();
-        assert_eq!(e.to_string(), "T: expected an object, got an array");
+        for (json, kind) in [
+            ("[1]", "an array"),
+            ("1", "an integer"),
+            ("-1", "an integer"),
+            ("1.5", "a number"),
+            ("\"s\"", "a string"),
+            ("true", "a boolean"),
+            ("null", "null"),
+        ] {
+            let mut d = serde_json::Deserializer::from_str(json);
+            let e = read_map(&mut d, "T").map(|_| ()).unwrap_err().to_string();
+            // From text, serde_json adds where: "... at line 1 column 1".
+            let want = format!("T: expected an object, got {kind} at line 1");
+            assert!(e.starts_with(&want), "{e}");
+            let e = read_map(serde_json::from_str::<Value>(json).expect("JSON"), "T")
+                .map(|_| ())
+                .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("T: expected an object, got {kind}"),
+                "{json}"
+            );
+        }
+        // A name given twice: the last counts, as in a map.
+        let mut r = reader(r#"{"a": 1, "a": 2}"#);
+        assert_eq!(r.req::<i64>("a"), Some(2));
     }
 }
