@@ -49,3 +49,52 @@ impl<T: Members> Members for Box<T> {
         T::read(r).map(Box::new)
     }
 }
+
+/// The `Serialize` and `Deserialize` impls of a generated object type, on
+/// top of its [`Members`] walk: `serde_impls!(CpuModelInfo,
+/// "CpuModelInfo")` (the type, and its QAPI name, which decoding errors
+/// show).  Generated code invokes this rather than spelling the impls out
+/// for each of hundreds of types.
+#[macro_export]
+macro_rules! serde_impls {
+    ($t:ty, $name:literal) => {
+        impl ::serde::Serialize for $t {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                $crate::ser::serialize(self, s)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $t {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                $crate::de::deserialize(d, $name)
+            }
+        }
+    };
+}
+
+/// [`serde_impls!`], and `Debug` and `PartialEq` on the same walk:
+/// `Debug` shows the members present by their wire names, and values are
+/// equal when the same members are present with equal values.
+#[macro_export]
+macro_rules! object_impls {
+    ($t:ty, $name:literal) => {
+        $crate::serde_impls!($t, $name);
+
+        impl ::core::fmt::Debug for $t {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                $crate::ser::debug(self, f)
+            }
+        }
+
+        impl ::core::cmp::PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                $crate::ser::eq(self, other)
+            }
+        }
+    };
+}

@@ -97,31 +97,7 @@ impl ::qapi_support::Members for QmpCapabilities {
     }
 }
 
-impl ::serde::Serialize for QmpCapabilities {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for QmpCapabilities {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "qmp_capabilities")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for QmpCapabilities {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for QmpCapabilities {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(QmpCapabilities, "qmp_capabilities");
 
 impl QmpCapabilities {
     /// The arguments with the required ones given and every
@@ -179,31 +155,7 @@ impl ::qapi_support::Members for VersionTriple {
     }
 }
 
-impl ::serde::Serialize for VersionTriple {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for VersionTriple {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "VersionTriple")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for VersionTriple {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for VersionTriple {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(VersionTriple, "VersionTriple");
 
 /// The version of the server.
 ///
@@ -241,31 +193,7 @@ impl ::qapi_support::Members for VersionInfo {
     }
 }
 
-impl ::serde::Serialize for VersionInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for VersionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "VersionInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for VersionInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for VersionInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(VersionInfo, "VersionInfo");
 
 /// Tells which version of the server is running.
 ///
@@ -333,31 +261,7 @@ impl ::qapi_support::Members for CommandInfo {
     }
 }
 
-impl ::serde::Serialize for CommandInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for CommandInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "CommandInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for CommandInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for CommandInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(CommandInfo, "CommandInfo");
 
 /// Lists the commands the server knows.
 ///

@@ -46,31 +46,7 @@ impl ::qapi_support::Members for CpuModelInfo {
     }
 }
 
-impl ::serde::Serialize for CpuModelInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "CpuModelInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for CpuModelInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for CpuModelInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(CpuModelInfo, "CpuModelInfo");
 
 /// How far to expand a CPU model.
 ///
@@ -234,31 +210,7 @@ impl ::qapi_support::Members for CpuModelExpansionInfo {
     }
 }
 
-impl ::serde::Serialize for CpuModelExpansionInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "CpuModelExpansionInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for CpuModelExpansionInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for CpuModelExpansionInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(CpuModelExpansionInfo, "CpuModelExpansionInfo");
 
 /// Expands a CPU model into its properties, so that a client can see
 /// what the model means on this server, in this configuration.  For
@@ -302,31 +254,7 @@ impl ::qapi_support::Members for QueryCpuModelExpansion {
     }
 }
 
-impl ::serde::Serialize for QueryCpuModelExpansion {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for QueryCpuModelExpansion {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "query-cpu-model-expansion")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for QueryCpuModelExpansion {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for QueryCpuModelExpansion {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(QueryCpuModelExpansion, "query-cpu-model-expansion");
 
 impl QueryCpuModelExpansion {
     /// The arguments with the required ones given and every
@@ -471,31 +399,7 @@ impl ::qapi_support::Members for CpuDefinitionInfo {
     }
 }
 
-impl ::serde::Serialize for CpuDefinitionInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "CpuDefinitionInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for CpuDefinitionInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for CpuDefinitionInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(CpuDefinitionInfo, "CpuDefinitionInfo");
 
 /// Lists the CPU models the server knows.
 ///
@@ -668,31 +572,7 @@ impl ::qapi_support::Members for CpuModelCompareInfo {
     }
 }
 
-impl ::serde::Serialize for CpuModelCompareInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "CpuModelCompareInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for CpuModelCompareInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for CpuModelCompareInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(CpuModelCompareInfo, "CpuModelCompareInfo");
 
 /// Compares two CPU models by what they can run.  A client typically
 /// compares a model with the largest model a configuration offers (for
@@ -734,31 +614,7 @@ impl ::qapi_support::Members for QueryCpuModelComparison {
     }
 }
 
-impl ::serde::Serialize for QueryCpuModelComparison {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for QueryCpuModelComparison {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "query-cpu-model-comparison")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for QueryCpuModelComparison {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for QueryCpuModelComparison {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(QueryCpuModelComparison, "query-cpu-model-comparison");
 
 impl QueryCpuModelComparison {
     /// The arguments with the required ones given and every
@@ -810,31 +666,7 @@ impl ::qapi_support::Members for CpuModelBaselineInfo {
     }
 }
 
-impl ::serde::Serialize for CpuModelBaselineInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "CpuModelBaselineInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for CpuModelBaselineInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for CpuModelBaselineInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(CpuModelBaselineInfo, "CpuModelBaselineInfo");
 
 /// Creates a third CPU model that runs wherever both given models run:
 /// compared with either of them it is identical or a subset.  The new
@@ -872,31 +704,7 @@ impl ::qapi_support::Members for QueryCpuModelBaseline {
     }
 }
 
-impl ::serde::Serialize for QueryCpuModelBaseline {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for QueryCpuModelBaseline {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "query-cpu-model-baseline")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for QueryCpuModelBaseline {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for QueryCpuModelBaseline {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(QueryCpuModelBaseline, "query-cpu-model-baseline");
 
 impl QueryCpuModelBaseline {
     /// The arguments with the required ones given and every

@@ -206,6 +206,7 @@ impl ::qapi_support::Members for SchemaInfo {
         w.req("name", &self.name);
         w.req("meta-type", &::qapi_support::Branches::tag(&self.u));
         w.opt("features", &self.features);
+
         ::qapi_support::Branches::write(&self.u, w);
     }
 
@@ -217,31 +218,7 @@ impl ::qapi_support::Members for SchemaInfo {
     }
 }
 
-impl ::serde::Serialize for SchemaInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfo, "SchemaInfo");
 
 /// The branches of [`SchemaInfo`], selected by its discriminator `meta-type`.
 #[derive(Clone, Debug, PartialEq)]
@@ -353,31 +330,7 @@ impl ::qapi_support::Members for SchemaInfoBuiltin {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoBuiltin {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoBuiltin")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoBuiltin {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoBuiltin {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoBuiltin, "SchemaInfoBuiltin");
 
 /// The kinds of JSON value a built-in type may use on the wire.
 ///
@@ -535,31 +488,7 @@ impl ::qapi_support::Members for SchemaInfoEnum {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoEnum {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoEnum")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoEnum {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoEnum {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoEnum, "SchemaInfoEnum");
 
 /// One value of an enumeration.
 ///
@@ -596,31 +525,7 @@ impl ::qapi_support::Members for SchemaInfoEnumMember {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoEnumMember {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoEnumMember")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoEnumMember {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoEnumMember {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoEnumMember, "SchemaInfoEnumMember");
 
 /// What a `SchemaInfo` entry of meta-type `array` adds.  Values are
 /// JSON arrays on the wire.
@@ -656,31 +561,7 @@ impl ::qapi_support::Members for SchemaInfoArray {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoArray {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoArray")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoArray {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoArray {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoArray, "SchemaInfoArray");
 
 /// What a `SchemaInfo` entry of meta-type `object` adds.  Values are
 /// JSON objects on the wire.
@@ -731,31 +612,7 @@ impl ::qapi_support::Members for SchemaInfoObject {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoObject {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoObject")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoObject {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoObject {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoObject, "SchemaInfoObject");
 
 /// One member of an object.
 ///
@@ -817,31 +674,7 @@ impl ::qapi_support::Members for SchemaInfoObjectMember {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoObjectMember {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoObjectMember")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoObjectMember {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoObjectMember {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoObjectMember, "SchemaInfoObjectMember");
 
 /// The further members an object has for one value of its tag.
 ///
@@ -880,31 +713,7 @@ impl ::qapi_support::Members for SchemaInfoObjectVariant {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoObjectVariant {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoObjectVariant")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoObjectVariant {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoObjectVariant {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoObjectVariant, "SchemaInfoObjectVariant");
 
 /// What a `SchemaInfo` entry of meta-type `alternate` adds.  A value
 /// on the wire is a value of any one of the alternatives.
@@ -939,31 +748,7 @@ impl ::qapi_support::Members for SchemaInfoAlternate {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoAlternate {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoAlternate")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoAlternate {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoAlternate {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoAlternate, "SchemaInfoAlternate");
 
 /// One alternative of an alternate.
 ///
@@ -998,31 +783,7 @@ impl ::qapi_support::Members for SchemaInfoAlternateMember {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoAlternateMember {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoAlternateMember")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoAlternateMember {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoAlternateMember {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoAlternateMember, "SchemaInfoAlternateMember");
 
 /// What a `SchemaInfo` entry of meta-type `command` adds.
 ///
@@ -1081,31 +842,7 @@ impl ::qapi_support::Members for SchemaInfoCommand {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoCommand {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoCommand")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoCommand {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoCommand {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoCommand, "SchemaInfoCommand");
 
 /// What a `SchemaInfo` entry of meta-type `event` adds.
 ///
@@ -1141,28 +878,4 @@ impl ::qapi_support::Members for SchemaInfoEvent {
     }
 }
 
-impl ::serde::Serialize for SchemaInfoEvent {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "SchemaInfoEvent")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for SchemaInfoEvent {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for SchemaInfoEvent {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(SchemaInfoEvent, "SchemaInfoEvent");

@@ -308,31 +308,7 @@ impl ::qapi_support::Members for TargetInfo {
     }
 }
 
-impl ::serde::Serialize for TargetInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for TargetInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "TargetInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for TargetInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for TargetInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(TargetInfo, "TargetInfo");
 
 /// Tells which architecture the server emulates.
 ///

@@ -38,31 +38,7 @@ impl ::qapi_support::Members for GuestSyncDelimited {
     }
 }
 
-impl ::serde::Serialize for GuestSyncDelimited {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestSyncDelimited {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-sync-delimited")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestSyncDelimited {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestSyncDelimited {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestSyncDelimited, "guest-sync-delimited");
 
 impl GuestSyncDelimited {
     /// The arguments with the required ones given and every
@@ -108,31 +84,7 @@ impl ::qapi_support::Members for GuestSync {
     }
 }
 
-impl ::serde::Serialize for GuestSync {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestSync {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-sync")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestSync {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestSync {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestSync, "guest-sync");
 
 impl GuestSync {
     /// The arguments with the required ones given and every
@@ -244,31 +196,7 @@ impl ::qapi_support::Members for GuestSetTime {
     }
 }
 
-impl ::serde::Serialize for GuestSetTime {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestSetTime {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-set-time")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestSetTime {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestSetTime {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestSetTime, "guest-set-time");
 
 impl GuestSetTime {
     /// The arguments with the required ones given and every
@@ -339,31 +267,7 @@ impl ::qapi_support::Members for GuestAgentCommandInfo {
     }
 }
 
-impl ::serde::Serialize for GuestAgentCommandInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestAgentCommandInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestAgentCommandInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestAgentCommandInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestAgentCommandInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestAgentCommandInfo, "GuestAgentCommandInfo");
 
 /// What the agent is and can do.
 ///
@@ -407,31 +311,7 @@ impl ::qapi_support::Members for GuestAgentInfo {
     }
 }
 
-impl ::serde::Serialize for GuestAgentInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestAgentInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestAgentInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestAgentInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestAgentInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestAgentInfo, "GuestAgentInfo");
 
 /// Tells the agent's version and its commands.
 ///
@@ -491,31 +371,7 @@ impl ::qapi_support::Members for GuestShutdown {
     }
 }
 
-impl ::serde::Serialize for GuestShutdown {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestShutdown {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-shutdown")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestShutdown {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestShutdown {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestShutdown, "guest-shutdown");
 
 impl GuestShutdown {
     /// The arguments with the required ones given and every
@@ -563,31 +419,7 @@ impl ::qapi_support::Members for GuestFileOpen {
     }
 }
 
-impl ::serde::Serialize for GuestFileOpen {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestFileOpen {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-file-open")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestFileOpen {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestFileOpen {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestFileOpen, "guest-file-open");
 
 impl GuestFileOpen {
     /// The arguments with the required ones given and every
@@ -630,31 +462,7 @@ impl ::qapi_support::Members for GuestFileClose {
     }
 }
 
-impl ::serde::Serialize for GuestFileClose {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestFileClose {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-file-close")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestFileClose {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestFileClose {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestFileClose, "guest-file-close");
 
 impl GuestFileClose {
     /// The arguments with the required ones given and every
@@ -714,31 +522,7 @@ impl ::qapi_support::Members for GuestFileRead {
     }
 }
 
-impl ::serde::Serialize for GuestFileRead {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestFileRead")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestFileRead {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestFileRead {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestFileRead, "GuestFileRead");
 
 /// Reads from an open file.
 ///
@@ -768,31 +552,7 @@ impl ::qapi_support::Members for GuestFileReadCommand {
     }
 }
 
-impl ::serde::Serialize for GuestFileReadCommand {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestFileReadCommand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-file-read")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestFileReadCommand {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestFileReadCommand {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestFileReadCommand, "guest-file-read");
 
 impl GuestFileReadCommand {
     /// The arguments with the required ones given and every
@@ -847,31 +607,7 @@ impl ::qapi_support::Members for GuestFileWrite {
     }
 }
 
-impl ::serde::Serialize for GuestFileWrite {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestFileWrite")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestFileWrite {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestFileWrite {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestFileWrite, "GuestFileWrite");
 
 /// Writes to an open file.
 ///
@@ -907,31 +643,7 @@ impl ::qapi_support::Members for GuestFileWriteCommand {
     }
 }
 
-impl ::serde::Serialize for GuestFileWriteCommand {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestFileWriteCommand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-file-write")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestFileWriteCommand {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestFileWriteCommand {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestFileWriteCommand, "guest-file-write");
 
 impl GuestFileWriteCommand {
     /// The arguments with the required ones given and every
@@ -990,31 +702,7 @@ impl ::qapi_support::Members for GuestFileSeek {
     }
 }
 
-impl ::serde::Serialize for GuestFileSeek {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestFileSeek")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestFileSeek {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestFileSeek {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestFileSeek, "GuestFileSeek");
 
 /// What a seek offset counts from.
 ///
@@ -1115,6 +803,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWhence {
             ::qapi_support::de::Kind::Int => {
                 ::qapi_support::de::branch("GuestFileWhence", v, Self::Value)
             }
+
             ::qapi_support::de::Kind::String => {
                 ::qapi_support::de::branch("GuestFileWhence", v, Self::Name)
             }
@@ -1164,31 +853,7 @@ impl ::qapi_support::Members for GuestFileSeekCommand {
     }
 }
 
-impl ::serde::Serialize for GuestFileSeekCommand {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestFileSeekCommand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-file-seek")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestFileSeekCommand {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestFileSeekCommand {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestFileSeekCommand, "guest-file-seek");
 
 impl GuestFileSeekCommand {
     /// The arguments with the required ones given and every
@@ -1231,31 +896,7 @@ impl ::qapi_support::Members for GuestFileFlush {
     }
 }
 
-impl ::serde::Serialize for GuestFileFlush {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestFileFlush {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-file-flush")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestFileFlush {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestFileFlush {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestFileFlush, "guest-file-flush");
 
 impl GuestFileFlush {
     /// The arguments with the required ones given and every
@@ -1433,31 +1074,7 @@ impl ::qapi_support::Members for GuestFsfreezeFreezeList {
     }
 }
 
-impl ::serde::Serialize for GuestFsfreezeFreezeList {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestFsfreezeFreezeList {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-fsfreeze-freeze-list")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestFsfreezeFreezeList {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestFsfreezeFreezeList {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestFsfreezeFreezeList, "guest-fsfreeze-freeze-list");
 
 impl GuestFsfreezeFreezeList {
     /// The arguments with the required ones given and every
@@ -1646,31 +1263,7 @@ impl ::qapi_support::Members for GuestExec {
     }
 }
 
-impl ::serde::Serialize for GuestExec {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestExec {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestExec")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestExec {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestExec {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestExec, "GuestExec");
 
 /// Which output streams of a process are kept.
 ///
@@ -1784,6 +1377,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecCaptureOutput {
             ::qapi_support::de::Kind::Bool => {
                 ::qapi_support::de::branch("GuestExecCaptureOutput", v, Self::Flag)
             }
+
             ::qapi_support::de::Kind::String => {
                 ::qapi_support::de::branch("GuestExecCaptureOutput", v, Self::Mode)
             }
@@ -1862,31 +1456,7 @@ impl ::qapi_support::Members for GuestExecCommand {
     }
 }
 
-impl ::serde::Serialize for GuestExecCommand {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestExecCommand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-exec")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestExecCommand {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestExecCommand {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestExecCommand, "guest-exec");
 
 impl GuestExecCommand {
     /// The arguments with the required ones given and every
@@ -2004,31 +1574,7 @@ impl ::qapi_support::Members for GuestExecStatus {
     }
 }
 
-impl ::serde::Serialize for GuestExecStatus {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestExecStatus")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestExecStatus {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestExecStatus {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestExecStatus, "GuestExecStatus");
 
 /// Asks about a process started by `guest-exec`.  Once the answer says
 /// it exited, the agent forgets the process.
@@ -2055,31 +1601,7 @@ impl ::qapi_support::Members for GuestExecStatusCommand {
     }
 }
 
-impl ::serde::Serialize for GuestExecStatusCommand {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestExecStatusCommand {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "guest-exec-status")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestExecStatusCommand {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestExecStatusCommand {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestExecStatusCommand, "guest-exec-status");
 
 impl GuestExecStatusCommand {
     /// The arguments with the required ones given and every
@@ -2133,31 +1655,7 @@ impl ::qapi_support::Members for GuestHostName {
     }
 }
 
-impl ::serde::Serialize for GuestHostName {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestHostName {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestHostName")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestHostName {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestHostName {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestHostName, "GuestHostName");
 
 /// Tells the guest's host name.
 ///
@@ -2239,31 +1737,7 @@ impl ::qapi_support::Members for GuestUser {
     }
 }
 
-impl ::serde::Serialize for GuestUser {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestUser {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestUser")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestUser {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestUser {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestUser, "GuestUser");
 
 /// Lists the users logged in to the guest.
 ///
@@ -2334,31 +1808,7 @@ impl ::qapi_support::Members for GuestTimezone {
     }
 }
 
-impl ::serde::Serialize for GuestTimezone {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestTimezone {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestTimezone")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestTimezone {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestTimezone {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestTimezone, "GuestTimezone");
 
 /// Tells the guest's time zone.
 ///
@@ -2510,31 +1960,7 @@ impl ::qapi_support::Members for GuestOSInfo {
     }
 }
 
-impl ::serde::Serialize for GuestOSInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestOSInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestOSInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestOSInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestOSInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestOSInfo, "GuestOSInfo");
 
 /// Tells which operating system the guest runs.
 ///
@@ -2622,31 +2048,7 @@ impl ::qapi_support::Members for GuestLogicalProcessor {
     }
 }
 
-impl ::serde::Serialize for GuestLogicalProcessor {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestLogicalProcessor {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestLogicalProcessor")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestLogicalProcessor {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestLogicalProcessor {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestLogicalProcessor, "GuestLogicalProcessor");
 
 /// Lists the guest's virtual CPUs.
 ///
@@ -2799,31 +2201,7 @@ impl ::qapi_support::Members for GuestIpAddress {
     }
 }
 
-impl ::serde::Serialize for GuestIpAddress {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestIpAddress {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestIpAddress")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestIpAddress {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestIpAddress {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestIpAddress, "GuestIpAddress");
 
 /// Traffic counters of a network interface.
 ///
@@ -2941,31 +2319,7 @@ impl ::qapi_support::Members for GuestNetworkInterfaceStat {
     }
 }
 
-impl ::serde::Serialize for GuestNetworkInterfaceStat {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterfaceStat {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestNetworkInterfaceStat")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestNetworkInterfaceStat {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestNetworkInterfaceStat {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestNetworkInterfaceStat, "GuestNetworkInterfaceStat");
 
 /// A network interface of the guest.
 ///
@@ -3035,31 +2389,7 @@ impl ::qapi_support::Members for GuestNetworkInterface {
     }
 }
 
-impl ::serde::Serialize for GuestNetworkInterface {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterface {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestNetworkInterface")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestNetworkInterface {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestNetworkInterface {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestNetworkInterface, "GuestNetworkInterface");
 
 /// Lists the guest's network interfaces.
 ///
@@ -3134,31 +2464,7 @@ impl ::qapi_support::Members for GuestDeviceIdPCI {
     }
 }
 
-impl ::serde::Serialize for GuestDeviceIdPCI {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestDeviceIdPCI {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestDeviceIdPCI")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestDeviceIdPCI {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestDeviceIdPCI {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestDeviceIdPCI, "GuestDeviceIdPCI");
 
 /// The bus a device sits on.
 ///
@@ -3262,17 +2568,7 @@ impl ::qapi_support::Members for GuestDeviceId {
     }
 }
 
-impl ::serde::Serialize for GuestDeviceId {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestDeviceId {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestDeviceId")
-    }
-}
+::qapi_support::serde_impls!(GuestDeviceId, "GuestDeviceId");
 
 /// A device of the guest and its driver.
 ///
@@ -3337,31 +2633,7 @@ impl ::qapi_support::Members for GuestDeviceInfo {
     }
 }
 
-impl ::serde::Serialize for GuestDeviceInfo {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::serialize(self, s)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for GuestDeviceInfo {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::deserialize(d, "GuestDeviceInfo")
-    }
-}
-
-/// Shows the members present by their wire names.
-impl ::std::fmt::Debug for GuestDeviceInfo {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::qapi_support::ser::debug(self, f)
-    }
-}
-
-/// Equal when the same members are present with equal values.
-impl ::std::cmp::PartialEq for GuestDeviceInfo {
-    fn eq(&self, other: &Self) -> bool {
-        ::qapi_support::ser::eq(self, other)
-    }
-}
+::qapi_support::object_impls!(GuestDeviceInfo, "GuestDeviceInfo");
 
 /// Lists the guest's devices and their drivers.  Only agents built for
 /// Windows have this command; others answer that it is not found.

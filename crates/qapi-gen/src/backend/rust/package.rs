@@ -78,8 +78,17 @@ fn module_lint_attrs() -> Result<Vec<syn::Attribute>, Error> {
 /// after one that ends an item (`}`, `;`, or a one-line item such as
 /// `pub struct Empty {}`) at the same indentation.
 pub fn space_items(text: &str, docs: &[String]) -> String {
-    const STARTS: [&str; 9] = [
-        "///", "#[", "pub ", "impl", "fn ", "const ", "static ", "mod ", "use ",
+    const STARTS: [&str; 10] = [
+        "///",
+        "#[",
+        "pub ",
+        "impl",
+        "fn ",
+        "const ",
+        "static ",
+        "mod ",
+        "use ",
+        "::qapi_support::",
     ];
     let mut out = String::with_capacity(text.len() + text.len() / 16 + docs.len() * 64);
     // The indentation of the previous line when it ends an item.
@@ -89,7 +98,7 @@ pub fn space_items(text: &str, docs: &[String]) -> String {
         let body = line.trim_start_matches(' ');
         let indent = line.len() - body.len();
         let starts_item = || match body.as_bytes().first() {
-            Some(b'/' | b'#' | b'p' | b'i' | b'f' | b'c' | b's' | b'm' | b'u') => {
+            Some(b'/' | b'#' | b'p' | b'i' | b'f' | b'c' | b's' | b'm' | b'u' | b':') => {
                 STARTS.iter().any(|k| body.starts_with(k))
             }
             _ => false,

@@ -219,6 +219,21 @@ pub(crate) fn try_(expr: Expr) -> Expr {
 }
 
 /// `&expr`.
+/// `self.name`.
+pub(crate) fn self_field(name: Ident) -> Expr {
+    Expr::Field(syn::ExprField {
+        attrs: Vec::new(),
+        base: Box::new(path_expr("self")),
+        dot_token: Default::default(),
+        member: Member::Named(name),
+    })
+}
+
+/// `expr;` (attributes, say a `#[cfg]`, on the expression).
+pub(crate) fn stmt(attrs: Vec<Attribute>, expr: Expr) -> syn::Stmt {
+    syn::Stmt::Expr(with_attrs(expr, attrs), Some(Default::default()))
+}
+
 pub(crate) fn reference(expr: Expr) -> Expr {
     Expr::Reference(syn::ExprReference {
         attrs: Vec::new(),
@@ -280,6 +295,7 @@ pub(crate) fn add_attrs(item: &mut Item, attrs: Vec<Attribute>) {
         Item::Trait(i) => &mut i.attrs,
         Item::Use(i) => &mut i.attrs,
         Item::Type(i) => &mut i.attrs,
+        Item::Macro(i) => &mut i.attrs,
         _ => return,
     };
     let at = slot.iter().take_while(|a| a.path().is_ident("doc")).count();

@@ -399,9 +399,10 @@ pub(super) struct Fields {
     pub required: usize,
 }
 
-/// The impls of an object type: its member walk, and `Serialize`,
-/// `Deserialize` and `Debug` on top of it (one call each into
-/// `qapi_support`, where derived impls would be a body per type).
+/// The impls of an object type: its member walk; `Serialize`,
+/// `Deserialize`, `Debug` and `PartialEq` on top of it come from
+/// `qapi_support::object_impls!` (one call each into `qapi_support`,
+/// where derived impls would be a body of generic code per type).
 const OBJECT_IMPLS: Template = Template(
     r#"
     impl ::qapi_support::Members for __Self {
@@ -410,32 +411,6 @@ const OBJECT_IMPLS: Template = Template(
         }
         fn read(r: &mut ::qapi_support::Reader) -> __Option<Self> {
             __READ
-        }
-    }
-
-    impl ::serde::Serialize for __Self {
-        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
-            ::qapi_support::ser::serialize(self, s)
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for __Self {
-        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
-            ::qapi_support::de::deserialize(d, __QAPI_NAME)
-        }
-    }
-
-    /// Shows the members present by their wire names.
-    impl ::std::fmt::Debug for __Self {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            ::qapi_support::ser::debug(self, f)
-        }
-    }
-
-    /// Equal when the same members are present with equal values.
-    impl ::std::cmp::PartialEq for __Self {
-        fn eq(&self, other: &Self) -> bool {
-            ::qapi_support::ser::eq(self, other)
         }
     }
     "#,
@@ -458,14 +433,65 @@ fn read_body(reads: Vec<syn::FieldValue>) -> syn::Expr {
         });
         return syn::parse_quote!(Some(Self { #(#fields),* }));
     }
-    let exprs = reads.iter().map(|f| &f.expr);
-    let names: Vec<&syn::Member> = reads.iter().map(|f| &f.member).collect();
-    syn::parse_quote!(
-        match (#(#exprs,)*) {
-            (#(Some(#names),)*) => Some(Self { #(#names),* }),
-            _ => None,
-        }
-    )
+    // Built directly rather than parsed from tokens: this runs for every
+    // struct of a schema.
+    let mut tuple = syn::ExprTuple {
+        attrs: Vec::new(),
+        paren_token: Default::default(),
+        elems: Default::default(),
+    };
+    let mut pats = syn::PatTuple {
+        attrs: Vec::new(),
+        paren_token: Default::default(),
+        elems: Default::default(),
+    };
+    let mut inits = Vec::with_capacity(reads.len());
+    for f in reads {
+        let syn::Member::Named(name) = &f.member else {
+            continue;
+        };
+        pats.elems.push(syn::Pat::TupleStruct(syn::PatTupleStruct {
+            attrs: Vec::new(),
+            qself: None,
+            path: syntax::path("Some"),
+            paren_token: Default::default(),
+            elems: std::iter::once(syn::Pat::Ident(syn::PatIdent {
+                attrs: Vec::new(),
+                by_ref: None,
+                mutability: None,
+                ident: name.clone(),
+                subpat: None,
+            }))
+            .collect(),
+        }));
+        inits.push(field_value(Vec::new(), name.clone(), None));
+        tuple.elems.push(f.expr);
+    }
+    // A 1-tuple needs its trailing comma.
+    tuple.elems.push_punct(Default::default());
+    pats.elems.push_punct(Default::default());
+    let built = call(
+        "Some",
+        [syn::Expr::Struct(syn::ExprStruct {
+            attrs: Vec::new(),
+            qself: None,
+            path: syntax::path("Self"),
+            brace_token: Default::default(),
+            fields: inits.into_iter().collect(),
+            dot2_token: None,
+            rest: None,
+        })],
+    );
+    syn::Expr::Match(syn::ExprMatch {
+        attrs: Vec::new(),
+        match_token: Default::default(),
+        expr: Box::new(syn::Expr::Tuple(tuple)),
+        brace_token: Default::default(),
+        arms: vec![
+            arm(Vec::new(), syn::Pat::Tuple(pats), built),
+            arm(Vec::new(), syntax::path_pat("_"), path_expr("None")),
+        ],
+    })
 }
 
 /// The impls of an object type with the walk of `writes` and `reads`.
@@ -486,10 +512,10 @@ pub(super) fn object_impls(
         });
     let mut items = OBJECT_IMPLS.fill(
         &mut type_fill(g, name)
-            .expr("__QAPI_NAME", lit_str(qapi_name))
             .stmts("__WRITES", writes)
             .expr("__READ", read_body(reads)),
     )?;
+    items.push(syn::parse_quote!(::qapi_support::object_impls!(#name, #qapi_name);));
     for (i, item) in items.iter_mut().enumerate() {
         let mut a: Vec<Attribute> = cfg.iter().cloned().collect();
         if i == 0 && lax {
@@ -560,10 +586,19 @@ pub(super) fn fields(
             dep,
         } = p;
         let read = |how: &str| method(path_expr("r"), how, [lit_str(wire)]);
-        let how = if m.optional { "opt" } else { "req" };
-        let how = syntax::id(how);
-        out.writes
-            .push(syn::parse_quote!(#(#mcfg)* w.#how(#wire, &self.#f);));
+        // Built directly: parsing a quoted statement per member is most of
+        // what this costs otherwise.
+        out.writes.push(syntax::stmt(
+            mcfg.clone(),
+            method(
+                path_expr("w"),
+                if m.optional { "opt" } else { "req" },
+                [
+                    lit_str(wire),
+                    syntax::reference(syntax::self_field(f.clone())),
+                ],
+            ),
+        ));
         if m.optional {
             out.fields.push(field(
                 attrs([docs, mcfg.clone(), dep.into_iter().collect()]),
@@ -836,18 +871,6 @@ const TAGGED_IMPLS: Template = Template(
             r.branches()
         }
     }
-
-    impl ::serde::Serialize for __Self {
-        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
-            ::qapi_support::ser::serialize(self, s)
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for __Self {
-        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
-            ::qapi_support::de::deserialize(d, __QAPI_NAME)
-        }
-    }
     "#,
 );
 
@@ -871,9 +894,8 @@ fn branch_enum(
             .arms("__ARMS", parts.reads),
     )?;
     if let Some(qapi_name) = standalone {
-        items.extend(
-            TAGGED_IMPLS.fill(&mut type_fill(g, name).expr("__QAPI_NAME", lit_str(qapi_name)))?,
-        );
+        items.extend(TAGGED_IMPLS.fill(&mut type_fill(g, name))?);
+        items.push(syn::parse_quote!(::qapi_support::serde_impls!(#name, #qapi_name);));
     }
     add_item_attrs(&mut items, def_attrs, cfg);
     Ok(items)
