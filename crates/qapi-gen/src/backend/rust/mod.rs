@@ -8,20 +8,25 @@
 //! emits each module's definitions in schema order.  [`super::package`]
 //! formats the result and lays it out as files.
 //!
-//! Shape of the output, per QAPI kind:
-//! * enum → `enum` with serde renames, `as_str`, `FromStr`, `Display`, `ALL`;
+//! Shape of the output, per QAPI kind (no serde derive anywhere: object
+//! types implement `qapi_support::Members`, a walk over their members,
+//! and `qapi_support::object_impls!` builds their serde, `Debug` and
+//! `PartialEq` impls on it):
+//! * enum → `enum` encoded through `as_str`, with `FromStr`, `Display`,
+//!   `ALL`;
 //! * struct → `struct` (base members first), optional members `Option`
 //!   left out when `None`, a `new` taking the required members;
-//! * union → an internally tagged `enum` (`#[serde(tag = ...)]`) when the
-//!   base has only the discriminator, else a `struct` holding the base
-//!   members and the branch `enum` flattened into it as `u`;
+//! * union → its branch `enum` (`qapi_support::Branches`) when the base has
+//!   only the discriminator, else a `struct` holding the base members and
+//!   the branch `enum` as `u`, encoded flat with the discriminator in
+//!   place;
 //! * alternate → `enum` whose `Deserialize` picks the branch by JSON type,
 //!   as QEMU does;
 //! * command → a struct of its arguments implementing
 //!   `qapi_support::Command`, a method of the `QmpHandler` trait, an arm of
 //!   `dispatch`;
-//! * event → a variant of the one `Event` enum (adjacently tagged
-//!   `event`/`data`) and a struct of its data.
+//! * event → a variant of the one `Event` enum (`event`/`data` on the
+//!   wire) and a struct of its data.
 
 mod commands;
 pub mod cond;
