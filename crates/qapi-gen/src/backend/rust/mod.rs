@@ -66,7 +66,9 @@ pub struct Options {
     /// and the dispatcher (the server side).
     pub server: bool,
     /// Put the server side behind cargo feature `server`, so that clients
-    /// do not compile it ([`package::package`] sets it).
+    /// do not compile it: for packages (`qapi-gen generate --package` sets
+    /// it; a [`package::package`] caller chooses), whose `Cargo.toml` then
+    /// declares the feature.
     pub server_feature: bool,
 }
 
