@@ -20,7 +20,7 @@
 //! whatever the configuration.
 //!
 //! The tables are thousands of entries: they are built as `syn` trees
-//! directly (see [`syntax`]).
+//! directly (see `syntax.rs`).
 
 use std::collections::HashMap;
 

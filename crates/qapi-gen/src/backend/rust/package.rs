@@ -1,6 +1,6 @@
 //! Laying generated Rust out as files: a complete Cargo package (the CLI's
 //! `generate`, `cargo xtask codegen`), or one file to `include!` (the
-//! [`Builder`] for `build.rs`).  Everything is formatted with
+//! [`Builder`](crate::Builder) for `build.rs`).  Everything is formatted with
 //! `prettyplease`.
 
 use std::collections::{BTreeMap, BTreeSet};
