@@ -162,7 +162,7 @@ pub struct Output {
     /// Cargo features that `if` conditions refer to (`Cfg` mode).
     pub cond_features: BTreeSet<String>,
     /// The doc blocks the items' doc placeholders stand for (see
-    /// [`syntax::doc_placeholder`]); pass them to
+    /// `syntax::doc_placeholder`); pass them to
     /// [`super::package::format_items`].
     pub docs: Vec<String>,
 }

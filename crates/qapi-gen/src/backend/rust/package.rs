@@ -72,7 +72,7 @@ fn module_lint_attrs() -> Result<Vec<syn::Attribute>, Error> {
 }
 
 /// Finishes `prettyplease` output: expands doc placeholders (see
-/// [`super::syntax::doc_placeholder`]) into the lines of `docs`,
+/// `syntax::doc_placeholder`) into the lines of `docs`,
 /// and puts a blank line between items, which `prettyplease` does not: a
 /// line that starts an item (doc comment, attribute or keyword) right
 /// after one that ends an item (`}`, `;`, or a one-line item such as
