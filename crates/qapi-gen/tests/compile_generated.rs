@@ -117,6 +117,38 @@ fn cargo(dir: &Path, args: &[&str]) {
     eprintln!("ok: cargo {} ({})", args.join(" "), dir.display());
 }
 
+/// Architecture invariant: a generated package builds without proc
+/// macros (no serde derive in generated code or in qapi-support), so its
+/// dependency tree has no `serde_derive` and no `syn`.
+fn no_proc_macros(dir: &Path) {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["tree", "--all-features", "-e", "normal", "--prefix", "none"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", check_dir())
+        .output()
+        .expect("cargo runs");
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "cargo tree in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let crates: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(crates.contains(&"qapi-support"), "{tree}");
+    for banned in ["serde_derive", "syn", "proc-macro2"] {
+        assert!(
+            !crates.contains(&banned),
+            "{banned} in the tree of {}:\n{tree}",
+            dir.display()
+        );
+    }
+}
+
 fn support_path() -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../qapi-support")
@@ -228,6 +260,7 @@ fn qemu_system_package_compiles() {
     };
     let dir = generate_package(&shared, "qapi/qapi-schema.json", "qapi-qemu");
     cargo(&dir, &["clippy", "--all-features", "--", "-D", "warnings"]);
+    no_proc_macros(&dir);
     cargo(&dir, &["check", "--no-default-features"]);
     cargo(
         &dir,
