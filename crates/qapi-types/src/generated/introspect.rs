@@ -206,7 +206,6 @@ impl ::qapi_support::Members for SchemaInfo {
         w.req("name", &self.name);
         w.req("meta-type", &::qapi_support::Branches::tag(&self.u));
         w.opt("features", &self.features);
-
         ::qapi_support::Branches::write(&self.u, w);
     }
 

@@ -275,50 +275,41 @@ pub fn dispatch<H: QmpHandler + ?Sized>(
         "qmp_capabilities" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.qmp_capabilities(args))
         }
         "query-version" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.query_version())
         }
         "query-commands" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.query_commands())
         }
         "query-qmp-schema" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.query_qmp_schema())
         }
         "query-target" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.query_target())
         }
         "query-cpu-model-expansion" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.query_cpu_model_expansion(args))
         }
         "query-cpu-definitions" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.query_cpu_definitions())
         }
         "query-cpu-model-comparison" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.query_cpu_model_comparison(args))
         }
         "query-cpu-model-baseline" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.query_cpu_model_baseline(args))
         }
         _ => Err(::qapi_support::QmpError::command_not_found(command)),

@@ -608,159 +608,130 @@ pub fn dispatch<H: QmpHandler + ?Sized>(
         "guest-sync-delimited" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_sync_delimited(args))
         }
         "guest-sync" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_sync(args))
         }
         "guest-ping" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_ping())
         }
         "guest-get-time" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_get_time())
         }
         "guest-set-time" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_set_time(args))
         }
         "guest-info" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_info())
         }
         "guest-shutdown" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_shutdown(args))
         }
         "guest-file-open" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_file_open(args))
         }
         "guest-file-close" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_file_close(args))
         }
         "guest-file-read" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_file_read(args))
         }
         "guest-file-write" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_file_write(args))
         }
         "guest-file-seek" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_file_seek(args))
         }
         "guest-file-flush" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_file_flush(args))
         }
         "guest-fsfreeze-status" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_fsfreeze_status())
         }
         "guest-fsfreeze-freeze" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_fsfreeze_freeze())
         }
         "guest-fsfreeze-freeze-list" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_fsfreeze_freeze_list(args))
         }
         "guest-fsfreeze-thaw" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_fsfreeze_thaw())
         }
         "guest-suspend-disk" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_suspend_disk())
         }
         "guest-suspend-ram" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_suspend_ram())
         }
         "guest-suspend-hybrid" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_suspend_hybrid())
         }
         "guest-exec" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_exec(args))
         }
         "guest-exec-status" => {
             check_arguments(command, &arguments)?;
             let args = ::qapi_support::de::arguments(arguments)?;
-
             ::qapi_support::de::reply(handler.guest_exec_status(args))
         }
         "guest-get-host-name" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_get_host_name())
         }
         "guest-get-users" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_get_users())
         }
         "guest-get-timezone" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_get_timezone())
         }
         "guest-get-osinfo" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_get_osinfo())
         }
         "guest-get-vcpus" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_get_vcpus())
         }
         "guest-network-get-interfaces" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_network_get_interfaces())
         }
         "guest-get-devices" => {
             check_arguments(command, &arguments)?;
-
             ::qapi_support::de::reply(handler.guest_get_devices())
         }
         _ => Err(::qapi_support::QmpError::command_not_found(command)),

@@ -803,7 +803,6 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWhence {
             ::qapi_support::de::Kind::Int => {
                 ::qapi_support::de::branch("GuestFileWhence", v, Self::Value)
             }
-
             ::qapi_support::de::Kind::String => {
                 ::qapi_support::de::branch("GuestFileWhence", v, Self::Name)
             }
@@ -1377,7 +1376,6 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecCaptureOutput {
             ::qapi_support::de::Kind::Bool => {
                 ::qapi_support::de::branch("GuestExecCaptureOutput", v, Self::Flag)
             }
-
             ::qapi_support::de::Kind::String => {
                 ::qapi_support::de::branch("GuestExecCaptureOutput", v, Self::Mode)
             }

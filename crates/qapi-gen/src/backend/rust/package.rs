@@ -78,7 +78,7 @@ fn module_lint_attrs() -> Result<Vec<syn::Attribute>, Error> {
 /// after one that ends an item (`}`, `;`, or a one-line item such as
 /// `pub struct Empty {}`) at the same indentation.
 pub fn space_items(text: &str, docs: &[String]) -> String {
-    const STARTS: [&str; 10] = [
+    const STARTS: [&str; 11] = [
         "///",
         "#[",
         "pub ",
@@ -88,7 +88,8 @@ pub fn space_items(text: &str, docs: &[String]) -> String {
         "static ",
         "mod ",
         "use ",
-        "::qapi_support::",
+        "::qapi_support::object_impls!",
+        "::qapi_support::serde_impls!",
     ];
     let mut out = String::with_capacity(text.len() + text.len() / 16 + docs.len() * 64);
     // The indentation of the previous line when it ends an item.
