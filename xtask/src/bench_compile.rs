@@ -143,7 +143,14 @@ fn write_workspace(root: &Path, schema: &Path, dir: &Path) -> Result<Vec<String>
     let loaded =
         qapi_gen::load_with_options(&schema.to_string_lossy(), &opts).map_err(|e| e.to_string())?;
     let support = root.join("crates/qapi-support");
-    let mut conditions = Vec::new();
+    // The features the schema's `if` conditions become (the same for both
+    // packages).
+    let conditions: Vec<String> =
+        qapi_gen::backend::rust::Prepared::new(&loaded, &Default::default())
+            .map_err(|e| e.to_string())?
+            .cond_features()
+            .into_iter()
+            .collect();
     for (name, module_features) in [("bench-ours", false), ("bench-ours-one", true)] {
         let gen_opts = qapi_gen::backend::rust::Options {
             module_features,
@@ -159,9 +166,6 @@ fn write_workspace(root: &Path, schema: &Path, dir: &Path) -> Result<Vec<String>
             rustfmt_skip: false,
         };
         let files = package(&loaded, &gen_opts, &spec).map_err(|e| e.to_string())?;
-        if !module_features {
-            conditions = condition_features(&files.files["Cargo.toml"]);
-        }
         let pkg = dir.join(name);
         let _ = std::fs::remove_dir_all(pkg.join("src"));
         files.write(&pkg).map_err(|e| e.to_string())?;
@@ -179,20 +183,6 @@ fn write_workspace(root: &Path, schema: &Path, dir: &Path) -> Result<Vec<String>
         "[workspace]\nresolver = \"2\"\nmembers = [\"bench-ours\", \"bench-ours-one\", \"bench-theirs\"]\n",
     )?;
     Ok(conditions)
-}
-
-/// The features of a package without module features: those of its `if`
-/// conditions, and `server`, which is left out.
-fn condition_features(cargo_toml: &str) -> Vec<String> {
-    cargo_toml
-        .split_once("\n[features]\n")
-        .map(|(_, f)| f)
-        .unwrap_or("")
-        .lines()
-        .filter_map(|l| l.split_once(" = ").map(|(name, _)| name))
-        .filter(|name| !name.starts_with('#') && *name != "server")
-        .map(String::from)
-        .collect()
 }
 
 fn write(path: &PathBuf, text: &str) -> Result<(), String> {

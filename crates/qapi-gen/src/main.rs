@@ -320,7 +320,9 @@ fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
         unknown_enum_values: args.unknown_enum_values,
         absent_as_default: args.absent_as_default.clone(),
         server: !args.no_server,
-        ..Default::default()
+        // The package's clients do not pay for the server side: it is
+        // behind feature `server`.
+        server_feature: !args.no_server,
     };
     let schema = if args.compatible_with.is_empty() {
         qapi_gen::load_with_options(&args.schema, &args.release.options())?
@@ -385,12 +387,6 @@ fn generate(args: &GenerateArgs) -> Result<(), qapi_gen::Error> {
         standalone: true,
         crate_doc: None,
         rustfmt_skip: false,
-    };
-    // The package's clients do not pay for the server side: it is behind
-    // feature `server`.
-    let opts = qapi_gen::backend::rust::Options {
-        server_feature: opts.server,
-        ..opts.clone()
     };
     package(&schema, &opts, &spec)?.write(out_dir)
 }

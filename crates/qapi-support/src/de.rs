@@ -102,16 +102,8 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// A reader of `map` for type `type_name` (which errors name).
-    pub fn new(map: Map<String, Value>, type_name: &'static str) -> Self {
-        Reader {
-            entries: map.into_iter().collect(),
-            type_name,
-            error: None,
-        }
-    }
-
-    fn of(entries: Entries, type_name: &'static str) -> Self {
+    /// A reader of `entries` for type `type_name` (which errors name).
+    fn new(entries: Entries, type_name: &'static str) -> Self {
         Reader {
             entries,
             type_name,
@@ -228,22 +220,8 @@ pub fn deserialize<'de, D: Deserializer<'de>, T: Members>(
     d: D,
     type_name: &'static str,
 ) -> Result<T, D::Error> {
-    let mut r = Reader::of(read_map(d, type_name)?, type_name);
+    let mut r = Reader::new(read_map(d, type_name)?, type_name);
     match T::read(&mut r) {
-        Some(v) => Ok(v),
-        None => Err(r.into_error()),
-    }
-}
-
-/// `Deserialize` of a union without common members (or of `Event`):
-/// the discriminator, then the branch it selects.  `type_name` is what
-/// errors call it.
-pub fn tagged<'de, D: Deserializer<'de>, T: Branches>(
-    d: D,
-    type_name: &'static str,
-) -> Result<T, D::Error> {
-    let mut r = Reader::of(read_map(d, type_name)?, type_name);
-    match r.branches() {
         Some(v) => Ok(v),
         None => Err(r.into_error()),
     }
@@ -386,7 +364,7 @@ mod tests {
 
     fn reader(json: &str) -> Reader {
         let mut d = serde_json::Deserializer::from_str(json);
-        Reader::of(read_map(&mut d, "T").expect("an object"), "T")
+        Reader::new(read_map(&mut d, "T").expect("an object"), "T")
     }
 
     fn error(r: Reader) -> String {

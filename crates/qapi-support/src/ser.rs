@@ -105,14 +105,8 @@ pub fn serialize<T: Members, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Err
     map(s, &|w| v.write(w))
 }
 
-/// `Serialize` of a union without common members (or of `Event`): the
-/// discriminator, then the branch's members.
-pub fn tagged<T: Branches, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
-    map(s, &|w| tag_and_branch(v, w))
-}
-
-/// The member walk of a union without common members: the
-/// discriminator, then the branch's members.
+/// The member walk of a union without common members (or of `Event`):
+/// the discriminator, then the branch's members.
 pub fn tag_and_branch<T: Branches>(v: &T, w: &mut Writer<'_>) {
     w.req(T::TAG, &v.tag());
     v.write(w)

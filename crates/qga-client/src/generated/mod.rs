@@ -51,17 +51,17 @@ impl ::qapi_support::Branches for Event {
     }
 }
 
-impl ::serde::Serialize for Event {
-    fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ::qapi_support::ser::tagged(self, s)
+impl ::qapi_support::Members for Event {
+    fn write(&self, w: &mut ::qapi_support::Writer<'_>) {
+        ::qapi_support::ser::tag_and_branch(self, w)
+    }
+
+    fn read(r: &mut ::qapi_support::Reader) -> Option<Self> {
+        r.branches()
     }
 }
 
-impl<'de> ::serde::Deserialize<'de> for Event {
-    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ::qapi_support::de::tagged(d, "Event")
-    }
-}
+::qapi_support::serde_impls!(Event, "Event");
 
 #[allow(deprecated)]
 impl Event {

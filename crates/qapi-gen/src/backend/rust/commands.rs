@@ -7,7 +7,7 @@ use syn::{Attribute, Item};
 
 use super::syntax::{self, add_attrs, arm, lit_str, path_pat, str_pat, Fill, Template};
 use super::types::{
-    add_item_attrs, definition_attrs, fields, struct_with_impls, type_fill, StructDef,
+    add_item_attrs, definition_attrs, fields, struct_with_impls, tagged_impls, type_fill, StructDef,
 };
 use super::{ident, Gen};
 use crate::backend::cond::Cond;
@@ -260,17 +260,6 @@ const EVENT: Template = Template(
         }
     }
 
-    impl ::serde::Serialize for Event {
-        fn serialize<S: ::serde::Serializer>(&self, s: S) -> __Result<S::Ok, S::Error> {
-            ::qapi_support::ser::tagged(self, s)
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for Event {
-        fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> __Result<Self, D::Error> {
-            ::qapi_support::de::tagged(d, "Event")
-        }
-    }
     "#,
 );
 
@@ -525,12 +514,12 @@ pub(super) fn root_items(g: &mut Gen) -> Result<Vec<Item>, Error> {
     let result = g.prelude_path("Result");
     let mut out = EVENT.fill(
         &mut Fill::new()
-            .path("__Result", result.clone())
             .path("__Option", g.prelude_path("Option"))
             .variants("__VARIANTS", variants)
             .arms("__WRITES", write_arms)
             .arms("__ARMS", de_arms),
     )?;
+    out.extend(tagged_impls(g, &ident("Event"), "Event")?);
     out.push(if name_arms.is_empty() {
         NO_EVENT_NAME.item(&mut Fill::new())?
     } else {

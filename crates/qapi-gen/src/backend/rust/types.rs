@@ -504,12 +504,9 @@ pub(super) fn object_impls(
     cfg: &Option<Attribute>,
 ) -> Result<Vec<Item>, Error> {
     // With no member, or every one under `#[cfg]`, `w` and `r` may go
-    // unused.
-    let lax = reads.iter().all(|f| !f.attrs.is_empty())
-        && writes.iter().all(|w| match w {
-            syn::Stmt::Expr(syn::Expr::MethodCall(m), _) => !m.attrs.is_empty(),
-            _ => false,
-        });
+    // unused.  Writes and reads come from the same members (a union's
+    // discriminator write goes with its `u` read), so the reads tell.
+    let lax = reads.iter().all(|f| !f.attrs.is_empty());
     let mut items = OBJECT_IMPLS.fill(
         &mut type_fill(g, name)
             .stmts("__WRITES", writes)
@@ -874,6 +871,14 @@ const TAGGED_IMPLS: Template = Template(
     "#,
 );
 
+/// The object impls of a branch enum that is a type of its own (a union
+/// without common members, `Event`): the discriminator, then the branch.
+pub(super) fn tagged_impls(g: &Gen, name: &Ident, qapi_name: &str) -> Result<Vec<Item>, Error> {
+    let mut items = TAGGED_IMPLS.fill(&mut type_fill(g, name))?;
+    items.push(syn::parse_quote!(::qapi_support::serde_impls!(#name, #qapi_name);));
+    Ok(items)
+}
+
 /// A union's branch enum and its impls; when the enum is the union's
 /// type, `standalone` gives its QAPI name, and it gets the object impls.
 fn branch_enum(
@@ -894,8 +899,7 @@ fn branch_enum(
             .arms("__ARMS", parts.reads),
     )?;
     if let Some(qapi_name) = standalone {
-        items.extend(TAGGED_IMPLS.fill(&mut type_fill(g, name))?);
-        items.push(syn::parse_quote!(::qapi_support::serde_impls!(#name, #qapi_name);));
+        items.extend(tagged_impls(g, name, qapi_name)?);
     }
     add_item_attrs(&mut items, def_attrs, cfg);
     Ok(items)
