@@ -11,7 +11,13 @@
 //! VM that wake-up (tens of microseconds, seen on a bare `query-version`
 //! too) can dominate.  `--one-thread` runs client and server on one
 //! thread: the figures are then the server's own cost (QEMU, a process of
-//! its own, still pays a wake-up per request).
+//! its own, still pays a wake-up per request).  The row "ours, own
+//! process" runs the `qmp-cpu-server` binary built beside this example
+//! (`cargo build --release -p qmp-cpu-server`), measured exactly as QEMU
+//! is; the last line is the machine's floor for any such reply, a line
+//! sent to `cat` and read back.  Pinning the whole run to one CPU
+//! (`taskset -c 0 cargo run ...`) takes the cross-CPU wake-up out of
+//! every row.
 //!
 //! For each of x86_64 and s390x (QEMU side skipped when its binary is not
 //! installed) it reports the median and 99th percentile round trip of a
@@ -94,6 +100,38 @@ async fn start_qemu(binary: &str) -> Option<Qemu> {
     Some(Qemu(child, path))
 }
 
+/// Our server binary (built next to this example) as a process of its
+/// own, started and measured exactly as QEMU is.
+async fn start_ours(target: Target) -> Option<Qemu> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("qmp-cpu-server");
+    if !bin.is_file() {
+        eprintln!(
+            "{} not built (cargo build --release -p qmp-cpu-server): own-process row left out",
+            bin.display()
+        );
+        return None;
+    }
+    let path = sock(&format!("ours-{}", target.arch()));
+    let child = std::process::Command::new(&bin)
+        .arg("--target")
+        .arg(target.arch())
+        .arg("--socket")
+        .arg(&path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    for _ in 0..500 {
+        if path.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Some(Qemu(child, path))
+}
+
 async fn connect(path: &Path) -> Client {
     let c = Client::connect_unix(path).await.expect("connects");
     c.negotiate().await.expect("negotiates");
@@ -162,6 +200,35 @@ async fn latency(
     }
     t.sort_by(|a, b| a.total_cmp(b));
     (t[t.len() / 2], t[(t.len() * 99 / 100).min(t.len() - 1)])
+}
+
+/// What any answer from another process costs on this machine before any
+/// work is done: a line written to `cat` and read back, `n` times, median
+/// and 99th percentile in microseconds.  Two processes, two wake-ups, as
+/// for a request to a server of its own; `None` without `cat`.
+fn wakeup_floor(n: usize) -> Option<(f64, f64)> {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut to = child.stdin.take()?;
+    let mut from = BufReader::new(child.stdout.take()?);
+    let mut line = Vec::new();
+    let mut t = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        to.write_all(b"ping\n").ok()?;
+        line.clear();
+        from.read_until(b'\n', &mut line).ok()?;
+        t.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    drop(to);
+    let _ = child.wait();
+    t.sort_by(|a, b| a.total_cmp(b));
+    Some((t[t.len() / 2], t[(t.len() * 99 / 100).min(t.len() - 1)]))
 }
 
 /// Expansions per second with `k` clients each sending `n`.
@@ -296,6 +363,14 @@ async fn run(a: Args) {
         let ours = measure(&path, &a, a.requests.min(500), true, &props).await;
         println!("| {} | ours | {} |", target.arch(), ours.join(" | "));
         server.shutdown().await;
+        if let Some(p) = start_ours(target).await {
+            let own = measure(&p.1, &a, a.requests.min(500), true, &props).await;
+            println!(
+                "| {} | ours, own process | {} |",
+                target.arch(),
+                own.join(" | ")
+            );
+        }
         if let Some(q) = start_qemu(binary).await {
             // QEMU is slow on definitions (~20 ms): fewer samples.
             let fewer = Args {
@@ -310,5 +385,12 @@ async fn run(a: Args) {
                 theirs.join(" | ")
             );
         }
+    }
+    // After the table, as its footnote: what a reply from another process
+    // costs at the least on this machine, before any work.
+    if let Some((p50, p99)) = wakeup_floor(a.requests) {
+        println!(
+            "\nfloor: a line to `cat` (another process) and back, no work: {p50:.0} / {p99:.0} µs (p50 / p99)"
+        );
     }
 }
