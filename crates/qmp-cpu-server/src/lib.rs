@@ -55,9 +55,36 @@ struct Encoded {
     /// `query-cpu-model-expansion` of each model without `props`, by
     /// model name: `[static, full]`.
     expansions: HashMap<String, [Option<Box<[u8]>>; 2]>,
-    /// Each property name of the engine, encoded as a member name with
-    /// its `": "`, by index.
-    keys: Vec<Box<[u8]>>,
+    /// Each property name of the engine, encoded as a member, by index.
+    keys: Vec<EncodedKey>,
+}
+
+/// One property name of the engine, encoded at load as a member of the
+/// props object, separator first, with either boolean value: most props
+/// are booleans, and each is then written with one copy.
+struct EncodedKey {
+    /// `, "name": true`.
+    with_true: Box<[u8]>,
+    /// `, "name": false`.
+    with_false: Box<[u8]>,
+}
+
+impl EncodedKey {
+    fn new(name: &str) -> Self {
+        let mut k = b", ".to_vec();
+        qmp_runtime::json::write_str(&mut k, name);
+        k.extend_from_slice(b": ");
+        let with = |v: &[u8]| [&k[..], v].concat().into_boxed_slice();
+        EncodedKey {
+            with_true: with(b"true"),
+            with_false: with(b"false"),
+        }
+    }
+
+    /// The member without its value: `, "name": `.
+    fn key(&self) -> &[u8] {
+        &self.with_true[..self.with_true.len() - b"true".len()]
+    }
 }
 
 fn type_index(ty: q::CpuModelExpansionType) -> usize {
@@ -80,12 +107,7 @@ impl Encoded {
         let keys = models
             .prop_names()
             .into_iter()
-            .map(|name| {
-                let mut k = Vec::new();
-                qmp_runtime::json::write_str(&mut k, name);
-                k.extend_from_slice(b": ");
-                k.into_boxed_slice()
-            })
+            .map(EncodedKey::new)
             .collect();
         let mut e = Encoded {
             definitions: encode(models.definitions()),
@@ -293,7 +315,7 @@ impl Service for CpuService {
 /// `json::write_value` gives for the generated type's value (members in
 /// schema order, as its `Serialize` adds them).  `keys` holds each engine
 /// property name encoded with its `": "`, by [`cpu_models::PropKey::id`].
-fn write_expansion(out: &mut Vec<u8>, e: cpu_models::OrderedExpansion<'_>, keys: &[Box<[u8]>]) {
+fn write_expansion(out: &mut Vec<u8>, e: cpu_models::OrderedExpansion<'_>, keys: &[EncodedKey]) {
     use qmp_runtime::json;
     let cpu_models::OrderedExpansion {
         name,
@@ -342,22 +364,30 @@ fn write_expansion(out: &mut Vec<u8>, e: cpu_models::OrderedExpansion<'_>, keys:
 fn write_props<'a>(
     o: &mut Vec<u8>,
     props: impl Iterator<Item = (cpu_models::PropKey<'a>, Value)>,
-    keys: &[Box<[u8]>],
+    keys: &[EncodedKey],
 ) {
     use qmp_runtime::json;
     o.push(b'{');
     for (n, (key, v)) in props.enumerate() {
-        if n > 0 {
-            o.extend_from_slice(b", ");
-        }
-        match key.id.and_then(|id| keys.get(id)) {
-            Some(encoded) => o.extend_from_slice(encoded),
-            None => {
+        // The encoded members start with their separator: the first
+        // member goes without.
+        let from = if n == 0 { b", ".len() } else { 0 };
+        match (key.id.and_then(|id| keys.get(id)), &v) {
+            (Some(k), Value::Bool(true)) => o.extend_from_slice(&k.with_true[from..]),
+            (Some(k), Value::Bool(false)) => o.extend_from_slice(&k.with_false[from..]),
+            (Some(k), v) => {
+                o.extend_from_slice(&k.key()[from..]);
+                json::write_value(o, v);
+            }
+            (None, v) => {
+                if n > 0 {
+                    o.extend_from_slice(b", ");
+                }
                 json::write_str(o, &key.name);
                 o.extend_from_slice(b": ");
+                json::write_value(o, v);
             }
         }
-        json::write_value(o, &v);
     }
     o.push(b'}');
 }
