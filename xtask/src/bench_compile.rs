@@ -172,7 +172,7 @@ pub fn run(runs: usize) -> Result<String, String> {
             )
         },
     ];
-    let mut times: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
+    let mut times = rows.each_ref().map(|_| Vec::<f64>::new());
     for _ in 0..runs {
         for (i, row) in rows.iter().enumerate() {
             cargo(&dir, row.build, &["clean", "--quiet", "-p", row.krate])?;
@@ -183,11 +183,10 @@ pub fn run(runs: usize) -> Result<String, String> {
             times[i].push(t.elapsed().as_secs_f64());
         }
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let m: Vec<f64> = times.iter_mut().map(median).collect();
+    for t in &mut times {
+        t.sort_by(f64::total_cmp);
+    }
+    let m = times.each_ref().map(|t| t[t.len() / 2]);
     let mut out = format!(
         "cargo check from scratch of QEMU {SCHEMA_RELEASE}'s QMP schema bindings, dependencies built, {runs} alternating runs\n\n| crate | built as | median | runs |\n|---|---|---|---|\n"
     );
@@ -201,18 +200,19 @@ pub fn run(runs: usize) -> Result<String, String> {
             all.join(", ")
         ));
     }
+    let [ours_dep, theirs_dep, ours_member, theirs_member, standalone, one, server, defaults] = m;
     out.push_str(&format!(
         "\nqapi-qmp / ours, every module: {:.2}x as dependencies, {:.2}x as workspace members; \
          qapi-qmp as a dependency / `qapi-gen generate`'s package on its own: {:.2}x \
          (/ ours as an incremental member: {:.2}x); \
          as members: {:.1}x for one module, {:.2}x with the server side, {:.2}x with the default features\n",
-        m[1] / m[0],
-        m[3] / m[2],
-        m[1] / m[4],
-        m[1] / m[2],
-        m[3] / m[5],
-        m[3] / m[6],
-        m[3] / m[7],
+        theirs_dep / ours_dep,
+        theirs_member / ours_member,
+        theirs_dep / standalone,
+        theirs_dep / ours_member,
+        theirs_member / one,
+        theirs_member / server,
+        theirs_member / defaults,
     ));
     Ok(out)
 }
@@ -297,11 +297,10 @@ fn write_workspace(root: &Path, schema: &Path, dir: &Path) -> Result<Vec<String>
         "[workspace]\nresolver = \"2\"\nmembers = [\"bench-ours\", \"bench-ours-one\", \"bench-theirs\"]\n";
     let vendored = dir.join(format!("vendor/qapi-qmp-{THEIRS_VERSION}"));
     if !vendored.join("Cargo.toml").is_file() {
-        // Fetch the published crate, then copy it beside the workspace.
+        // Let cargo fetch the published crate, then copy it beside the
+        // workspace.
         write(&dir.join("Cargo.toml"), members)?;
-        cargo(dir, Build::Member, &["fetch", "--quiet"])?;
-        let published = published_source(&format!("qapi-qmp-{THEIRS_VERSION}"))?;
-        copy_dir(&published, &vendored)?;
+        copy_dir(&published_source(dir)?, &vendored)?;
     }
     write(
         &dir.join("Cargo.toml"),
@@ -310,19 +309,37 @@ fn write_workspace(root: &Path, schema: &Path, dir: &Path) -> Result<Vec<String>
     Ok(conditions)
 }
 
-/// Where cargo unpacked the published crate `name-version`.
-fn published_source(name_version: &str) -> Result<PathBuf, String> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .ok_or("neither CARGO_HOME nor HOME is set")?;
-    let src = home.join("registry/src");
-    let registries = std::fs::read_dir(&src).map_err(|e| format!("{}: {e}", src.display()))?;
-    registries
-        .filter_map(Result::ok)
-        .map(|r| r.path().join(name_version))
-        .find(|p| p.join("Cargo.toml").is_file())
-        .ok_or_else(|| format!("{name_version} not found under {}", src.display()))
+/// Where cargo unpacked the published `qapi-qmp` that the workspace in
+/// `dir` depends on, as `cargo metadata` (which fetches it) reports it.
+fn published_source(dir: &Path) -> Result<PathBuf, String> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--quiet"])
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("cargo metadata: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo metadata failed in {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
+    meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "qapi-qmp" && p["version"] == THEIRS_VERSION)
+        .and_then(|p| p["manifest_path"].as_str())
+        .and_then(|m| Path::new(m).parent())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            format!(
+                "cargo metadata in {} lists no qapi-qmp {THEIRS_VERSION}",
+                dir.display()
+            )
+        })
 }
 
 /// Copies the directory tree `from` to `to`, cargo's bookkeeping files

@@ -73,9 +73,11 @@ fn sock(tag: &str) -> PathBuf {
     std::env::temp_dir().join(format!("loadgen-{tag}-{}.sock", std::process::id()))
 }
 
-struct Qemu(Child, PathBuf);
+/// A server process (QEMU, or our binary) and its socket: killed and
+/// removed when dropped.
+struct Peer(Child, PathBuf);
 
-impl Drop for Qemu {
+impl Drop for Peer {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -83,7 +85,18 @@ impl Drop for Qemu {
     }
 }
 
-async fn start_qemu(binary: &str) -> Option<Qemu> {
+/// `child` once its socket `path` exists (after 10 s, whatever it does).
+async fn serving(child: Child, path: PathBuf) -> Peer {
+    for _ in 0..500 {
+        if path.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Peer(child, path)
+}
+
+async fn start_qemu(binary: &str) -> Option<Peer> {
     let bin = Path::new("/usr/bin").join(binary);
     if !bin.is_file() {
         eprintln!("{binary} not installed: QEMU column left empty");
@@ -91,18 +104,12 @@ async fn start_qemu(binary: &str) -> Option<Qemu> {
     }
     let path = sock(binary);
     let child = cpu_models::qmp_io::qemu_command(&bin, &path).spawn().ok()?;
-    for _ in 0..500 {
-        if path.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Some(Qemu(child, path))
+    Some(serving(child, path).await)
 }
 
 /// Our server binary (built next to this example) as a process of its
 /// own, started and measured exactly as QEMU is.
-async fn start_ours(target: Target) -> Option<Qemu> {
+async fn start_ours(target: Target) -> Option<Peer> {
     let exe = std::env::current_exe().ok()?;
     let bin = exe.parent()?.parent()?.join("qmp-cpu-server");
     if !bin.is_file() {
@@ -123,13 +130,7 @@ async fn start_ours(target: Target) -> Option<Qemu> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .ok()?;
-    for _ in 0..500 {
-        if path.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Some(Qemu(child, path))
+    Some(serving(child, path).await)
 }
 
 async fn connect(path: &Path) -> Client {
@@ -198,6 +199,11 @@ async fn latency(
         c.call(r).await;
         t.push(start.elapsed().as_secs_f64() * 1e6);
     }
+    p50_p99(t)
+}
+
+/// The median and 99th percentile of `t` (not empty).
+fn p50_p99(mut t: Vec<f64>) -> (f64, f64) {
     t.sort_by(|a, b| a.total_cmp(b));
     (t[t.len() / 2], t[(t.len() * 99 / 100).min(t.len() - 1)])
 }
@@ -227,8 +233,7 @@ fn wakeup_floor(n: usize) -> Option<(f64, f64)> {
     }
     drop(to);
     let _ = child.wait();
-    t.sort_by(|a, b| a.total_cmp(b));
-    Some((t[t.len() / 2], t[(t.len() * 99 / 100).min(t.len() - 1)]))
+    Some(p50_p99(t))
 }
 
 /// Expansions per second with `k` clients each sending `n`.

@@ -314,7 +314,7 @@ impl Service for CpuService {
 /// A `CpuModelExpansionInfo` as the server writes it: the bytes
 /// `json::write_value` gives for the generated type's value (members in
 /// schema order, as its `Serialize` adds them).  `keys` holds each engine
-/// property name encoded with its `": "`, by [`cpu_models::PropKey::id`].
+/// property encoded as a member, by [`cpu_models::PropKey::id`].
 fn write_expansion(out: &mut Vec<u8>, e: cpu_models::OrderedExpansion<'_>, keys: &[EncodedKey]) {
     use qmp_runtime::json;
     let cpu_models::OrderedExpansion {
